@@ -1,0 +1,291 @@
+// The `keel` command. Exit codes: 0 ok, 1 failure, 2 bad usage or input.
+import { Command, CommanderError, Option } from 'commander';
+import { loadOptions } from '../config/load.js';
+import { OPTION_SPECS, type KeelOptions, type OptionName } from '../config/options.js';
+import { migrate, schemaStatus } from '../db/migrate.js';
+import { inTransaction } from '../db/pool.js';
+import { UsageError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { openDatabase, redactUrl, type Database } from '../runtime/database.js';
+import { startRole, type RoleName } from '../runtime/roles.js';
+import { triggerDag } from '../scheduler/trigger.js';
+import { print, printJson } from './output.js';
+import * as q from './queries.js';
+
+interface GlobalFlags {
+  config?: string;
+  dags?: string;
+  databaseUrl?: string;
+  json?: boolean;
+}
+
+function optionsFrom(cmd: Command): KeelOptions {
+  const g = cmd.optsWithGlobals<GlobalFlags>();
+  const overrides: Partial<Record<OptionName, unknown>> = {};
+  if (g.dags) overrides.dagsFolder = g.dags;
+  if (g.databaseUrl) overrides.databaseUrl = g.databaseUrl;
+  return loadOptions({ configFile: g.config, overrides });
+}
+
+/** Runs a short command against the database; CLI commands log only warnings. */
+async function withDb<T>(cmd: Command, fn: (d: Database, json: boolean) => Promise<T>): Promise<T> {
+  const options = optionsFrom(cmd);
+  const log = createLogger({ level: 'warn', format: options.logFormat });
+  const database = await openDatabase(options, log, 'cli');
+  try {
+    await migrate(database.db);
+    return await fn(database, Boolean(cmd.optsWithGlobals<GlobalFlags>().json));
+  } finally {
+    await database.close();
+  }
+}
+
+function parseJsonObject(text: string, what: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${what}: not valid JSON (${(err as Error).message}); example: --params '{"rows": 5}'`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError(`${what}: expected a JSON object, e.g. '{"rows": 5}'`);
+  return v as Record<string, unknown>;
+}
+
+function positiveId(text: string, what: string): string {
+  if (!/^\d+$/.test(text)) throw new UsageError(`${what} must be a numeric id (see \`keel runs list\`), got "${text}"`);
+  return text;
+}
+
+async function runRole(role: RoleName, cmd: Command): Promise<void> {
+  const options = optionsFrom(cmd);
+  const log = createLogger({ level: options.logLevel, format: options.logFormat, name: role });
+  const running = await startRole(role, options, log);
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stopping) {
+        log.warn('second signal: exiting now');
+        process.exit(1);
+      }
+      stopping = true;
+      log.info({ signal: sig }, 'stopping');
+      running.stop().then(resolve, (err) => {
+        log.error({ err: (err as Error).message }, 'error while stopping');
+        process.exit(1);
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  log.info(`keel ${role} stopped`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('keel')
+    .description('Keel: a highly available workflow orchestrator on PostgreSQL')
+    .option('--config <file>', 'config file (default: keel.config.json when present)')
+    .option('--dags <folder>', 'DAGs folder (overrides KEEL_DAGS_FOLDER)')
+    .option('--database-url <url>', 'PostgreSQL URL (overrides KEEL_DATABASE_URL)')
+    .option('--json', 'machine-readable output')
+    .exitOverride()
+    .showHelpAfterError();
+
+  for (const role of ['standalone', 'scheduler', 'worker', 'dag-processor'] as const) {
+    const descriptions = {
+      standalone: 'every role in one process, on the embedded PostgreSQL unless a URL is set',
+      scheduler: 'create runs, decide and queue task instances, fence expired attempts',
+      worker: 'claim and run task instances in runner processes',
+      'dag-processor': 'load, validate and store DAG files',
+    };
+    program.command(role).description(descriptions[role]).action((_o, cmd: Command) => runRole(role, cmd));
+  }
+
+  const db = program.command('db').description('database schema');
+  db.command('migrate').description('apply pending migrations').action(async (_o, cmd: Command) => {
+    await withDb(cmd, async (d, json) => {
+      const status = await schemaStatus(d.db);
+      if (json) printJson({ version: status.applied.at(-1)?.version ?? 0 });
+      else console.log(`schema at version ${status.applied.at(-1)?.version ?? 0} (this Keel knows ${status.known})`);
+    });
+  });
+  db.command('status').description('applied and pending migrations').action(async (_o, cmd: Command) => {
+    const options = optionsFrom(cmd);
+    const database = await openDatabase(options, createLogger({ level: 'warn', format: options.logFormat }), 'cli');
+    try {
+      const s = await schemaStatus(database.db);
+      const rows = [
+        ...s.applied.map((a) => ({ version: a.version, name: a.name, state: 'applied', at: a.appliedAt })),
+        ...s.pending.map((p) => ({ version: p.version, name: p.name, state: 'pending', at: null })),
+      ];
+      print(Boolean(cmd.optsWithGlobals<GlobalFlags>().json), rows, ['version', 'name', 'state', 'at']);
+    } finally {
+      await database.close();
+    }
+  });
+
+  const dags = program.command('dags').description('DAGs');
+  dags.command('list').description('DAGs and import errors').action(async (_o, cmd: Command) => {
+    await withDb(cmd, async (d, json) => {
+      const rows = (await d.db.query(q.DAGS_LIST)).rows;
+      const errors = (await d.db.query(q.IMPORT_ERRORS)).rows;
+      if (json) return printJson({ dags: rows, importErrors: errors });
+      print(false, rows.map((r) => ({ ...r, schedule: describeSchedule(r.schedule) })), ['dag_id', 'paused', 'active', 'schedule', 'next_run', 'last_run_state', 'fileloc']);
+      if (errors.length) {
+        console.log(`\nimport errors (${errors.length}):`);
+        for (const e of errors) console.log(`  ${e.fileloc}:\n    ${String(e.error).split('\n').join('\n    ')}`);
+      }
+    });
+  });
+  dags.command('show <dagId>').description('a DAG, its tasks and dependencies').action(async (dagId: string, _o, cmd: Command) => {
+    await withDb(cmd, async (d, json) => {
+      const row = (await d.db.query(q.DAG_SHOW, [dagId])).rows[0];
+      if (!row) throw new UsageError(`unknown DAG id "${dagId}"; see \`keel dags list\``);
+      if (json) return printJson(row);
+      const s = row.serialized;
+      console.log(`${row.dag_id}  (${row.fileloc}, version ${row.version_hash}${row.is_paused ? ', paused' : ''}${row.is_active ? '' : ', inactive'})`);
+      console.log(`schedule: ${describeSchedule(s.schedule)}  start: ${s.startDate}  catchup: ${s.catchup}  next run due: ${row.next_dagrun_at?.toISOString() ?? '-'}`);
+      if (Object.keys(s.params).length) console.log(`params: ${JSON.stringify(s.params)}`);
+      print(false, s.tasks.map((t: Record<string, unknown>) => ({ ...t, upstream: (t.upstream as string[]).join(',') })), ['taskId', 'kind', 'upstream', 'triggerRule', 'retries', 'pool', 'queue', 'priorityWeight']);
+    });
+  });
+  dags.command('trigger <dagId>').description('start a manual run')
+    .option('--params <json>', 'run params as a JSON object')
+    .option('--logical-date <iso>', 'logical date (default: now)')
+    .option('--run-id <id>', 'run id (default: manual__<logical date>)')
+    .action(async (dagId: string, o: { params?: string; logicalDate?: string; runId?: string }, cmd: Command) => {
+      await withDb(cmd, async (d, json) => {
+        const run = await triggerDag(d.db, dagId, {
+          params: o.params ? parseJsonObject(o.params, '--params') : undefined,
+          logicalDate: o.logicalDate ? new Date(o.logicalDate) : undefined,
+          runId: o.runId,
+        });
+        if (json) printJson(run);
+        else console.log(`triggered ${dagId}: run ${run.id} (${run.runId}) params ${JSON.stringify(run.params)}`);
+      });
+    });
+  for (const [name, paused] of [['pause', true], ['unpause', false]] as const) {
+    dags.command(`${name} <dagId>`).description(paused ? 'stop scheduling a DAG' : 'resume scheduling a DAG').action(async (dagId: string, _o, cmd: Command) => {
+      await withDb(cmd, async (d, json) => {
+        const r = await d.db.query(q.DAG_SET_PAUSED, [dagId, paused]);
+        if (!r.rowCount) throw new UsageError(`unknown DAG id "${dagId}"; see \`keel dags list\``);
+        if (json) printJson({ dagId, paused });
+        else console.log(`${dagId} ${paused ? 'paused' : 'unpaused'}`);
+      });
+    });
+  }
+
+  const runs = program.command('runs').description('DAG runs');
+  runs.command('list').description('recent runs')
+    .option('--dag <dagId>', 'only this DAG')
+    .addOption(new Option('--state <state>', 'only runs in this state').choices(['queued', 'running', 'success', 'failed']))
+    .option('--limit <n>', 'how many', '25')
+    .action(async (o: { dag?: string; state?: string; limit: string }, cmd: Command) => {
+      const limit = Number(o.limit);
+      if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive integer, got "${o.limit}"`);
+      await withDb(cmd, async (d, json) => {
+        print(json, (await d.db.query(q.RUNS_LIST, [o.dag ?? null, o.state ?? null, limit])).rows, ['id', 'dag_id', 'run_id', 'run_type', 'state', 'logical_date', 'started_at', 'ended_at']);
+      });
+    });
+  runs.command('show <runId>').description('a run and its task instances').action(async (runId: string, _o, cmd: Command) => {
+    positiveId(runId, 'run id');
+    await withDb(cmd, async (d, json) => {
+      const run = (await d.db.query(q.RUN_SHOW, [runId])).rows[0];
+      if (!run) throw new UsageError(`no DAG run with id ${runId}; see \`keel runs list\``);
+      const tasks = (await d.db.query(q.TASKS_OF_RUN, [runId])).rows;
+      if (json) return printJson({ ...run, tasks });
+      console.log(`run ${run.id}  ${run.dag_id}  ${run.run_id}  ${run.state}  params ${JSON.stringify(run.params)}`);
+      print(false, tasks, ['task_id', 'state', 'try_number', 'max_tries', 'started_at', 'ended_at']);
+    });
+  });
+
+  const tasks = program.command('tasks').description('task instances');
+  tasks.command('list <runId>').description('task instances of a run').action(async (runId: string, _o, cmd: Command) => {
+    positiveId(runId, 'run id');
+    await withDb(cmd, async (d, json) => {
+      print(json, (await d.db.query(q.TASKS_OF_RUN, [runId])).rows, ['id', 'task_id', 'state', 'try_number', 'max_tries', 'pool', 'queue', 'started_at', 'ended_at', 'error']);
+    });
+  });
+  tasks.command('logs <runId> <taskId>').description("a task's logs, every try or one")
+    .option('--try <n>', 'only this try')
+    .action(async (runId: string, taskId: string, o: { try?: string }, cmd: Command) => {
+      positiveId(runId, 'run id');
+      if (o.try !== undefined && !/^\d+$/.test(o.try)) throw new UsageError(`--try must be a try number, got "${o.try}"`);
+      await withDb(cmd, async (d, json) => {
+        const rows = (await d.db.query(q.TASK_ATTEMPT_LOGS, [runId, taskId, o.try ?? null])).rows;
+        if (json) return printJson(rows);
+        if (!rows.length) throw new UsageError(`no attempts of task "${taskId}" in run ${runId}${o.try ? ` for try ${o.try}` : ''}`);
+        for (const a of rows) {
+          console.log(`--- try ${a.try_number}, attempt ${a.attempt_id}, ${a.state} on ${a.hostname}, ${a.started_at.toISOString()} → ${a.ended_at?.toISOString() ?? 'running'}`);
+          process.stdout.write(a.log);
+        }
+      });
+    });
+  tasks.command('clear <runId> [taskIds...]').description('run finished task instances again (all of the run when none named)')
+    .action(async (runId: string, taskIds: string[], _o, cmd: Command) => {
+      positiveId(runId, 'run id');
+      await withDb(cmd, async (d, json) => {
+        const cleared = await inTransaction(d.db, async (tx) => {
+          const run = (await tx.query(q.RUN_LOCK, [runId])).rows[0];
+          if (!run) throw new UsageError(`no DAG run with id ${runId}; see \`keel runs list\``);
+          const names = taskIds.length ? taskIds : null;
+          const busy = (await tx.query(q.TASKS_ACTIVE, [runId, names])).rows;
+          if (busy.length) throw new UsageError(`cannot clear while running: ${busy.map((b) => `${b.task_id} (${b.state})`).join(', ')}; wait for them to finish`);
+          const done = (await tx.query<{ task_id: string }>(q.TASKS_CLEAR, [runId, names])).rows.map((r) => r.task_id);
+          if (names) {
+            const unknown = names.filter((n) => !done.includes(n));
+            if (unknown.length) throw new UsageError(`not cleared (unknown task or not finished): ${unknown.join(', ')}`);
+          }
+          if (done.length) {
+            await tx.query(q.RUN_REOPEN, [runId]);
+            await tx.query(`SELECT pg_notify('keel_scheduler', $1)`, [runId]);
+          }
+          return done;
+        });
+        if (json) printJson({ runId, cleared });
+        else console.log(`cleared ${cleared.length} task instance(s) of run ${runId}: ${cleared.join(', ') || '-'}`);
+      });
+    });
+
+  program.command('config').description('the effective configuration, or the README table')
+    .option('--markdown', 'print the options as a Markdown table')
+    .action((o: { markdown?: boolean }, cmd: Command) => {
+      if (o.markdown) {
+        console.log('| option | environment variable | default | meaning |\n| --- | --- | --- | --- |');
+        for (const [name, spec] of Object.entries(OPTION_SPECS)) {
+          console.log(`| \`${name}\` | \`${spec.env}\` | ${spec.default === undefined ? '(unset)' : `\`${spec.default}\``} | ${spec.doc} |`);
+        }
+        return;
+      }
+      const options = optionsFrom(cmd);
+      printJson({ ...options, databaseUrl: options.databaseUrl && redactUrl(options.databaseUrl) });
+    });
+  return program;
+}
+
+function describeSchedule(s: { kind: string; expression?: string; timezone?: string; seconds?: number }): string {
+  if (s.kind === 'cron') return `${s.expression}${s.timezone && s.timezone !== 'UTC' ? ` (${s.timezone})` : ''}`;
+  if (s.kind === 'interval') return `every ${s.seconds}s`;
+  return 'manual';
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+      return 2;
+    }
+    if (err instanceof UsageError) {
+      console.error(`error: ${err.message}`);
+      return 2;
+    }
+    console.error(`error: ${(err as Error).message ?? err}`);
+    return 1;
+  }
+}
+
+// Exit explicitly: a finished command must not linger on an idle pool or timer.
+process.exit(await main(process.argv));

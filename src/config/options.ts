@@ -1,0 +1,154 @@
+// Every Keel option in one table: its environment variable, config-file key, default and
+// meaning. The README's configuration table is generated from this list
+// (`keel config --markdown`), so the two cannot drift apart.
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+const positiveNumber = z.coerce.number().positive();
+
+export const OPTION_SPECS = {
+  databaseUrl: {
+    env: 'KEEL_DATABASE_URL',
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'PostgreSQL URL. Unset: Keel starts an embedded PostgreSQL in `dataDir`.',
+  },
+  dataDir: {
+    env: 'KEEL_DATA_DIR',
+    schema: z.string().min(1),
+    default: '.keel',
+    doc: 'Folder for the embedded PostgreSQL data (`<dataDir>/pgdata`) and its log.',
+  },
+  embeddedPort: {
+    env: 'KEEL_EMBEDDED_PORT',
+    schema: positiveInt.max(65535),
+    default: 54329,
+    doc: 'Loopback port of the embedded PostgreSQL.',
+  },
+  dagsFolder: {
+    env: 'KEEL_DAGS_FOLDER',
+    schema: z.string().min(1),
+    default: 'dags',
+    doc: 'Folder scanned for DAG files (`.ts`, `.js`, `.mjs`).',
+  },
+  logLevel: {
+    env: 'KEEL_LOG_LEVEL',
+    schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+    default: 'info',
+    doc: 'Log level of Keel processes.',
+  },
+  logFormat: {
+    env: 'KEEL_LOG_FORMAT',
+    schema: z.enum(['pretty', 'json']),
+    default: 'pretty',
+    doc: '`pretty` for terminals, `json` for log shippers.',
+  },
+  dbPoolSize: {
+    env: 'KEEL_DB_POOL_SIZE',
+    schema: positiveInt,
+    default: 10,
+    doc: 'Connections per process.',
+  },
+  dbConnectRetrySec: {
+    env: 'KEEL_DB_CONNECT_RETRY_SEC',
+    schema: nonNegativeInt,
+    default: 30,
+    doc: 'How long a starting process retries an unreachable database (with backoff) before it exits non-zero.',
+  },
+  schedulerLoopMs: {
+    env: 'KEEL_SCHEDULER_LOOP_MS',
+    schema: positiveInt,
+    default: 1000,
+    doc: 'Polling fallback of the scheduler loop; it also wakes at once on NOTIFY.',
+  },
+  schedulerBatchSize: {
+    env: 'KEEL_SCHEDULER_BATCH_SIZE',
+    schema: positiveInt,
+    default: 200,
+    doc: 'DAG runs examined and task instances queued per scheduler transaction.',
+  },
+  maxCatchupRunsPerLoop: {
+    env: 'KEEL_MAX_CATCHUP_RUNS_PER_LOOP',
+    schema: positiveInt,
+    default: 50,
+    doc: 'Catch-up runs created per DAG per scheduler loop (the rest follow in later loops).',
+  },
+  workerConcurrency: {
+    env: 'KEEL_WORKER_CONCURRENCY',
+    schema: positiveInt,
+    default: 4,
+    doc: 'Runner processes per worker: attempts that run at once.',
+  },
+  workerQueues: {
+    env: 'KEEL_WORKER_QUEUES',
+    schema: z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : v.split(',').map((s) => s.trim()).filter(Boolean))).pipe(z.array(z.string().min(1)).min(1)),
+    default: 'default',
+    doc: 'Comma-separated queues this worker claims from.',
+  },
+  workerPollMs: {
+    env: 'KEEL_WORKER_POLL_MS',
+    schema: positiveInt,
+    default: 1000,
+    doc: 'Polling fallback of the worker; it also wakes at once on NOTIFY.',
+  },
+  attemptLeaseSec: {
+    env: 'KEEL_ATTEMPT_LEASE_SEC',
+    schema: positiveNumber,
+    default: 10,
+    doc: 'Lease of a running attempt; renewed by its worker every third of it. An expired lease fences the attempt.',
+  },
+  workerShutdownGraceSec: {
+    env: 'KEEL_WORKER_SHUTDOWN_GRACE_SEC',
+    schema: nonNegativeInt,
+    default: 30,
+    doc: 'On SIGTERM, how long running attempts may finish before they are handed back.',
+  },
+  runnerMemoryMb: {
+    env: 'KEEL_RUNNER_MEMORY_MB',
+    schema: positiveInt,
+    default: 512,
+    doc: 'Heap limit of each runner process; a task past it fails with "out of memory".',
+  },
+  runnerMaxTasks: {
+    env: 'KEEL_RUNNER_MAX_TASKS',
+    schema: positiveInt,
+    default: 500,
+    doc: 'Attempts a warm runner process serves before it is replaced by a fresh one.',
+  },
+  taskResultMaxBytes: {
+    env: 'KEEL_TASK_RESULT_MAX_BYTES',
+    schema: positiveInt,
+    default: 1048576,
+    doc: "Largest JSON result a task may return (it is stored for downstream tasks).",
+  },
+  taskLogMaxBytes: {
+    env: 'KEEL_TASK_LOG_MAX_BYTES',
+    schema: positiveInt,
+    default: 5242880,
+    doc: 'Log kept per attempt; the rest is cut with a note.',
+  },
+  dagFileTimeoutSec: {
+    env: 'KEEL_DAG_FILE_TIMEOUT_SEC',
+    schema: positiveNumber,
+    default: 30,
+    doc: 'Time limit to load one DAG file; past it the file is an import error.',
+  },
+  dagScanIntervalSec: {
+    env: 'KEEL_DAG_SCAN_INTERVAL_SEC',
+    schema: positiveNumber,
+    default: 5,
+    doc: 'How often the DAG processor looks for new, changed and deleted files.',
+  },
+  dagReparseIntervalSec: {
+    env: 'KEEL_DAG_REPARSE_INTERVAL_SEC',
+    schema: positiveNumber,
+    default: 300,
+    doc: 'Unchanged files are parsed again after this long (they may import changed modules).',
+  },
+} as const;
+
+export type OptionName = keyof typeof OPTION_SPECS;
+export type KeelOptions = {
+  [K in OptionName]: z.output<(typeof OPTION_SPECS)[K]['schema']>;
+};

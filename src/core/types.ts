@@ -1,0 +1,101 @@
+// Shared vocabulary of Keel: the serialized DAG (what the DAG processor stores and every
+// other role reads) and the task-instance states. Plain data only, no behaviour.
+
+export const TRIGGER_RULES = [
+  'all_success',
+  'all_failed',
+  'all_done',
+  'one_success',
+  'one_failed',
+  'none_failed',
+  'none_skipped',
+  'always',
+] as const;
+export type TriggerRule = (typeof TRIGGER_RULES)[number];
+
+/**
+ * Task-instance states (Airflow's vocabulary):
+ * - pending: created with its run, waiting for its upstream tasks
+ * - scheduled: dependencies met, waiting for a pool slot / run budget
+ * - queued: may be claimed by a worker
+ * - running: one attempt holds it (attempt_id set, lease renewed)
+ * - up_for_retry: failed, will return to scheduled at next_retry_at
+ * - success, failed, skipped, upstream_failed, removed: final
+ */
+export const TASK_STATES = [
+  'pending',
+  'scheduled',
+  'queued',
+  'running',
+  'up_for_retry',
+  'success',
+  'failed',
+  'skipped',
+  'upstream_failed',
+  'removed',
+] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+export const FINAL_TASK_STATES: readonly TaskState[] = ['success', 'failed', 'skipped', 'upstream_failed', 'removed'];
+
+export const RUN_STATES = ['queued', 'running', 'success', 'failed'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+export type Schedule =
+  | { kind: 'cron'; expression: string; timezone: string }
+  | { kind: 'interval'; seconds: number }
+  | { kind: 'none' };
+
+/** A DAG parameter: a small JSON-Schema subset, stored with the DAG so that any role can validate a trigger. */
+export interface ParamSpec {
+  type: 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array';
+  default?: unknown;
+  description?: string;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+}
+
+export interface RetryPolicy {
+  /** Retries after the first try; 0 = one try only. */
+  retries: number;
+  retryDelaySec: number;
+  exponentialBackoff: boolean;
+  /** Cap for the (exponential) delay. */
+  maxRetryDelaySec: number;
+}
+
+export interface SerializedTask extends RetryPolicy {
+  taskId: string;
+  kind: 'function' | 'shell';
+  /** Shell command for kind 'shell'. */
+  command?: string;
+  upstream: string[];
+  triggerRule: TriggerRule;
+  /** Seconds; null = no limit. */
+  executionTimeoutSec: number | null;
+  pool: string;
+  poolSlots: number;
+  priorityWeight: number;
+  queue: string;
+}
+
+export interface SerializedDag {
+  dagId: string;
+  /** Path of the DAG file, relative to the DAGs folder. */
+  fileloc: string;
+  description: string | null;
+  schedule: Schedule;
+  /** ISO-8601 timestamp. */
+  startDate: string;
+  endDate: string | null;
+  catchup: boolean;
+  maxActiveRuns: number;
+  maxActiveTasks: number;
+  tags: string[];
+  params: Record<string, ParamSpec>;
+  tasks: SerializedTask[];
+}

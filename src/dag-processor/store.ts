@@ -1,0 +1,61 @@
+// Writes the outcome of one file's parse in one transaction: every DAG it defines with its
+// version hash and next due time, or its import error (leaving stored DAGs untouched).
+import { createHash } from 'node:crypto';
+import type { SerializedDag } from '../core/types.js';
+import { nextDueAt } from '../core/schedule.js';
+import { sql } from '../db/sql.js';
+import type { Tx } from '../db/pool.js';
+
+export function versionHash(dag: SerializedDag): string {
+  return createHash('sha256').update(JSON.stringify(dag)).digest('hex').slice(0, 16);
+}
+
+export async function lastScheduledLogicalDate(tx: Tx, dagId: string): Promise<Date | null> {
+  const r = await tx.query<{ d: Date | null }>(`SELECT max(logical_date) AS d FROM dag_run WHERE dag_id = $1 AND run_type = 'scheduled'`, [dagId]);
+  return r.rows[0]?.d ?? null;
+}
+
+export async function dbNow(tx: Tx): Promise<Date> {
+  return (await tx.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
+}
+
+export function computeNextDue(dag: SerializedDag, last: Date | null, now: Date): Date | null {
+  return nextDueAt({
+    schedule: dag.schedule,
+    startDate: new Date(dag.startDate),
+    endDate: dag.endDate ? new Date(dag.endDate) : null,
+    lastLogicalDate: last,
+    now,
+    catchup: dag.catchup,
+  });
+}
+
+/** DAG ids that another active file already defines. */
+async function idsOwnedElsewhere(tx: Tx, fileloc: string, dagIds: string[]): Promise<Map<string, string>> {
+  const r = await tx.query<{ dag_id: string; fileloc: string }>(
+    'SELECT dag_id, fileloc FROM dag WHERE dag_id = ANY($1::text[]) AND is_active AND fileloc <> $2',
+    [dagIds, fileloc],
+  );
+  return new Map(r.rows.map((row) => [row.dag_id, row.fileloc]));
+}
+
+export async function storeParsedFile(tx: Tx, fileloc: string, contentHash: string, dags: SerializedDag[]): Promise<string | null> {
+  const clash = await idsOwnedElsewhere(tx, fileloc, dags.map((d) => d.dagId));
+  if (clash.size > 0) {
+    return [...clash].map(([id, other]) => `DAG id "${id}" is already defined in ${other}; rename one of them`).join('\n');
+  }
+  const now = await dbNow(tx);
+  for (const dag of dags) {
+    const hash = versionHash(dag);
+    const next = computeNextDue(dag, await lastScheduledLogicalDate(tx, dag.dagId), now);
+    await tx.query(sql('dag_upsert'), [dag.dagId, fileloc, hash, dag, next]);
+    await tx.query(sql('dag_version_insert'), [dag.dagId, hash, dag]);
+  }
+  await tx.query(sql('dag_deactivate_missing'), [fileloc, dags.map((d) => d.dagId)]);
+  await tx.query(sql('dag_file_parsed'), [fileloc, contentHash, dags.map((d) => d.dagId), null]);
+  return null;
+}
+
+export async function storeImportError(tx: Tx, fileloc: string, contentHash: string, error: string): Promise<void> {
+  await tx.query(sql('dag_file_parsed'), [fileloc, contentHash, [], error]);
+}

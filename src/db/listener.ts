@@ -1,0 +1,52 @@
+// A dedicated LISTEN connection that reconnects with backoff. Notifications only make
+// loops react faster; every loop also polls, so a lost notification costs latency only.
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { backoffMs } from './transient.js';
+
+export class Listener {
+  private client: pg.Client | null = null;
+  private stopped = false;
+  private attempt = 0;
+
+  constructor(
+    private readonly url: string,
+    private readonly channels: string[],
+    private readonly onNotify: (channel: string, payload: string) => void,
+    private readonly log?: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({ connectionString: this.url, application_name: 'keel-listener', keepAlive: true });
+    client.on('notification', (n) => this.onNotify(n.channel, n.payload ?? ''));
+    client.on('error', (err) => this.log?.warn({ err: err.message }, 'LISTEN connection lost'));
+    client.on('end', () => {
+      if (this.client === client) this.client = null;
+      this.scheduleReconnect();
+    });
+    try {
+      await client.connect();
+      for (const ch of this.channels) await client.query(`LISTEN ${pg.escapeIdentifier(ch)}`);
+      this.client = client;
+      this.attempt = 0;
+    } catch (err) {
+      this.log?.warn({ err: (err as Error).message }, 'LISTEN connection failed; retrying');
+      await client.end().catch(() => {});
+    }
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    setTimeout(() => void this.connect(), backoffMs(this.attempt++)).unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.client?.end().catch(() => {});
+  }
+}

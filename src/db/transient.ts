@@ -1,0 +1,39 @@
+// Which database errors are worth retrying: the connection dropped, the server is
+// starting/stopping or failing over, a serialization conflict. Pure, so it is tested
+// without a server.
+
+/** SQLSTATEs after which the same transaction may succeed when tried again. */
+export const TRANSIENT_SQLSTATES = new Set([
+  '08000', '08001', '08003', '08004', '08006', '08007', '08P01', // connection exceptions
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected (designed out, but never fatal to a loop)
+  '55P03', // lock_not_available (NOWAIT lost a race)
+  '57P01', '57P02', '57P03', // admin/crash shutdown, cannot connect now
+  '53300', // too_many_connections
+  '25006', // read_only_sql_transaction: connected to a replica / demoted primary
+  '58000', '58030', // system / io error
+]);
+
+const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+const TRANSIENT_MESSAGES = [
+  'Connection terminated',
+  'connection terminated',
+  'Client has encountered a connection error',
+  'timeout expired',
+  'Connection ended unexpectedly',
+  'terminating connection',
+];
+
+export function isTransientDbError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (TRANSIENT_SQLSTATES.has(code) || TRANSIENT_NODE_CODES.has(code))) return true;
+  return TRANSIENT_MESSAGES.some((m) => err.message.includes(m));
+}
+
+/** Exponential backoff with full jitter: attempt 0 → up to baseMs. */
+export function backoffMs(attempt: number, baseMs = 100, capMs = 5000, random: () => number = Math.random): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** attempt);
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}

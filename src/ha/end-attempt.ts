@@ -1,0 +1,62 @@
+// Ending an attempt, the one write path for a task instance's outcome, used by workers
+// (success, failure, timeout) and by schedulers (fencing an expired lease). The update is
+// conditional on the attempt id, so an attempt that was fenced cannot overwrite anything;
+// its late write is recorded as an HA event instead.
+import { decideRetry } from '../core/retry-policy.js';
+import type { RetryPolicy } from '../core/types.js';
+import type { Tx } from '../db/pool.js';
+import { sql } from '../db/sql.js';
+
+export type AttemptOutcome = { kind: 'success'; result: unknown } | { kind: 'failure'; error: string; attemptState?: 'failed' | 'fenced' };
+
+export interface EndAttemptInput {
+  taskInstanceId: string;
+  attemptId: string;
+  tryNumber: number;
+  /** Tries this task instance may use in all (a clear grants more). */
+  maxTries: number;
+  policy: RetryPolicy;
+  outcome: AttemptOutcome;
+  /** Full attempt log; undefined keeps what is stored. */
+  log?: string;
+  componentId: string | null;
+}
+
+export interface EndAttemptResult {
+  accepted: boolean;
+  state: 'success' | 'failed' | 'up_for_retry';
+  dagRunId: string | null;
+}
+
+export async function endAttempt(tx: Tx, input: EndAttemptInput): Promise<EndAttemptResult> {
+  const { outcome } = input;
+  let state: EndAttemptResult['state'] = 'success';
+  let delay: number | null = null;
+  if (outcome.kind === 'failure') {
+    const retry = decideRetry({ ...input.policy, retries: input.maxTries - 1 }, input.tryNumber);
+    state = retry.retry ? 'up_for_retry' : 'failed';
+    delay = retry.retry ? retry.delaySec : null;
+  }
+  const res = await tx.query<{ dag_run_id: string }>(sql('task_instance_end_attempt'), [
+    input.taskInstanceId,
+    input.attemptId,
+    state,
+    outcome.kind === 'success' ? JSON.stringify(outcome.result ?? null) : null,
+    outcome.kind === 'failure' ? outcome.error : null,
+    delay,
+  ]);
+  const dagRunId = res.rows[0]?.dag_run_id ?? null;
+  const accepted = dagRunId !== null;
+  const attemptState = outcome.kind === 'success' ? 'success' : (outcome.attemptState ?? 'failed');
+  if (accepted) {
+    await tx.query(sql('task_attempt_end'), [input.attemptId, attemptState, outcome.kind === 'failure' ? outcome.error : null, input.log ?? null]);
+    await tx.query(sql('notify_scheduler'), [dagRunId]);
+  } else {
+    // The attempt was fenced already; keep its log, change nothing else.
+    await tx.query(sql('task_attempt_end'), [input.attemptId, 'fenced', null, input.log ?? null]);
+    await tx.query(sql('ha_event_insert'), ['late_write_rejected', input.componentId, {
+      taskInstanceId: input.taskInstanceId, attemptId: input.attemptId, outcome: outcome.kind,
+    }]);
+  }
+  return { accepted, state, dagRunId };
+}

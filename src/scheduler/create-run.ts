@@ -1,0 +1,35 @@
+// Creating a DAG run with its task instances: one transaction, idempotent through the
+// unique constraints (a second scheduler or a repeated trigger creates nothing).
+import type { SerializedDag } from '../core/types.js';
+import type { Tx } from '../db/pool.js';
+import { sql } from '../db/sql.js';
+
+export interface NewRun {
+  runId: string;
+  runType: 'scheduled' | 'manual';
+  logicalDate: Date;
+  dataIntervalStart: Date;
+  dataIntervalEnd: Date;
+  params: Record<string, unknown>;
+}
+
+export function runIdFor(runType: NewRun['runType'], logicalDate: Date): string {
+  return `${runType}__${logicalDate.toISOString()}`;
+}
+
+/** Returns the new run's id, or null when such a run already exists. */
+export async function createRun(tx: Tx, dag: SerializedDag, versionHash: string, run: NewRun): Promise<string | null> {
+  const inserted = await tx.query<{ id: string }>(sql('dag_run_insert'), [
+    dag.dagId, run.runId, run.runType, run.logicalDate, run.dataIntervalStart, run.dataIntervalEnd, run.params, versionHash,
+  ]);
+  const id = inserted.rows[0]?.id;
+  if (!id) return null;
+  const t = dag.tasks;
+  await tx.query(sql('task_instances_insert'), [
+    id, dag.dagId,
+    t.map((x) => x.taskId), t.map((x) => x.retries + 1), t.map((x) => x.pool),
+    t.map((x) => x.poolSlots), t.map((x) => x.priorityWeight), t.map((x) => x.queue),
+  ]);
+  await tx.query(sql('notify_scheduler'), [id]);
+  return id;
+}

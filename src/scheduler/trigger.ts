@@ -1,0 +1,48 @@
+// Manual trigger: validate the DAG id and params, then create a queued run. Accepted
+// means committed: a trigger survives any process dying right after it returns.
+import { resolveParams } from '../core/params.js';
+import type { SerializedDag } from '../core/types.js';
+import type { Db } from '../db/pool.js';
+import { inTransaction } from '../db/pool.js';
+import { UsageError } from '../errors.js';
+import { createRun, runIdFor } from './create-run.js';
+
+export interface TriggerInput {
+  params?: Record<string, unknown>;
+  /** Default: the database's now(). */
+  logicalDate?: Date;
+  runId?: string;
+}
+
+export interface TriggeredRun {
+  id: string;
+  dagId: string;
+  runId: string;
+  logicalDate: Date;
+  params: Record<string, unknown>;
+}
+
+export async function triggerDag(db: Db, dagId: string, input: TriggerInput = {}): Promise<TriggeredRun> {
+  return inTransaction(db, async (tx) => {
+    const found = await tx.query<{ serialized: SerializedDag; version_hash: string; is_active: boolean; now: Date }>(
+      'SELECT serialized, version_hash, is_active, now() AS now FROM dag WHERE dag_id = $1 FOR KEY SHARE',
+      [dagId],
+    );
+    const row = found.rows[0];
+    if (!row) {
+      const known = await tx.query<{ dag_id: string }>('SELECT dag_id FROM dag WHERE is_active ORDER BY dag_id LIMIT 20');
+      throw new UsageError(`unknown DAG id "${dagId}"; known DAGs: ${known.rows.map((r) => r.dag_id).join(', ') || '(none; is the DAG processor running?)'}`);
+    }
+    if (!row.is_active) throw new UsageError(`DAG "${dagId}" is not active: its file is gone or no longer defines it`);
+    const resolved = resolveParams(row.serialized.params, input.params);
+    if (!resolved.ok) throw new UsageError(`invalid params for DAG "${dagId}": ${resolved.errors.join('; ')}`);
+    const logicalDate = input.logicalDate ?? row.now;
+    if (Number.isNaN(logicalDate.getTime())) throw new UsageError('logical date is not a valid date; use ISO-8601, e.g. 2026-01-01T00:00:00Z');
+    const runId = input.runId ?? runIdFor('manual', logicalDate);
+    const id = await createRun(tx, row.serialized, row.version_hash, {
+      runId, runType: 'manual', logicalDate, dataIntervalStart: logicalDate, dataIntervalEnd: logicalDate, params: resolved.params,
+    });
+    if (!id) throw new UsageError(`DAG "${dagId}" already has a run with run id "${runId}" or logical date ${logicalDate.toISOString()}; pick another`);
+    return { id, dagId, runId, logicalDate, params: resolved.params };
+  });
+}

@@ -1,0 +1,119 @@
+// Runner process: runs one attempt at a time for its worker. Task code runs here, so a
+// task that throws, exits, loops or exhausts memory ends at most this process.
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { format } from 'node:util';
+import { importDagFile } from '../dag-processor/import-dag-file.js';
+import type { TaskContext, TaskLogger } from '../sdk/context.js';
+import type { ChildMessage, ParentMessage, RunRequest } from './runner-protocol.js';
+
+const send = (m: ChildMessage) => process.send!(m);
+let current: { attemptId: string; abort: AbortController } | null = null;
+
+function log(line: string): void {
+  if (current) send({ type: 'log', attemptId: current.attemptId, line });
+  else process.stderr.write(`${line}\n`);
+}
+
+// Task output through console.* belongs to the attempt's log.
+for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+  console[level] = (...args: unknown[]) => log(`${level === 'log' ? 'INFO' : level.toUpperCase()} ${format(...args)}`);
+}
+
+function taskLogger(): TaskLogger {
+  const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    log(`${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
+  return { info: at('INFO'), warn: at('WARN'), error: at('ERROR') };
+}
+
+async function runFunction(req: RunRequest, signal: AbortSignal): Promise<unknown> {
+  const mtime = statSync(req.file).mtimeMs;
+  const dags = await importDagFile(req.file, String(mtime));
+  const dag = dags.find((d) => d.id === req.dagId);
+  if (!dag) throw new Error(`DAG "${req.dagId}" is no longer defined in ${req.file}`);
+  const task = dag.tasks.find((t) => t.taskId === req.taskId);
+  if (!task?.fn) throw new Error(`task "${req.taskId}" is no longer defined in DAG "${req.dagId}" (${req.file})`);
+  const c = req.context;
+  const ctx: TaskContext = {
+    dagId: c.dagId, runId: c.runId, taskId: c.taskId,
+    logicalDate: new Date(c.logicalDate),
+    dataInterval: { start: new Date(c.dataIntervalStart), end: new Date(c.dataIntervalEnd) },
+    tryNumber: c.tryNumber, maxTries: c.maxTries, attemptId: c.attemptId,
+    params: c.params, upstream: c.upstream, log: taskLogger(), signal,
+  };
+  return await (task.fn as (ctx: TaskContext) => unknown)(ctx);
+}
+
+function runShell(req: RunRequest, signal: AbortSignal): Promise<unknown> {
+  const c = req.context;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KEEL_DAG_ID: c.dagId, KEEL_RUN_ID: c.runId, KEEL_TASK_ID: c.taskId, KEEL_LOGICAL_DATE: c.logicalDate,
+    KEEL_TRY_NUMBER: String(c.tryNumber), KEEL_ATTEMPT_ID: c.attemptId,
+  };
+  for (const [k, v] of Object.entries(c.params)) env[`KEEL_PARAM_${k.toUpperCase()}`] = typeof v === 'string' ? v : JSON.stringify(v);
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', req.command ?? ''], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let lastLine = '';
+    const lines = (stream: NodeJS.ReadableStream, isStdout: boolean) => {
+      let buf = '';
+      stream.on('data', (chunk: Buffer) => {
+        buf += chunk.toString();
+        const parts = buf.split('\n');
+        buf = parts.pop() ?? '';
+        for (const p of parts) {
+          log(p);
+          if (isStdout && p.trim()) lastLine = p;
+        }
+      });
+      stream.on('end', () => {
+        if (buf) {
+          log(buf);
+          if (isStdout && buf.trim()) lastLine = buf;
+        }
+      });
+    };
+    lines(child.stdout, true);
+    lines(child.stderr, false);
+    const kill = () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ } };
+    signal.addEventListener('abort', kill, { once: true });
+    child.on('error', (err) => reject(new Error(`could not start bash: ${err.message}`)));
+    child.on('close', (code, sig) => {
+      signal.removeEventListener('abort', kill);
+      if (code === 0) resolve(lastLine);
+      else reject(new Error(sig ? `command killed by ${sig}` : `command exited with code ${code}`));
+    });
+  });
+}
+
+async function run(req: RunRequest): Promise<void> {
+  const abort = new AbortController();
+  current = { attemptId: req.attemptId, abort };
+  let msg: ChildMessage;
+  try {
+    const value = req.kind === 'shell' ? await runShell(req, abort.signal) : await runFunction(req, abort.signal);
+    const json = JSON.stringify(value ?? null);
+    if (json === undefined) throw new Error('the task returned a value that is not JSON (a function or symbol); return plain data');
+    const bytes = Buffer.byteLength(json);
+    if (bytes > req.resultMaxBytes) {
+      throw new Error(`the task's result is ${bytes} bytes, over the limit of ${req.resultMaxBytes} (taskResultMaxBytes); store large data elsewhere and return a reference to it`);
+    }
+    msg = { type: 'done', attemptId: req.attemptId, ok: true, result: JSON.parse(json) };
+  } catch (err) {
+    const e = err as Error;
+    msg = { type: 'done', attemptId: req.attemptId, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : format(err) };
+  }
+  current = null;
+  send(msg);
+}
+
+process.on('message', (m: ParentMessage) => {
+  if (m.type === 'run') void run(m);
+  else if (m.type === 'abort' && current?.attemptId === m.attemptId) current.abort.abort(new Error(m.reason));
+});
+// The worker is gone (killed or crashed): end this process group, shell children included.
+process.on('disconnect', () => {
+  try { process.kill(-process.pid, 'SIGKILL'); } catch { process.exit(1); }
+});
+process.on('unhandledRejection', (err) => log(`ERROR unhandled rejection: ${format(err)}`));
+send({ type: 'ready' });

@@ -1,0 +1,174 @@
+// Warm runner processes for a worker. Each attempt runs in one of them; a runner that
+// dies, times out or is fenced is killed with its whole process group and replaced.
+import { fork, type ChildProcess } from 'node:child_process';
+import { TSX_IMPORT, childEntry } from '../child-process.js';
+import type { ChildMessage, RunRequest } from './runner-protocol.js';
+
+const RUNNER = childEntry('./worker/runner-child.ts');
+/** Time a task gets to react to its abort signal before its process group is killed. */
+const ABORT_GRACE_MS = 500;
+
+export type RunOutcome = { ok: true; result: unknown } | { ok: false; error: string };
+
+export interface RunnerPoolOptions {
+  size: number;
+  memoryMb: number;
+  maxTasksPerRunner: number;
+}
+
+interface ActiveRun {
+  attemptId: string;
+  onLog: (line: string) => void;
+  resolve: (o: RunOutcome) => void;
+  timer: NodeJS.Timeout | null;
+  /** Set when we end the run ourselves (timeout, fence, shutdown): the reason reported. */
+  killedFor: string | null;
+}
+
+class Runner {
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  served = 0;
+  active: ActiveRun | null = null;
+  private stderrTail = '';
+  exited = false;
+
+  constructor(opts: RunnerPoolOptions, private readonly onExit: (r: Runner) => void) {
+    this.child = fork(RUNNER, [], {
+      execArgv: ['--import', TSX_IMPORT, `--max-old-space-size=${opts.memoryMb}`],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true, // its own process group, so a kill reaches the task's children too
+      env: { ...process.env, KEEL_RUNNER: '1' },
+    });
+    this.ready = new Promise((resolve, reject) => {
+      const onMessage = (m: ChildMessage) => {
+        if (m.type === 'ready') {
+          this.child.off('message', onMessage);
+          resolve();
+        }
+      };
+      this.child.on('message', onMessage);
+      this.child.once('exit', () => reject(new Error(`runner process exited while starting: ${this.stderrTail.trim()}`)));
+    });
+    this.ready.catch(() => {});
+    this.child.on('message', (m: ChildMessage) => this.handle(m));
+    const capture = (c: Buffer) => {
+      const text = c.toString();
+      this.stderrTail = (this.stderrTail + text).slice(-4000);
+      if (this.active) for (const line of text.split('\n')) if (line) this.active.onLog(line);
+    };
+    this.child.stdout?.on('data', capture);
+    this.child.stderr?.on('data', capture);
+    this.child.on('exit', (code, signal) => {
+      this.exited = true;
+      const run = this.active;
+      if (run) {
+        const oom = /heap out of memory|Allocation failed/i.test(this.stderrTail);
+        const reason = run.killedFor
+          ?? (oom ? `the task ran out of memory (runner heap limit ${opts.memoryMb} MB, runnerMemoryMb)`
+            : `the runner process ended during the task (exit code ${code ?? 'none'}, signal ${signal ?? 'none'}); did the task call process.exit?`);
+        this.finish({ ok: false, error: reason });
+      }
+      this.onExit(this);
+    });
+  }
+
+  private handle(m: ChildMessage): void {
+    const run = this.active;
+    if (!run || m.type === 'ready' || m.attemptId !== run.attemptId) return;
+    if (m.type === 'log') run.onLog(m.line);
+    else if (m.type === 'done') this.finish(m.ok ? { ok: true, result: m.result } : { ok: false, error: m.error });
+  }
+
+  private finish(outcome: RunOutcome): void {
+    const run = this.active;
+    if (!run) return;
+    this.active = null;
+    if (run.timer) clearTimeout(run.timer);
+    run.resolve(run.killedFor && outcome.ok === false ? { ok: false, error: run.killedFor } : outcome);
+  }
+
+  /** Aborts the task's signal, then kills the process group after graceMs. */
+  kill(reason: string, graceMs = 0): void {
+    const run = this.active;
+    if (run && !run.killedFor) run.killedFor = reason;
+    const hard = () => {
+      try { process.kill(-this.child.pid!, 'SIGKILL'); } catch { this.child.kill('SIGKILL'); }
+    };
+    if (run && graceMs > 0 && this.child.connected) {
+      this.child.send({ type: 'abort', attemptId: run.attemptId, reason });
+      setTimeout(hard, graceMs).unref();
+    } else hard();
+  }
+}
+
+export class RunnerPool {
+  private idle: Runner[] = [];
+  private readonly all = new Set<Runner>();
+  private readonly byAttempt = new Map<string, Runner>();
+  private closed = false;
+
+  constructor(private readonly opts: RunnerPoolOptions) {}
+
+  /** Starts the warm runners and waits until they are ready. */
+  async start(): Promise<void> {
+    const runners = Array.from({ length: this.opts.size }, () => this.spawn());
+    await Promise.all(runners.map((r) => r.ready));
+  }
+
+  private spawn(): Runner {
+    const runner = new Runner(this.opts, (r) => {
+      this.all.delete(r);
+      this.idle = this.idle.filter((x) => x !== r);
+      if (!this.closed && this.all.size < this.opts.size) this.idle.push(this.spawn());
+    });
+    this.all.add(runner);
+    return runner;
+  }
+
+  private async take(): Promise<Runner> {
+    let runner = this.idle.shift();
+    while (runner?.exited) runner = this.idle.shift();
+    if (!runner) runner = this.spawn();
+    await runner.ready;
+    return runner;
+  }
+
+  /** Runs one attempt; resolves with its outcome whatever happens to the runner. */
+  async run(req: RunRequest, timeoutSec: number | null, onLog: (line: string) => void): Promise<RunOutcome> {
+    let runner: Runner;
+    try {
+      runner = await this.take();
+    } catch (err) {
+      return { ok: false, error: `no runner process could be started: ${(err as Error).message}` };
+    }
+    this.byAttempt.set(req.attemptId, runner);
+    const outcome = await new Promise<RunOutcome>((resolve) => {
+      const run: ActiveRun = { attemptId: req.attemptId, onLog, resolve, timer: null, killedFor: null };
+      runner.active = run;
+      if (timeoutSec !== null) {
+        run.timer = setTimeout(() => runner.kill(`the task timed out after ${timeoutSec}s (executionTimeoutSec) and was killed`, ABORT_GRACE_MS), timeoutSec * 1000);
+      }
+      runner.child.send(req);
+    });
+    this.byAttempt.delete(req.attemptId);
+    runner.served++;
+    if (!runner.exited) {
+      if (runner.served >= this.opts.maxTasksPerRunner) runner.kill('retired');
+      else this.idle.push(runner);
+    }
+    return outcome;
+  }
+
+  /** Ends a running attempt at once (fenced, self-fenced, handed back). */
+  kill(attemptId: string, reason: string): void {
+    this.byAttempt.get(attemptId)?.kill(reason, ABORT_GRACE_MS);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const exits = [...this.all].map((r) => new Promise<void>((res) => (r.exited ? res() : r.child.once('exit', () => res()))));
+    for (const r of this.all) r.kill('worker stopped');
+    await Promise.all(exits);
+  }
+}

@@ -1,0 +1,33 @@
+// Messages between a worker and its runner processes.
+
+export interface RunRequest {
+  type: 'run';
+  attemptId: string;
+  file: string;
+  dagId: string;
+  taskId: string;
+  kind: 'function' | 'shell';
+  command?: string;
+  resultMaxBytes: number;
+  context: {
+    dagId: string;
+    runId: string;
+    taskId: string;
+    logicalDate: string;
+    dataIntervalStart: string;
+    dataIntervalEnd: string;
+    tryNumber: number;
+    maxTries: number;
+    attemptId: string;
+    params: Record<string, unknown>;
+    upstream: Record<string, unknown>;
+  };
+}
+
+export type ParentMessage = RunRequest | { type: 'abort'; attemptId: string; reason: string };
+
+export type ChildMessage =
+  | { type: 'ready' }
+  | { type: 'log'; attemptId: string; line: string }
+  | { type: 'done'; attemptId: string; ok: true; result: unknown }
+  | { type: 'done'; attemptId: string; ok: false; error: string };

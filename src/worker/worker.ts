@@ -1,0 +1,238 @@
+// The worker role: claim queued task instances, run each attempt in a warm runner
+// process, renew the attempts' leases, end each attempt with a write conditional on its
+// attempt id. It fences itself: when it cannot renew leases for most of a lease, it kills
+// its attempts before any scheduler may consider them dead and start them elsewhere.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { findTask } from '../core/dag-lookup.js';
+import type { SerializedDag, SerializedTask } from '../core/types.js';
+import type { Db } from '../db/pool.js';
+import { inTransaction, withRetry } from '../db/pool.js';
+import { sql } from '../db/sql.js';
+import type { Logger } from '../log.js';
+import { Wakeup } from '../loop.js';
+import { endAttempt } from '../ha/end-attempt.js';
+import { AttemptLog } from './attempt-log.js';
+import { RunnerPool, type RunOutcome } from './runner-pool.js';
+import type { RunRequest } from './runner-protocol.js';
+
+export interface WorkerOptions {
+  componentId: string;
+  dagsFolder: string;
+  concurrency: number;
+  queues: string[];
+  pollMs: number;
+  leaseSec: number;
+  shutdownGraceSec: number;
+  runnerMemoryMb: number;
+  runnerMaxTasks: number;
+  taskResultMaxBytes: number;
+  taskLogMaxBytes: number;
+}
+
+interface Claimed {
+  id: string;
+  dag_run_id: string;
+  dag_id: string;
+  task_id: string;
+  try_number: number;
+  max_tries: number;
+  attempt_id: string;
+  run_id: string;
+  logical_date: Date;
+  data_interval_start: Date;
+  data_interval_end: Date;
+  params: Record<string, unknown>;
+  version_hash: string;
+  fileloc: string;
+}
+
+/** Fraction of the lease after which a worker that could not renew kills its attempts. */
+const SELF_FENCE_FRACTION = 0.7;
+
+export class Worker {
+  readonly wakeup = new Wakeup();
+  private readonly runners: RunnerPool;
+  private readonly active = new Map<string, { claimed: Claimed; log: AttemptLog }>();
+  private readonly dagCache = new Map<string, SerializedDag>();
+  private stopping = false;
+  private loopDone: Promise<void> | null = null;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private lastRenewalOk = performance.now();
+  private readonly host = hostname();
+
+  constructor(private readonly db: Db, private readonly opts: WorkerOptions, private readonly log: Logger) {
+    this.runners = new RunnerPool({ size: opts.concurrency, memoryMb: opts.runnerMemoryMb, maxTasksPerRunner: opts.runnerMaxTasks });
+  }
+
+  async start(): Promise<void> {
+    await this.runners.start();
+    this.leaseTimer = setInterval(() => void this.renewLeases(), (this.opts.leaseSec * 1000) / 3);
+    this.loopDone = this.loop();
+    this.log.info({ queues: this.opts.queues, concurrency: this.opts.concurrency }, 'worker started');
+  }
+
+  get runningAttempts(): number {
+    return this.active.size;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      const free = this.opts.concurrency - this.active.size;
+      let claimed = 0;
+      if (free > 0) {
+        try {
+          claimed = await this.claimAndStart(free);
+        } catch (err) {
+          this.log.warn({ err: (err as Error).message }, 'claim failed; will retry');
+        }
+      }
+      // Claimed a full batch: more may be waiting, look again at once.
+      if (claimed > 0 && claimed === free) continue;
+      await this.wakeup.wait(this.opts.pollMs);
+    }
+  }
+
+  private async claimAndStart(limit: number): Promise<number> {
+    const rows = await withRetry(async () => (await this.db.query<Claimed>(sql('task_instances_claim'), [
+      this.opts.queues, limit, this.opts.componentId, this.opts.leaseSec, this.host,
+    ])).rows, { log: this.log, what: 'claim' });
+    if (rows.length === 0) return 0;
+    await this.loadDags(rows);
+    const upstream = await this.upstreamResults(rows);
+    for (const c of rows) {
+      const log = new AttemptLog(this.opts.taskLogMaxBytes);
+      this.active.set(c.attempt_id, { claimed: c, log });
+      void this.runAttempt(c, log, upstream.get(c.dag_run_id) ?? {});
+    }
+    return rows.length;
+  }
+
+  private async loadDags(rows: Claimed[]): Promise<void> {
+    const missing = [...new Set(rows.map((r) => `${r.dag_id}\u0000${r.version_hash}`))].filter((k) => !this.dagCache.has(k));
+    if (!missing.length) return;
+    const keys = missing.map((k) => k.split('\u0000') as [string, string]);
+    const res = await this.db.query<{ dag_id: string; version_hash: string; serialized: SerializedDag }>(sql('dag_versions_get'), [keys.map((k) => k[0]), keys.map((k) => k[1])]);
+    for (const r of res.rows) this.dagCache.set(`${r.dag_id}\u0000${r.version_hash}`, r.serialized);
+  }
+
+  private taskOf(c: Claimed): SerializedTask | undefined {
+    const dag = this.dagCache.get(`${c.dag_id}\u0000${c.version_hash}`);
+    return dag ? findTask(dag, c.task_id) : undefined;
+  }
+
+  private async upstreamResults(rows: Claimed[]): Promise<Map<string, Record<string, unknown>>> {
+    const runIds: string[] = [];
+    const taskIds: string[] = [];
+    for (const c of rows) for (const u of this.taskOf(c)?.upstream ?? []) {
+      runIds.push(c.dag_run_id);
+      taskIds.push(u);
+    }
+    const out = new Map<string, Record<string, unknown>>();
+    if (!runIds.length) return out;
+    const res = await this.db.query<{ dag_run_id: string; task_id: string; result: unknown }>(sql('task_instances_results'), [runIds, taskIds]);
+    for (const r of res.rows) {
+      const m = out.get(r.dag_run_id) ?? {};
+      m[r.task_id] = r.result;
+      out.set(r.dag_run_id, m);
+    }
+    return out;
+  }
+
+  private async runAttempt(c: Claimed, log: AttemptLog, allUpstream: Record<string, unknown>): Promise<void> {
+    const task = this.taskOf(c);
+    let outcome: RunOutcome;
+    if (!task) {
+      outcome = { ok: false, error: `task "${c.task_id}" is missing from the stored version ${c.version_hash} of DAG "${c.dag_id}"` };
+    } else {
+      const upstream: Record<string, unknown> = {};
+      for (const u of task.upstream) if (u in allUpstream) upstream[u] = allUpstream[u];
+      const req: RunRequest = {
+        type: 'run', attemptId: c.attempt_id, file: join(this.opts.dagsFolder, c.fileloc), dagId: c.dag_id, taskId: c.task_id,
+        kind: task.kind, command: task.command, resultMaxBytes: this.opts.taskResultMaxBytes,
+        context: {
+          dagId: c.dag_id, runId: c.run_id, taskId: c.task_id, logicalDate: c.logical_date.toISOString(),
+          dataIntervalStart: c.data_interval_start.toISOString(), dataIntervalEnd: c.data_interval_end.toISOString(),
+          tryNumber: c.try_number, maxTries: c.max_tries, attemptId: c.attempt_id, params: c.params, upstream,
+        },
+      };
+      log.add(`INFO attempt ${c.attempt_id} try ${c.try_number}/${c.max_tries} on ${this.host} (worker ${this.opts.componentId})`);
+      outcome = await this.runners.run(req, task.executionTimeoutSec, (line) => log.add(line));
+    }
+    if (!this.active.has(c.attempt_id)) return; // handed back during shutdown
+    log.add(outcome.ok ? 'INFO task succeeded' : `ERROR task failed: ${outcome.error}`);
+    const policy = task ?? { retries: 0, retryDelaySec: 0, exponentialBackoff: false, maxRetryDelaySec: 0 };
+    try {
+      const ended = await inTransaction(this.db, (tx) => endAttempt(tx, {
+        taskInstanceId: c.id, attemptId: c.attempt_id, tryNumber: c.try_number, maxTries: c.max_tries, policy,
+        outcome: outcome.ok ? { kind: 'success', result: outcome.result } : { kind: 'failure', error: outcome.error },
+        log: log.text(), componentId: this.opts.componentId,
+      }), { log: this.log, what: 'ending an attempt', maxElapsedMs: this.opts.leaseSec * 1000 * 3 });
+      if (!ended.accepted) this.log.warn({ dag: c.dag_id, task: c.task_id, attemptId: c.attempt_id }, 'late write rejected: the attempt had been fenced');
+      else this.log.info({ dag: c.dag_id, task: c.task_id, run: c.run_id, try: c.try_number, state: ended.state }, `task ${ended.state}`);
+    } catch (err) {
+      // The lease will expire and a scheduler fences the attempt: nothing is lost.
+      this.log.error({ err: (err as Error).message, attemptId: c.attempt_id }, 'could not record the end of an attempt');
+    } finally {
+      this.active.delete(c.attempt_id);
+      this.wakeup.wake();
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    const ids = [...this.active.keys()];
+    if (ids.length === 0) {
+      this.lastRenewalOk = performance.now();
+      return;
+    }
+    try {
+      const res = await this.db.query<{ attempt_id: string }>(sql('task_instances_renew_leases'), [ids, this.opts.leaseSec]);
+      this.lastRenewalOk = performance.now();
+      const alive = new Set(res.rows.map((r) => r.attempt_id));
+      for (const id of ids) {
+        if (!alive.has(id) && this.active.has(id)) {
+          this.log.warn({ attemptId: id }, 'attempt was fenced by a scheduler; killing it');
+          this.runners.kill(id, 'the attempt was fenced (its lease had expired) and was stopped by its worker');
+        }
+      }
+    } catch (err) {
+      const silentMs = performance.now() - this.lastRenewalOk;
+      this.log.warn({ err: (err as Error).message, silentMs: Math.round(silentMs) }, 'lease renewal failed');
+      if (silentMs > this.opts.leaseSec * 1000 * SELF_FENCE_FRACTION) this.selfFence();
+    }
+  }
+
+  /** Cannot reach the database for most of a lease: stop every attempt before it may run twice. */
+  private selfFence(): void {
+    for (const id of this.active.keys()) {
+      this.log.error({ attemptId: id }, 'self-fencing: leases could not be renewed; killing the attempt');
+      this.runners.kill(id, 'self-fenced: the worker could not renew the lease with the database, so it stopped the attempt before another could start');
+    }
+  }
+
+  /** SIGTERM: stop claiming, let attempts finish within the grace period, hand back the rest. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeup.wake();
+    await this.loopDone;
+    const deadline = Date.now() + this.opts.shutdownGraceSec * 1000;
+    while (this.active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (this.active.size > 0) {
+      const left = [...this.active.entries()];
+      this.active.clear();
+      for (const [id] of left) this.runners.kill(id, 'handed back: the worker is stopping');
+      try {
+        await inTransaction(this.db, async (tx) => {
+          const back = await tx.query<{ queue: string }>(sql('task_instances_hand_back'), [left.map(([id]) => id)]);
+          await tx.query(sql('task_attempts_handed_back'), [left.map(([id]) => id), left.map(([, a]) => a.log.text())]);
+          for (const q of new Set(back.rows.map((r) => r.queue))) await tx.query(`SELECT pg_notify('keel_queued', $1)`, [q]);
+        });
+        this.log.info({ attempts: left.length }, 'attempts handed back');
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'hand-back failed; the leases will expire and the attempts be retried');
+      }
+    }
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    await this.runners.close();
+  }
+}
