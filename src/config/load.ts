@@ -13,6 +13,8 @@ export interface LoadOptionsInput {
   configFile?: string;
   overrides?: Partial<Record<OptionName, unknown>>;
   cwd?: string;
+  /** Read no config file at all (tests and embedding programs). */
+  noConfigFile?: boolean;
 }
 
 function readConfigFile(path: string): Record<string, unknown> {
@@ -42,7 +44,7 @@ export function loadOptions(input: LoadOptionsInput = {}): KeelOptions {
   if (explicitFile && !existsSync(filePath)) {
     throw new UsageError(`config file ${filePath} does not exist; create it or unset KEEL_CONFIG / --config`);
   }
-  const fromFile = existsSync(filePath) ? readConfigFile(filePath) : {};
+  const fromFile = !input.noConfigFile && existsSync(filePath) ? readConfigFile(filePath) : {};
 
   const result: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(OPTION_SPECS) as [OptionName, (typeof OPTION_SPECS)[OptionName]][]) {

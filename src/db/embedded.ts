@@ -104,6 +104,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     return { url, dataDir: pgdata, stop: async () => {} };
   }
   const ids = serverIdentity();
+  // The server's user must be able to enter the data folder (mkdtemp makes it 0700 root).
+  if (ids) chownSync(opts.dataDir, ids.uid, ids.gid);
   if (!existsSync(join(pgdata, 'PG_VERSION'))) {
     opts.log?.info({ pgdata }, 'initialising embedded PostgreSQL');
     await initialise(pgdata, ids, logFile);

@@ -1,0 +1,31 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { triggerDag } from '../../src/scheduler/trigger.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { startRoles, taskStates, testOptions, waitForDag, waitForRunEnd } from '../support/cluster.js';
+import type { RunningRole } from '../../src/runtime/roles.js';
+
+const DAGS = fileURLToPath(new URL('../fixtures/dags/', import.meta.url));
+let t: TestDatabase;
+let cluster: RunningRole;
+
+before(async () => {
+  t = await freshDatabase();
+  cluster = await startRoles(testOptions(t.url, DAGS), ['dag-processor', 'scheduler', 'worker']);
+  await waitForDag(t.db, 't_chain');
+});
+after(async () => {
+  await cluster?.stop();
+  await t?.drop();
+});
+
+test('a manual run passes params and upstream results down a chain', async () => {
+  const run = await triggerDag(t.db, 't_chain', { params: { n: 7 } });
+  assert.equal(await waitForRunEnd(t.db, run.id), 'success');
+  assert.deepEqual(await taskStates(t.db, run.id), { a: 'success', b: 'success', c: 'success' });
+  const results = await t.db.query<{ task_id: string; result: unknown }>('SELECT task_id, result FROM task_instance WHERE dag_run_id = $1 ORDER BY task_id', [run.id]);
+  assert.deepEqual(results.rows.map((r) => r.result), [7, 70, 'done']);
+  const log = await t.db.query<{ log: string }>(`SELECT a.log FROM task_attempt a JOIN task_instance ti ON ti.id = a.task_instance_id WHERE ti.dag_run_id = $1 AND ti.task_id = 'c'`, [run.id]);
+  assert.match(log.rows[0]!.log, /n=7/);
+});

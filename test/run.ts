@@ -1,0 +1,65 @@
+// `npm test`: unit tests, then integration tests against a real PostgreSQL: the one at
+// KEEL_TEST_DATABASE_URL (an admin URL: tests create databases), or an embedded server
+// this script starts and stops. Each test file clones its own database from a migrated
+// template, so files are independent.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startEmbedded } from '../src/db/embedded.js';
+import { migrate } from '../src/db/migrate.js';
+import { createPool } from '../src/db/pool.js';
+import { TEMPLATE_DB, withDatabase } from './support/db-url.js';
+
+const args = new Set(process.argv.slice(2));
+const only = args.has('--unit') ? 'unit' : args.has('--integration') ? 'integration' : 'all';
+const filter = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+
+function files(dir: string): string[] {
+  return readdirSync(join('test', dir)).filter((f) => f.endsWith('.test.ts') && (filter.length === 0 || filter.some((x) => f.includes(x)))).sort().map((f) => join('test', dir, f));
+}
+
+function runNodeTests(list: string[], env: NodeJS.ProcessEnv): number {
+  if (list.length === 0) return 0;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...list], { stdio: 'inherit', env });
+  return r.status ?? 1;
+}
+
+async function prepareTemplate(adminUrl: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [TEMPLATE_DB]);
+  await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB}`);
+  await admin.query(`CREATE DATABASE ${TEMPLATE_DB}`);
+  await admin.end();
+  const pool = createPool(withDatabase(adminUrl, TEMPLATE_DB), { size: 1, applicationName: 'keel-test-template' });
+  await migrate(pool);
+  await pool.end();
+}
+
+let status = 0;
+if (only !== 'integration') status = runNodeTests(files('unit'), process.env);
+if (only !== 'unit' && status === 0) {
+  let adminUrl = process.env.KEEL_TEST_DATABASE_URL;
+  let stop = async () => {};
+  let dataDir: string | null = null;
+  if (!adminUrl) {
+    dataDir = mkdtempSync(join(tmpdir(), 'keel-test-pg-'));
+    const port = 55000 + (process.pid % 5000);
+    const server = await startEmbedded({ dataDir, port, durable: false });
+    adminUrl = server.url;
+    stop = server.stop;
+    console.log(`# integration tests on an embedded PostgreSQL at 127.0.0.1:${port}`);
+  } else {
+    console.log(`# integration tests on KEEL_TEST_DATABASE_URL`);
+  }
+  try {
+    await prepareTemplate(adminUrl);
+    status = runNodeTests(files('integration'), { ...process.env, KEEL_TEST_ADMIN_URL: adminUrl });
+  } finally {
+    await stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+process.exit(status);

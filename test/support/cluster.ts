@@ -1,0 +1,53 @@
+// Keel roles started inside the test process against a test database.
+import { loadOptions } from '../../src/config/load.js';
+import type { KeelOptions, OptionName } from '../../src/config/options.js';
+import type { Db } from '../../src/db/pool.js';
+import { createLogger } from '../../src/log.js';
+import { startRole, type RoleName, type RunningRole } from '../../src/runtime/roles.js';
+
+export function testOptions(url: string, dagsFolder: string, extra: Partial<Record<OptionName, unknown>> = {}): KeelOptions {
+  return loadOptions({
+    env: {},
+    noConfigFile: true,
+    overrides: {
+      databaseUrl: url, dagsFolder, schedulerLoopMs: 200, workerPollMs: 200, dagScanIntervalSec: 1,
+      workerConcurrency: 4, dbConnectRetrySec: 5, logFormat: 'json', logLevel: process.env.KEEL_TEST_LOG ?? 'silent',
+      ...extra,
+    },
+  });
+}
+
+export const testLog = () => createLogger({ level: process.env.KEEL_TEST_LOG ?? 'silent', format: 'json' });
+
+export async function startRoles(options: KeelOptions, roles: RoleName[]): Promise<RunningRole> {
+  const running: RunningRole[] = [];
+  for (const role of roles) running.push(await startRole(role, options, testLog()));
+  return { stop: async () => { for (const r of running.reverse()) await r.stop(); } };
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 20000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export async function waitForRunEnd(db: Db, runId: string, timeoutMs = 30000): Promise<'success' | 'failed'> {
+  return waitFor(`run ${runId} to finish`, async () => {
+    const r = await db.query<{ state: string }>('SELECT state FROM dag_run WHERE id = $1', [runId]);
+    const s = r.rows[0]?.state;
+    return s === 'success' || s === 'failed' ? s : null;
+  }, timeoutMs);
+}
+
+export async function taskStates(db: Db, runId: string): Promise<Record<string, string>> {
+  const r = await db.query<{ task_id: string; state: string }>('SELECT task_id, state FROM task_instance WHERE dag_run_id = $1', [runId]);
+  return Object.fromEntries(r.rows.map((x) => [x.task_id, x.state]));
+}
+
+export async function waitForDag(db: Db, dagId: string, timeoutMs = 20000): Promise<void> {
+  await waitFor(`DAG ${dagId} to be stored`, async () => (await db.query('SELECT 1 FROM dag WHERE dag_id = $1 AND is_active', [dagId])).rowCount, timeoutMs);
+}
