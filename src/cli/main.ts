@@ -246,6 +246,40 @@ export function buildProgram(): Command {
       });
     });
 
+  const ha = program.command('ha').description('high availability: components and events');
+  ha.command('status').description('every component with role, host, heartbeat age, state and what it holds; the database').action(async (_o, cmd: Command) => {
+    await withDb(cmd, async (d, json) => {
+      const components = (await d.db.query(q.HA_COMPONENTS)).rows;
+      const database = (await d.db.query(q.HA_DATABASE)).rows[0];
+      if (json) return printJson({ database, components });
+      console.log(`database: ${database.role}, PostgreSQL ${database.version}, up since ${database.server_started_at.toISOString()}, last disruption ${database.last_disruption_at instanceof Date && Number.isFinite(database.last_disruption_at.getTime()) ? database.last_disruption_at.toISOString() : 'never'}`);
+      print(false, components.map((c) => ({ ...c, holds: c.role === 'worker' || c.role === 'standalone' ? `${c.running_attempts} attempt(s)` : '' })),
+        ['role', 'hostname', 'pid', 'state', 'heartbeat_age_sec', 'holds', 'started_at', 'id']);
+    });
+  });
+  ha.command('events').description('recent HA events, newest first')
+    .option('--limit <n>', 'how many', '50')
+    .option('--kind <kind>', 'only this kind (zombie_fenced, late_write_rejected, component_dead, failover_detected, …)')
+    .action(async (o: { limit: string; kind?: string }, cmd: Command) => {
+      const limit = Number(o.limit);
+      if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive integer, got "${o.limit}"`);
+      await withDb(cmd, async (d, json) => {
+        print(json, (await d.db.query(q.HA_EVENTS, [limit, o.kind ?? null])).rows, ['id', 'at', 'kind', 'role', 'hostname', 'details']);
+      });
+    });
+
+  program.command('health').description('exit 0 when at least one healthy component of the role exists, 1 otherwise (for probes and scripts)')
+    .addOption(new Option('--role <role>', 'role to check').choices(['scheduler', 'worker', 'dag-processor', 'triggerer', 'api']).makeOptionMandatory())
+    .action(async (o: { role: string }, cmd: Command) => {
+      const options = optionsFrom(cmd);
+      await withDb(cmd, async (d, json) => {
+        const rows = (await d.db.query(q.HEALTHY_OF_ROLE, [o.role, options.componentDeadAfterSec])).rows;
+        if (json) printJson({ role: o.role, healthy: rows });
+        else console.log(rows.length ? `${rows.length} healthy ${o.role}(s): ${rows.map((r) => `${r.hostname}/${r.pid}`).join(', ')}` : `no healthy ${o.role}`);
+        if (!rows.length) process.exitCode = 1;
+      });
+    });
+
   program.command('config').description('the effective configuration, or the README table')
     .option('--markdown', 'print the options as a Markdown table')
     .action((o: { markdown?: boolean }, cmd: Command) => {
@@ -272,7 +306,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;

@@ -66,3 +66,34 @@ export const RUN_REOPEN = `UPDATE dag_run SET state = 'running', ended_at = NULL
 export const TASKS_ACTIVE = `
 SELECT task_id, state FROM task_instance
 WHERE dag_run_id = $1 AND ($2::text[] IS NULL OR task_id = ANY ($2::text[])) AND state IN ('queued', 'running')`;
+
+/** Every component not long gone, with its heartbeat age and the attempts it holds. No parameters. */
+export const HA_COMPONENTS = `
+SELECT c.id, c.role, c.hostname, c.pid, c.version, c.state, c.started_at,
+       round(extract(epoch FROM now() - c.last_heartbeat_at)::numeric, 1)::float8 AS heartbeat_age_sec,
+       (SELECT count(*) FROM task_instance t WHERE t.worker_id = c.id AND t.state = 'running')::int AS running_attempts,
+       c.details
+FROM component c
+WHERE c.state IN ('running', 'stopping', 'dead') OR c.last_heartbeat_at > now() - interval '1 hour'
+ORDER BY c.role, c.started_at`;
+
+/** The database as Keel sees it. No parameters. */
+export const HA_DATABASE = `
+SELECT CASE WHEN pg_is_in_recovery() THEN 'replica' ELSE 'primary' END AS role,
+       current_setting('server_version') AS version,
+       pg_postmaster_start_time() AS server_started_at,
+       (SELECT last_disruption_at FROM keel_cluster) AS last_disruption_at`;
+
+/** $1 limit, $2 kind or NULL */
+export const HA_EVENTS = `
+SELECT e.id, e.at, e.kind, c.role, c.hostname, e.component_id, e.details
+FROM ha_event e LEFT JOIN component c ON c.id = e.component_id
+WHERE ($2::text IS NULL OR e.kind = $2)
+ORDER BY e.id DESC LIMIT $1`;
+
+/** Healthy components of a role (standalone counts for the roles it runs). $1 role, $2 heartbeat age limit in seconds */
+export const HEALTHY_OF_ROLE = `
+SELECT id, role, hostname, pid, extract(epoch FROM now() - last_heartbeat_at)::float8 AS heartbeat_age_sec
+FROM component
+WHERE state = 'running' AND (role = $1 OR (role = 'standalone' AND $1 IN ('scheduler', 'worker', 'dag-processor')))
+  AND last_heartbeat_at > now() - make_interval(secs => $2::float8)`;

@@ -95,8 +95,56 @@ export const OPTION_SPECS = {
   attemptLeaseSec: {
     env: 'KEEL_ATTEMPT_LEASE_SEC',
     schema: positiveNumber,
-    default: 10,
-    doc: 'Lease of a running attempt; renewed by its worker every third of it. An expired lease fences the attempt.',
+    default: 45,
+    doc: 'Lease of a running attempt, renewed every 5 s (or a third of it, if shorter). It covers silent failures (frozen worker, network cut): an expired lease fences the attempt, and a worker that could not renew for 80 % of it kills its attempts first. A dead worker process is detected sooner (`workerLostAfterSec`). Long enough to ride out a 30 s database failover.',
+  },
+  heartbeatMs: {
+    env: 'KEEL_HEARTBEAT_MS',
+    schema: positiveInt,
+    default: 500,
+    doc: 'Heartbeat interval of every component, on its own database session.',
+  },
+  componentDeadAfterSec: {
+    env: 'KEEL_COMPONENT_DEAD_AFTER_SEC',
+    schema: positiveNumber,
+    default: 5,
+    doc: 'A component whose heartbeat is older than this is marked dead (it rejoins if it heartbeats again).',
+  },
+  workerLostAfterSec: {
+    env: 'KEEL_WORKER_LOST_AFTER_SEC',
+    schema: positiveNumber,
+    default: 1,
+    doc: "A worker whose session lock is gone (its process died) and whose heartbeat is older than this has its attempts fenced and retried at once.",
+  },
+  orphanSweepMs: {
+    env: 'KEEL_ORPHAN_SWEEP_MS',
+    schema: positiveInt,
+    default: 250,
+    doc: 'How often each scheduler looks for attempts of dead workers.',
+  },
+  dbOutageGraceSec: {
+    env: 'KEEL_DB_OUTAGE_GRACE_SEC',
+    schema: nonNegativeInt,
+    default: 15,
+    doc: 'After a database disruption (any component reconnected) or server start, nothing is fenced and no component marked dead for this long, so that the fleet can reconnect and renew its leases.',
+  },
+  dbQueryTimeoutMs: {
+    env: 'KEEL_DB_QUERY_TIMEOUT_MS',
+    schema: positiveInt,
+    default: 10000,
+    doc: 'Client-side limit of one database call, so that a silent network cannot hang a loop.',
+  },
+  healthPort: {
+    env: 'KEEL_HEALTH_PORT',
+    schema: z.coerce.number().int().min(0).max(65535).optional(),
+    default: undefined,
+    doc: 'Serve `/health/live`, `/health/ready` and `/metrics` on this port (loopback unless `healthHost`); unset: no server. 0 picks a free port.',
+  },
+  healthHost: {
+    env: 'KEEL_HEALTH_HOST',
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    doc: 'Address the health server listens on.',
   },
   workerShutdownGraceSec: {
     env: 'KEEL_WORKER_SHUTDOWN_GRACE_SEC',

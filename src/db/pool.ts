@@ -10,12 +10,13 @@ export type Tx = pg.PoolClient;
 // bigint ids as strings (they can exceed 2^53); timestamps stay Date.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 
-export function createPool(url: string, options: { size: number; applicationName: string; log?: Logger }): Db {
+export function createPool(url: string, options: { size: number; applicationName: string; log?: Logger; queryTimeoutMs?: number }): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.size,
     application_name: options.applicationName,
     connectionTimeoutMillis: 5000,
+    ...(options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {}),
     idleTimeoutMillis: 30000,
     keepAlive: true,
   });

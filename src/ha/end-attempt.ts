@@ -17,6 +17,8 @@ export interface EndAttemptInput {
   maxTries: number;
   policy: RetryPolicy;
   outcome: AttemptOutcome;
+  /** The attempt was lost with its worker, not failed by its task: a retry is due at once. */
+  retryNow?: boolean;
   /** Full attempt log; undefined keeps what is stored. */
   log?: string;
   componentId: string | null;
@@ -35,7 +37,7 @@ export async function endAttempt(tx: Tx, input: EndAttemptInput): Promise<EndAtt
   if (outcome.kind === 'failure') {
     const retry = decideRetry({ ...input.policy, retries: input.maxTries - 1 }, input.tryNumber);
     state = retry.retry ? 'up_for_retry' : 'failed';
-    delay = retry.retry ? retry.delaySec : null;
+    delay = retry.retry ? (input.retryNow ? 0 : retry.delaySec) : null;
   }
   const res = await tx.query<{ dag_run_id: string }>(sql('task_instance_end_attempt'), [
     input.taskInstanceId,

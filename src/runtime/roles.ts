@@ -3,7 +3,9 @@
 import type { KeelOptions } from '../config/options.js';
 import { migrate, assertSchemaCurrent } from '../db/migrate.js';
 import { Listener } from '../db/listener.js';
-import { Component, type Role } from '../ha/component.js';
+import { ComponentSession, type Role } from '../ha/session.js';
+import { startHealthServer } from '../ha/health-server.js';
+import { KeelMetrics } from '../ha/metrics.js';
 import type { Logger } from '../log.js';
 import { Wakeup } from '../loop.js';
 import { DagProcessor } from '../dag-processor/processor.js';
@@ -13,77 +15,91 @@ import { openDatabase, type Database } from './database.js';
 
 export interface RunningRole {
   stop(): Promise<void>;
+  /** The component id registered for this process (standalone registers one for all roles). */
+  readonly componentId: string;
+  /** Port of the health server, when one was asked for. */
+  readonly healthPort: number | null;
 }
 
-const HEARTBEAT_MS = 1000;
+interface Part {
+  stop(): Promise<void>;
+}
 
-function startSchedulerLoop(database: Database, options: KeelOptions, component: Component, log: Logger): RunningRole {
-  const scheduler = new Scheduler(database.db, { batchSize: options.schedulerBatchSize, maxCatchupRunsPerLoop: options.maxCatchupRunsPerLoop, componentId: component.id }, log);
+/** A loop that runs `turn` until stopped: again at once when it made progress, else after `idleMs` or a wake-up. */
+function runLoop(name: string, turn: () => Promise<boolean>, idleMs: number, wakeup: Wakeup, log: Logger): Part {
+  let stopping = false;
+  const done = (async () => {
+    while (!stopping) {
+      try {
+        if (await turn()) continue;
+      } catch (err) {
+        // A failed turn never ends the loop; the next turn starts again from the database state.
+        log.error({ err: (err as Error).message }, `${name} turn failed`);
+      }
+      await wakeup.wait(idleMs);
+    }
+  })();
+  return {
+    stop: async () => {
+      stopping = true;
+      wakeup.wake();
+      await done;
+    },
+  };
+}
+
+function startScheduler(database: Database, options: KeelOptions, session: ComponentSession, metrics: KeelMetrics, log: Logger): Part[] {
+  const scheduler = new Scheduler(database.db, {
+    batchSize: options.schedulerBatchSize, maxCatchupRunsPerLoop: options.maxCatchupRunsPerLoop, componentId: session.id,
+    dbOutageGraceSec: options.dbOutageGraceSec, workerLostAfterSec: options.workerLostAfterSec, componentDeadAfterSec: options.componentDeadAfterSec,
+  }, log);
   const wakeup = new Wakeup();
   const hinted = new Set<string>();
   const listener = new Listener(database.url, ['keel_scheduler'], (_ch, payload) => {
     if (payload) hinted.add(payload);
     wakeup.wake();
   }, log);
-  let stopping = false;
-  const done = (async () => {
-    await listener.start();
-    while (!stopping) {
-      const hints = [...hinted];
-      hinted.clear();
-      try {
-        const stats = await scheduler.tick(hints);
-        if (Scheduler.progressed(stats)) continue;
-      } catch (err) {
-        // A failed turn never ends the loop; the next turn retries from the database state.
-        log.error({ err: (err as Error).message }, 'scheduler turn failed');
-      }
-      await wakeup.wait(options.schedulerLoopMs);
-    }
-  })();
-  return {
-    stop: async () => {
-      stopping = true;
-      wakeup.wake();
-      await done;
-      await listener.stop();
-    },
-  };
+  void listener.start();
+  const main = runLoop('scheduler', async () => {
+    const hints = [...hinted];
+    hinted.clear();
+    const end = metrics.loopSeconds.startTimer({ role: 'scheduler' });
+    const stats = await scheduler.tick(hints);
+    end();
+    session.loopTurned();
+    return Scheduler.progressed(stats);
+  }, options.schedulerLoopMs, wakeup, log);
+  // Dead workers are looked for more often than the main loop turns: it is one cheap statement.
+  const sweepWakeup = new Wakeup();
+  const sweep = runLoop('orphan sweep', async () => {
+    if ((await scheduler.fenceOrphanedAttempts()) > 0) wakeup.wake();
+    return false;
+  }, options.orphanSweepMs, sweepWakeup, log);
+  return [sweep, main, { stop: () => listener.stop() }];
 }
 
 /** With firstScanFirst, the first scan completes before this returns (standalone: DAGs are known before the first scheduler turn). */
-async function startProcessorLoop(database: Database, options: KeelOptions, log: Logger, firstScanFirst: boolean): Promise<RunningRole> {
+async function startProcessor(database: Database, options: KeelOptions, session: ComponentSession, log: Logger, firstScanFirst: boolean): Promise<Part> {
   const processor = new DagProcessor(database.db, options, log);
-  const wakeup = new Wakeup();
-  let stopping = false;
   if (firstScanFirst) await processor.scan();
-  const done = (async () => {
-    if (firstScanFirst) await wakeup.wait(options.dagScanIntervalSec * 1000);
-    while (!stopping) {
-      try {
-        await processor.scan();
-      } catch (err) {
-        log.error({ err: (err as Error).message }, 'DAG folder scan failed');
-      }
-      await wakeup.wait(options.dagScanIntervalSec * 1000);
-    }
-  })();
-  return {
-    stop: async () => {
-      stopping = true;
-      wakeup.wake();
-      await done;
-    },
-  };
+  let first = firstScanFirst;
+  return runLoop('DAG processor', async () => {
+    if (first) first = false;
+    else await processor.scan();
+    session.loopTurned();
+    return false;
+  }, options.dagScanIntervalSec * 1000, new Wakeup(), log);
 }
 
-async function startWorker(database: Database, options: KeelOptions, component: Component, log: Logger): Promise<RunningRole> {
+async function startWorker(database: Database, options: KeelOptions, session: ComponentSession, log: Logger): Promise<Part> {
   const worker = new Worker(database.db, {
-    componentId: component.id, dagsFolder: options.dagsFolder, concurrency: options.workerConcurrency, queues: options.workerQueues,
+    componentId: session.id, dagsFolder: options.dagsFolder, concurrency: options.workerConcurrency, queues: options.workerQueues,
     pollMs: options.workerPollMs, leaseSec: options.attemptLeaseSec, shutdownGraceSec: options.workerShutdownGraceSec,
     runnerMemoryMb: options.runnerMemoryMb, runnerMaxTasks: options.runnerMaxTasks,
     taskResultMaxBytes: options.taskResultMaxBytes, taskLogMaxBytes: options.taskLogMaxBytes,
+    onLoopTurn: () => session.loopTurned(),
   }, log);
+  session.details = () => ({ runningAttempts: worker.attemptIds(), capacity: options.workerConcurrency, queues: options.workerQueues });
   const listener = new Listener(database.url, ['keel_queued'], (_ch, queue) => {
     if (options.workerQueues.includes(queue)) worker.wakeup.wake();
   }, log);
@@ -109,21 +125,24 @@ export async function startRole(role: RoleName, options: KeelOptions, log: Logge
     await database.close();
     throw err;
   }
-  const component = new Component(database.db, role as Role, log);
-  await component.register();
-  component.startHeartbeat(HEARTBEAT_MS);
-  const parts: RunningRole[] = [];
-  if (role === 'dag-processor' || role === 'standalone') {
-    parts.push(await startProcessorLoop(database, options, log, role === 'standalone'));
-  }
-  if (role === 'scheduler' || role === 'standalone') parts.push(startSchedulerLoop(database, options, component, log));
-  if (role === 'worker' || role === 'standalone') parts.push(await startWorker(database, options, component, log));
-  log.info({ role, component: component.id, database: database.embedded ? `embedded (${database.embedded.dataDir})` : 'external' }, `keel ${role} running`);
+  const session = new ComponentSession(database.url, role as Role, { heartbeatMs: options.heartbeatMs, queryTimeoutMs: options.dbQueryTimeoutMs }, log);
+  await session.start();
+  const metrics = new KeelMetrics(database.db);
+  const parts: Part[] = [];
+  if (role === 'dag-processor' || role === 'standalone') parts.push(await startProcessor(database, options, session, log, role === 'standalone'));
+  if (role === 'scheduler' || role === 'standalone') parts.push(...startScheduler(database, options, session, metrics, log));
+  if (role === 'worker' || role === 'standalone') parts.push(await startWorker(database, options, session, log));
+  const health = options.healthPort === undefined ? null : await startHealthServer({ host: options.healthHost, port: options.healthPort, session, metrics, log });
+  const address = health?.server.address();
+  log.info({ role, component: session.id, database: database.embedded ? `embedded (${database.embedded.dataDir})` : 'external' }, `keel ${role} running`);
   return {
+    componentId: session.id,
+    healthPort: address && typeof address === 'object' ? address.port : null,
     stop: async () => {
       // Workers first (they drain), then the loops that schedule around them.
       for (const p of [...parts].reverse()) await p.stop();
-      await component.deregister();
+      await health?.close();
+      await session.stop();
       await database.close();
     },
   };

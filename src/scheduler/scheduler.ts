@@ -6,7 +6,10 @@ import { dueIntervals } from '../core/schedule.js';
 import { decideRun, type TaskInstanceView } from '../core/run-decision.js';
 import { pickToQueue, type QueueCandidate } from '../core/queueing.js';
 import type { SerializedDag, TaskState } from '../core/types.js';
-import type { Db } from '../db/pool.js';
+import type { Db, Tx } from '../db/pool.js';
+import { isTransientDbError } from '../db/transient.js';
+import { recordDisruption } from '../ha/disruption.js';
+import { COMPONENT_LOCK_CLASS } from '../ha/session.js';
 import { inTransaction } from '../db/pool.js';
 import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';
@@ -19,6 +22,9 @@ export interface SchedulerOptions {
   batchSize: number;
   maxCatchupRunsPerLoop: number;
   componentId: string | null;
+  dbOutageGraceSec: number;
+  workerLostAfterSec: number;
+  componentDeadAfterSec: number;
 }
 
 /** "keel queueing critical section" */
@@ -36,10 +42,27 @@ export interface TickStats {
 }
 
 export class Scheduler {
+  private readonly startedAt = performance.now();
+  /** A turn failed on a lost connection: record the disruption once the database answers again. */
+  private disrupted = false;
+
   constructor(private readonly db: Db, private readonly opts: SchedulerOptions, private readonly log: Logger) {}
 
   /** One loop turn. `hintedRunIds` come from NOTIFY wake-ups and are examined first. */
   async tick(hintedRunIds: string[] = []): Promise<TickStats> {
+    try {
+      return await this.turn(hintedRunIds);
+    } catch (err) {
+      if (isTransientDbError(err)) this.disrupted = true;
+      throw err;
+    }
+  }
+
+  private async turn(hintedRunIds: string[]): Promise<TickStats> {
+    if (this.disrupted) {
+      await recordDisruption(this.db, this.opts.componentId, 'scheduler reconnected after losing the database');
+      this.disrupted = false;
+    }
     const stats: TickStats = { runsCreated: 0, runsStarted: 0, runsExamined: 0, decisions: 0, runsFinished: 0, queued: 0, fenced: 0 };
     stats.runsCreated = await this.createDueRuns();
     stats.runsStarted = await this.startQueuedRuns();
@@ -48,7 +71,8 @@ export class Scheduler {
     stats.runsFinished = examined.finished;
     stats.decisions = examined.decisions;
     stats.queued = await this.queueScheduled();
-    stats.fenced = await this.fenceExpiredAttempts();
+    stats.fenced = (await this.fenceOrphanedAttempts()) + (await this.fenceExpiredAttempts());
+    await this.markDeadComponents();
     return stats;
   }
 
@@ -170,25 +194,72 @@ export class Scheduler {
   /** Attempts whose lease expired: fence them and retry or fail per their policy. */
   async fenceExpiredAttempts(): Promise<number> {
     return inTransaction(this.db, async (tx) => {
-      const expired = await tx.query<{ id: string; dag_run_id: string; task_id: string; attempt_id: string; try_number: number; max_tries: number; worker_id: string | null; lease_expires_at: Date; serialized: SerializedDag }>(
-        sql('task_instances_lock_expired'), [this.opts.batchSize],
-      );
-      for (const ti of expired.rows) {
-        const task = findTask(ti.serialized, ti.task_id);
-        const error = `attempt fenced: its worker did not renew the lease (expired ${ti.lease_expires_at.toISOString()}); the worker died, froze or lost the database`;
-        const policy = task ?? { retries: 0, retryDelaySec: 0, exponentialBackoff: false, maxRetryDelaySec: 0 };
-        const ended = await endAttempt(tx, {
-          taskInstanceId: ti.id, attemptId: ti.attempt_id, tryNumber: ti.try_number, maxTries: ti.max_tries, policy,
-          outcome: { kind: 'failure', error, attemptState: 'fenced' }, componentId: this.opts.componentId,
-        });
-        await tx.query(sql('ha_event_insert'), ['zombie_fenced', this.opts.componentId, {
-          taskInstanceId: ti.id, dagRunId: ti.dag_run_id, taskId: ti.task_id, attemptId: ti.attempt_id, workerId: ti.worker_id, next: ended.state,
-        }]);
-        this.log.warn({ taskId: ti.task_id, attemptId: ti.attempt_id, next: ended.state }, 'expired attempt fenced');
+      const rows = await tx.query<FenceCandidate & { lease_expires_at: Date }>(sql('task_instances_lock_expired'), [this.opts.batchSize, this.opts.dbOutageGraceSec]);
+      for (const ti of rows.rows) {
+        await this.fence(tx, ti, 'lease_expired', false,
+          `attempt fenced: its worker did not renew the lease (expired ${ti.lease_expires_at.toISOString()}); the worker froze, lost the database or died`);
       }
-      return expired.rows.length;
+      return rows.rows.length;
     });
   }
+
+  /**
+   * Attempts whose worker process is gone (session lock released, heartbeat stale): fence
+   * them now rather than at lease expiry, and retry at once — the task did not fail.
+   * A scheduler that has not been up for the grace period yet leaves this to its peers: it
+   * cannot tell a dead worker from one still reconnecting after a disruption it never saw.
+   */
+  async fenceOrphanedAttempts(): Promise<number> {
+    if (performance.now() - this.startedAt < this.opts.dbOutageGraceSec * 1000) return 0;
+    return inTransaction(this.db, async (tx) => {
+      const rows = await tx.query<FenceCandidate & { last_heartbeat_at: Date }>(sql('task_instances_lock_orphaned'), [
+        this.opts.batchSize, this.opts.dbOutageGraceSec, this.opts.workerLostAfterSec, COMPONENT_LOCK_CLASS,
+      ]);
+      for (const ti of rows.rows) {
+        await this.fence(tx, ti, 'worker_gone', true,
+          `attempt fenced: its worker process is gone (session closed, last heartbeat ${ti.last_heartbeat_at.toISOString()})`);
+      }
+      return rows.rows.length;
+    });
+  }
+
+  private async fence(tx: Tx, ti: FenceCandidate, reason: string, retryNow: boolean, error: string): Promise<void> {
+    const task = findTask(ti.serialized, ti.task_id);
+    const policy = task ?? { retries: 0, retryDelaySec: 0, exponentialBackoff: false, maxRetryDelaySec: 0 };
+    const ended = await endAttempt(tx, {
+      taskInstanceId: ti.id, attemptId: ti.attempt_id, tryNumber: ti.try_number, maxTries: ti.max_tries, policy, retryNow,
+      outcome: { kind: 'failure', error, attemptState: 'fenced' }, componentId: this.opts.componentId,
+    });
+    await tx.query(sql('ha_event_insert'), ['zombie_fenced', this.opts.componentId, {
+      reason, taskInstanceId: ti.id, dagRunId: ti.dag_run_id, taskId: ti.task_id, attemptId: ti.attempt_id, workerId: ti.worker_id, next: ended.state,
+    }]);
+    this.log.warn({ taskId: ti.task_id, attemptId: ti.attempt_id, reason, next: ended.state }, 'attempt fenced');
+  }
+
+  /** Components whose heartbeat is stale are marked dead (each with an HA event). */
+  async markDeadComponents(): Promise<number> {
+    return inTransaction(this.db, async (tx) => {
+      const dead = await tx.query<{ id: string; role: string; hostname: string; pid: number; last_heartbeat_at: Date }>(
+        sql('component_mark_dead'), [this.opts.componentDeadAfterSec, this.opts.dbOutageGraceSec],
+      );
+      for (const c of dead.rows) {
+        await tx.query(sql('ha_event_insert'), ['component_dead', c.id, { role: c.role, hostname: c.hostname, pid: c.pid, lastHeartbeatAt: c.last_heartbeat_at, detectedBy: this.opts.componentId }]);
+        this.log.warn({ component: c.id, role: c.role, host: c.hostname, pid: c.pid }, 'component marked dead: heartbeat stale');
+      }
+      return dead.rows.length;
+    });
+  }
+}
+
+interface FenceCandidate {
+  id: string;
+  dag_run_id: string;
+  task_id: string;
+  attempt_id: string;
+  try_number: number;
+  max_tries: number;
+  worker_id: string | null;
+  serialized: SerializedDag;
 }
 
 function defaultParams(dag: SerializedDag): Record<string, unknown> {

@@ -10,6 +10,20 @@ import type { ChildMessage, ParentMessage, RunRequest } from './runner-protocol.
 const send = (m: ChildMessage) => process.send!(m);
 let current: { attemptId: string; abort: AbortController } | null = null;
 
+// Watchdog: when the worker stops confirming the lease (it is frozen, or cut off from the
+// database), this runner kills itself before the lease can expire and another attempt
+// start. The worker's own self-fencing cannot help while the worker is frozen.
+const WATCHDOG_MS = Number(process.env.KEEL_RUNNER_WATCHDOG_MS ?? 0);
+let leaseValidUntil = Infinity;
+if (WATCHDOG_MS > 0) {
+  setInterval(() => {
+    if (current && performance.now() > leaseValidUntil) {
+      process.stderr.write(`self-fenced: the worker did not confirm the lease of attempt ${current.attemptId} for ${WATCHDOG_MS} ms\n`);
+      try { process.kill(-process.pid, 'SIGKILL'); } catch { process.exit(1); }
+    }
+  }, 100).unref();
+}
+
 function log(line: string): void {
   if (current) send({ type: 'log', attemptId: current.attemptId, line });
   else process.stderr.write(`${line}\n`);
@@ -87,6 +101,7 @@ function runShell(req: RunRequest, signal: AbortSignal): Promise<unknown> {
 }
 
 async function run(req: RunRequest): Promise<void> {
+  leaseValidUntil = performance.now() + WATCHDOG_MS;
   const abort = new AbortController();
   current = { attemptId: req.attemptId, abort };
   let msg: ChildMessage;
@@ -110,6 +125,7 @@ async function run(req: RunRequest): Promise<void> {
 process.on('message', (m: ParentMessage) => {
   if (m.type === 'run') void run(m);
   else if (m.type === 'abort' && current?.attemptId === m.attemptId) current.abort.abort(new Error(m.reason));
+  else if (m.type === 'lease') leaseValidUntil = performance.now() + m.validForMs;
 });
 // The worker is gone (killed or crashed): end this process group, shell children included.
 process.on('disconnect', () => {

@@ -14,6 +14,8 @@ export interface RunnerPoolOptions {
   size: number;
   memoryMb: number;
   maxTasksPerRunner: number;
+  /** A runner whose lease is not confirmed for this long kills itself (0: never). */
+  watchdogMs: number;
 }
 
 interface ActiveRun {
@@ -38,7 +40,7 @@ class Runner {
       execArgv: ['--import', TSX_IMPORT, `--max-old-space-size=${opts.memoryMb}`],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: true, // its own process group, so a kill reaches the task's children too
-      env: { ...process.env, KEEL_RUNNER: '1' },
+      env: { ...process.env, KEEL_RUNNER: '1', KEEL_RUNNER_WATCHDOG_MS: String(opts.watchdogMs) },
     });
     this.ready = new Promise((resolve, reject) => {
       const onMessage = (m: ChildMessage) => {
@@ -64,7 +66,9 @@ class Runner {
       const run = this.active;
       if (run) {
         const oom = /heap out of memory|Allocation failed/i.test(this.stderrTail);
+        const watchdog = /self-fenced: the worker did not confirm the lease/.test(this.stderrTail);
         const reason = run.killedFor
+          ?? (watchdog ? 'self-fenced: the runner stopped the attempt because its worker did not confirm the lease in time (worker frozen or cut off)' : null)
           ?? (oom ? `the task ran out of memory (runner heap limit ${opts.memoryMb} MB, runnerMemoryMb)`
             : `the runner process ended during the task (exit code ${code ?? 'none'}, signal ${signal ?? 'none'}); did the task call process.exit?`);
         this.finish({ ok: false, error: reason });
@@ -158,6 +162,11 @@ export class RunnerPool {
       else this.idle.push(runner);
     }
     return outcome;
+  }
+
+  /** Tells every busy runner that the leases were renewed. */
+  leaseRenewed(validForMs: number): void {
+    for (const r of this.byAttempt.values()) if (r.child.connected) r.child.send({ type: 'lease', validForMs });
   }
 
   /** Ends a running attempt at once (fenced, self-fenced, handed back). */

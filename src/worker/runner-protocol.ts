@@ -24,7 +24,11 @@ export interface RunRequest {
   };
 }
 
-export type ParentMessage = RunRequest | { type: 'abort'; attemptId: string; reason: string };
+export type ParentMessage =
+  | RunRequest
+  | { type: 'abort'; attemptId: string; reason: string }
+  /** The worker renewed the leases: the running attempt may go on for validForMs more. */
+  | { type: 'lease'; validForMs: number };
 
 export type ChildMessage =
   | { type: 'ready' }

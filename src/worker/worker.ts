@@ -28,6 +28,8 @@ export interface WorkerOptions {
   runnerMaxTasks: number;
   taskResultMaxBytes: number;
   taskLogMaxBytes: number;
+  /** Called on every turn of the claim loop (liveness). */
+  onLoopTurn?: () => void;
 }
 
 interface Claimed {
@@ -48,7 +50,9 @@ interface Claimed {
 }
 
 /** Fraction of the lease after which a worker that could not renew kills its attempts. */
-const SELF_FENCE_FRACTION = 0.7;
+export const SELF_FENCE_FRACTION = 0.8;
+/** Leases are renewed this often at most, or every third of the lease if that is shorter. */
+const MAX_RENEW_INTERVAL_MS = 5000;
 
 export class Worker {
   readonly wakeup = new Wakeup();
@@ -62,22 +66,26 @@ export class Worker {
   private readonly host = hostname();
 
   constructor(private readonly db: Db, private readonly opts: WorkerOptions, private readonly log: Logger) {
-    this.runners = new RunnerPool({ size: opts.concurrency, memoryMb: opts.runnerMemoryMb, maxTasksPerRunner: opts.runnerMaxTasks });
+    this.runners = new RunnerPool({
+      size: opts.concurrency, memoryMb: opts.runnerMemoryMb, maxTasksPerRunner: opts.runnerMaxTasks,
+      watchdogMs: opts.leaseSec * 1000 * SELF_FENCE_FRACTION,
+    });
   }
 
   async start(): Promise<void> {
     await this.runners.start();
-    this.leaseTimer = setInterval(() => void this.renewLeases(), (this.opts.leaseSec * 1000) / 3);
+    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.min(MAX_RENEW_INTERVAL_MS, (this.opts.leaseSec * 1000) / 3));
     this.loopDone = this.loop();
     this.log.info({ queues: this.opts.queues, concurrency: this.opts.concurrency }, 'worker started');
   }
 
-  get runningAttempts(): number {
-    return this.active.size;
+  attemptIds(): string[] {
+    return [...this.active.keys()];
   }
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
+      this.opts.onLoopTurn?.();
       const free = this.opts.concurrency - this.active.size;
       let claimed = 0;
       if (free > 0) {
@@ -179,15 +187,22 @@ export class Worker {
     }
   }
 
+  private renewing = false;
+
   private async renewLeases(): Promise<void> {
+    const silentMs = performance.now() - this.lastRenewalOk;
+    if (silentMs > this.opts.leaseSec * 1000 * SELF_FENCE_FRACTION) this.selfFence();
+    if (this.renewing) return; // the previous renewal still hangs; the check above still runs
     const ids = [...this.active.keys()];
     if (ids.length === 0) {
       this.lastRenewalOk = performance.now();
       return;
     }
+    this.renewing = true;
     try {
       const res = await this.db.query<{ attempt_id: string }>(sql('task_instances_renew_leases'), [ids, this.opts.leaseSec]);
       this.lastRenewalOk = performance.now();
+      this.runners.leaseRenewed(this.opts.leaseSec * 1000 * SELF_FENCE_FRACTION);
       const alive = new Set(res.rows.map((r) => r.attempt_id));
       for (const id of ids) {
         if (!alive.has(id) && this.active.has(id)) {
@@ -196,9 +211,9 @@ export class Worker {
         }
       }
     } catch (err) {
-      const silentMs = performance.now() - this.lastRenewalOk;
-      this.log.warn({ err: (err as Error).message, silentMs: Math.round(silentMs) }, 'lease renewal failed');
-      if (silentMs > this.opts.leaseSec * 1000 * SELF_FENCE_FRACTION) this.selfFence();
+      this.log.warn({ err: (err as Error).message, silentMs: Math.round(performance.now() - this.lastRenewalOk) }, 'lease renewal failed');
+    } finally {
+      this.renewing = false;
     }
   }
 

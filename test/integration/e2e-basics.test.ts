@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { triggerDag } from '../../src/scheduler/trigger.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { startRoles, taskStates, testOptions, waitForDag, waitForRunEnd } from '../support/cluster.js';
-import type { RunningRole } from '../../src/runtime/roles.js';
+import { startRoles, taskStates, testOptions, waitForDag, waitForRunEnd, type TestCluster } from '../support/cluster.js';
+
 
 const DAGS = fileURLToPath(new URL('../fixtures/dags/', import.meta.url));
 let t: TestDatabase;
-let cluster: RunningRole;
+let cluster: TestCluster;
 
 before(async () => {
   t = await freshDatabase();

@@ -12,6 +12,8 @@ export function testOptions(url: string, dagsFolder: string, extra: Partial<Reco
     overrides: {
       databaseUrl: url, dagsFolder, schedulerLoopMs: 200, workerPollMs: 200, dagScanIntervalSec: 1,
       workerConcurrency: 4, dbConnectRetrySec: 5, logFormat: 'json', logLevel: process.env.KEEL_TEST_LOG ?? 'silent',
+      // The test server was just started: without this, nothing would be fenced for the grace period.
+      dbOutageGraceSec: 0,
       ...extra,
     },
   });
@@ -19,10 +21,15 @@ export function testOptions(url: string, dagsFolder: string, extra: Partial<Reco
 
 export const testLog = () => createLogger({ level: process.env.KEEL_TEST_LOG ?? 'silent', format: 'json' });
 
-export async function startRoles(options: KeelOptions, roles: RoleName[]): Promise<RunningRole> {
+export interface TestCluster {
+  roles: RunningRole[];
+  stop(): Promise<void>;
+}
+
+export async function startRoles(options: KeelOptions, roles: RoleName[]): Promise<TestCluster> {
   const running: RunningRole[] = [];
   for (const role of roles) running.push(await startRole(role, options, testLog()));
-  return { stop: async () => { for (const r of running.reverse()) await r.stop(); } };
+  return { roles: running, stop: async () => { for (const r of [...running].reverse()) await r.stop(); } };
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 20000, everyMs = 100): Promise<T> {

@@ -1,0 +1,22 @@
+-- Running attempts whose worker process is gone: its session advisory lock was released
+-- (PostgreSQL drops it the moment the connection closes, e.g. on kill -9) and its
+-- heartbeat is stale. A live worker whose session merely reconnects keeps heartbeating,
+-- and nothing is fenced within the grace period after a disruption.
+-- $1 limit, $2 grace seconds (dbOutageGraceSec), $3 heartbeat age in seconds that counts
+-- as stale (workerLostAfterSec), $4 component lock class (COMPONENT_LOCK_CLASS)
+SELECT t.id, t.dag_run_id, t.task_id, t.attempt_id, t.try_number, t.max_tries, t.worker_id, c.last_heartbeat_at, v.serialized
+FROM task_instance t
+JOIN component c ON c.id = t.worker_id
+JOIN dag_run r ON r.id = t.dag_run_id
+JOIN dag_version v ON v.dag_id = r.dag_id AND v.version_hash = r.version_hash
+WHERE t.state = 'running'
+  AND c.last_heartbeat_at < now() - make_interval(secs => $3::float8)
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_locks l
+    WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $4::int::oid AND l.objid = c.lock_key::oid AND l.objsubid = 2
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+  AND (SELECT last_disruption_at FROM keel_cluster) < now() - make_interval(secs => $2::float8)
+  AND pg_postmaster_start_time() < now() - make_interval(secs => $2::float8)
+ORDER BY t.id
+LIMIT $1
+FOR UPDATE OF t SKIP LOCKED

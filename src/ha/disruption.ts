@@ -1,0 +1,13 @@
+// The cluster's last disruption: when a component reconnects after losing the database,
+// it records the time. The fencing statements (task_instances_lock_expired.sql,
+// task_instances_lock_orphaned.sql) wait `dbOutageGraceSec` after it and after a server
+// start, so that a database restart or failover never mass-expires the leases of a fleet
+// that is still reconnecting.
+import type pg from 'pg';
+
+type Queryable = Pick<pg.Client, 'query'>;
+
+export async function recordDisruption(db: Queryable, componentId: string | null, reason: string): Promise<void> {
+  await db.query('UPDATE keel_cluster SET last_disruption_at = now()');
+  await db.query(`INSERT INTO ha_event (kind, component_id, details) VALUES ('failover_detected', $1, $2)`, [componentId, { reason }]);
+}

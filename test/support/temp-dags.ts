@@ -1,0 +1,30 @@
+// Temporary DAG folders for tests that write, edit and delete DAG files. Files in a
+// folder outside the repository cannot import 'keel' by name, so they import the SDK by
+// its absolute file URL: write `import { dag, param } from SDK;` via dagSource().
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const SDK_URL = new URL('../../src/sdk/index.ts', import.meta.url).href;
+
+/** A DAG file's text: the SDK import line, then `body`. */
+export function dagSource(body: string): string {
+  return `import { dag, param } from ${JSON.stringify(SDK_URL)};\nvoid param;\n${body}\n`;
+}
+
+export interface TempDags {
+  dir: string;
+  write(name: string, text: string): void;
+  remove(name: string): void;
+  cleanup(): void;
+}
+
+export function tempDags(prefix = 'keel-dags-'): TempDags {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return {
+    dir,
+    write: (name, text) => writeFileSync(join(dir, name), text),
+    remove: (name) => unlinkSync(join(dir, name)),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
