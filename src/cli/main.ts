@@ -9,7 +9,8 @@ import { createLogger } from '../log.js';
 import { openDatabase, redactUrl, type Database } from '../runtime/database.js';
 import { startRole, type RoleName } from '../runtime/roles.js';
 import { triggerDag } from '../scheduler/trigger.js';
-import { print, printJson } from './output.js';
+import { print, printChaosSummary, printJson } from './output.js';
+import { runChaos } from '../ops/chaos/harness.js';
 import * as q from './queries.js';
 
 interface GlobalFlags {
@@ -278,6 +279,36 @@ export function buildProgram(): Command {
         else console.log(rows.length ? `${rows.length} healthy ${o.role}(s): ${rows.map((r) => `${r.hostname}/${r.pid}`).join(', ')}` : `no healthy ${o.role}`);
         if (!rows.length) process.exitCode = 1;
       });
+    });
+
+  program.command('chaos').description('start a cluster of real processes, drive DAG runs, kill and freeze processes at random, then check the books')
+    .option('--duration <sec>', 'length of the fault phase', '60')
+    .option('--schedulers <n>', 'scheduler processes', '3')
+    .option('--workers <n>', 'worker processes', '3')
+    .option('--fault-every <sec>', 'mean seconds between faults', '4')
+    .option('--freeze-share <0..1>', 'share of faults that freeze (SIGSTOP past the lease) instead of kill', '0.25')
+    .option('--lease <sec>', 'attempt lease of the cluster', '5')
+    .option('--trigger-every <sec>', 'mean seconds between triggered runs', '0.5')
+    .option('--max-runs <n>', 'most runs to trigger', '1000')
+    .option('--settle <sec>', 'longest wait for the last runs', '120')
+    .option('--seed <n>', 'seed of the fault and workload schedule', String(Date.now() % 100000))
+    .action(async (o: Record<string, string>, cmd: Command) => {
+      const num = (name: string, min: number, max = Infinity) => {
+        const v = Number(o[name]);
+        if (!Number.isFinite(v) || v < min || v > max) throw new UsageError(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a number between ${min} and ${max}, got "${o[name]}"`);
+        return v;
+      };
+      const g = cmd.optsWithGlobals<GlobalFlags>();
+      const options = optionsFrom(cmd);
+      const log = createLogger({ level: options.logLevel, format: options.logFormat, name: 'chaos' });
+      const result = await runChaos({
+        databaseUrl: g.databaseUrl, durationSec: num('duration', 5), schedulers: num('schedulers', 1, 20), workers: num('workers', 1, 20),
+        faultEverySec: num('faultEvery', 0.5), freezeShare: num('freezeShare', 0, 1), leaseSec: num('lease', 2), triggerEverySec: num('triggerEvery', 0.05),
+        maxRuns: num('maxRuns', 1), settleTimeoutSec: num('settle', 10), seed: num('seed', 0), log,
+      });
+      if (g.json) printJson(result);
+      else printChaosSummary(result);
+      if (result.report.violations.length) process.exitCode = 1;
     });
 
   program.command('config').description('the effective configuration, or the README table')

@@ -1,3 +1,4 @@
+import type { ChaosResult } from '../ops/chaos/harness.js';
 // Printing for the CLI: aligned tables for people, JSON for scripts.
 
 export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
@@ -19,4 +20,19 @@ export function printJson(value: unknown): void {
 export function print(json: boolean, rows: Record<string, unknown>[], columns: string[]): void {
   if (json) printJson(rows);
   else printTable(rows, columns);
+}
+
+export function printChaosSummary(r: ChaosResult): void {
+  const rep = r.report;
+  console.log(`chaos (seed ${r.options.seed}): ${rep.runs} runs, ${rep.taskInstances} task instances, ${rep.attempts} attempts`);
+  console.log(`faults: ${rep.faults.kills} kill -9, ${rep.faults.freezes} freezes past the lease`);
+  console.log(`detection (worker killed → its attempts fenced): p50 ${rep.detectionMs.p50 ?? '-'} ms, p99 ${rep.detectionMs.p99 ?? '-'} ms over ${rep.detectionMs.samples} attempts`);
+  console.log(`recovery (worker killed → its task started again): p50 ${rep.recoveryMs.p50 ?? '-'} ms, p99 ${rep.recoveryMs.p99 ?? '-'} ms, max ${rep.recoveryMs.max ?? '-'} ms over ${rep.recoveryMs.samples} attempts`);
+  console.log(`late writes rejected: ${rep.lateWritesRejected}; finishes by fenced attempts in the ledger: ${rep.lateFinishesInHistory}`);
+  console.log(`overlapping attempts: ${rep.overlaps.length} (${rep.overlaps.filter((o) => o.explainedByFreeze).length} explained by a frozen worker)`);
+  if (rep.violations.length === 0) console.log('checker: no violations');
+  else {
+    console.log(`checker: ${rep.violations.length} violation(s):`);
+    for (const v of rep.violations.slice(0, 50)) console.log(`  - ${v}`);
+  }
 }

@@ -1,0 +1,217 @@
+// `keel chaos`: a cluster of real Keel processes on one database, a workload of DAG runs,
+// and faults at random moments — SIGKILL (then a restart) or SIGSTOP for longer than the
+// lease (then SIGCONT) — followed by the checker. Bounded in time and count; it stops by
+// itself and stops every process it started.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createPool, type Db } from '../../db/pool.js';
+import { migrate } from '../../db/migrate.js';
+import { startEmbedded } from '../../db/embedded.js';
+import { triggerDag } from '../../scheduler/trigger.js';
+import type { Logger } from '../../log.js';
+import { checkChaos, type AckedRun, type ChaosReport, type Fault } from './checker.js';
+import { HISTORY_TABLE_SQL } from './history.js';
+
+export interface ChaosOptions {
+  /** Database to use (it must be dedicated to the run); unset: an embedded server in a temp folder. */
+  databaseUrl?: string;
+  durationSec: number;
+  schedulers: number;
+  workers: number;
+  /** Mean seconds between two faults. */
+  faultEverySec: number;
+  /** Share of faults that freeze instead of kill. */
+  freezeShare: number;
+  leaseSec: number;
+  /** Mean seconds between two triggers. */
+  triggerEverySec: number;
+  /** Most runs to trigger. */
+  maxRuns: number;
+  seed: number;
+  /** Longest wait for the last runs after the fault phase. */
+  settleTimeoutSec: number;
+  log: Logger;
+}
+
+export interface ChaosResult {
+  report: ChaosReport;
+  options: Omit<ChaosOptions, 'log' | 'databaseUrl'>;
+  faults: Fault[];
+  settled: boolean;
+}
+
+const KEEL_BIN = fileURLToPath(new URL('../../../bin/keel.js', import.meta.url));
+const CHAOS_DAGS = fileURLToPath(new URL('./dags/', import.meta.url));
+const DAG_IDS = ['chaos_fanout', 'chaos_chain', 'chaos_mixed'];
+
+/** Small deterministic PRNG (mulberry32), so a seed reproduces the fault schedule. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Member {
+  role: 'scheduler' | 'worker' | 'dag-processor';
+  child: ChildProcess;
+  name: string;
+}
+
+export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
+  const random = prng(opts.seed);
+  const log = opts.log;
+  let url = opts.databaseUrl;
+  let stopServer = async () => {};
+  let dataDir: string | null = null;
+  if (!url) {
+    dataDir = mkdtempSync(join(tmpdir(), 'keel-chaos-'));
+    const server = await startEmbedded({ dataDir, port: 56000 + (process.pid % 4000), durable: true });
+    url = server.url;
+    stopServer = server.stop;
+  }
+  const db: Db = createPool(url, { size: 4, applicationName: 'keel-chaos' });
+  const members: Member[] = [];
+  const faults: Fault[] = [];
+  const acked: AckedRun[] = [];
+  try {
+    await migrate(db);
+    await db.query(HISTORY_TABLE_SQL);
+    await db.query(`UPDATE pool SET slots = 1000 WHERE name = 'default_pool'`);
+
+    const env = {
+      ...process.env,
+      KEEL_DATABASE_URL: url,
+      KEEL_DAGS_FOLDER: CHAOS_DAGS,
+      KEEL_CHAOS_HISTORY_URL: url,
+      KEEL_ATTEMPT_LEASE_SEC: String(opts.leaseSec),
+      KEEL_DB_OUTAGE_GRACE_SEC: '0',
+      KEEL_LOG_FORMAT: 'json',
+      KEEL_LOG_LEVEL: 'warn',
+      KEEL_WORKER_CONCURRENCY: '4',
+      KEEL_SCHEDULER_LOOP_MS: '500',
+      KEEL_WORKER_SHUTDOWN_GRACE_SEC: '5',
+    };
+    let counter = 0;
+    const spawnMember = (role: Member['role']): Member => {
+      const child = spawn(process.execPath, [KEEL_BIN, role], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      child.stderr?.on('data', (c: Buffer) => log.debug({ role, pid: child.pid }, c.toString().trim()));
+      const m = { role, child, name: `${role}-${++counter}` };
+      members.push(m);
+      return m;
+    };
+    spawnMember('dag-processor');
+    for (let i = 0; i < opts.schedulers; i++) spawnMember('scheduler');
+    for (let i = 0; i < opts.workers; i++) spawnMember('worker');
+    await waitUntil(async () => (await db.query(`SELECT count(*)::int AS n FROM dag WHERE dag_id = ANY ($1) AND is_active`, [DAG_IDS])).rows[0].n === DAG_IDS.length, 60_000, 'chaos DAGs to load');
+    await waitUntil(async () => (await db.query(`SELECT count(*)::int AS n FROM component WHERE state = 'running'`)).rows[0].n >= members.length, 60_000, 'every process to register');
+    log.info({ members: members.map((m) => m.name) }, 'chaos cluster up');
+
+    const end = Date.now() + opts.durationSec * 1000;
+    const triggering = (async () => {
+      while (Date.now() < end && acked.length < opts.maxRuns) {
+        const dagId = DAG_IDS[Math.floor(random() * DAG_IDS.length)]!;
+        try {
+          const run = await triggerDag(db, dagId, { params: { seed: Math.floor(random() * 1e6) } });
+          acked.push({ runDbId: run.id, dagId });
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'trigger failed (not acknowledged)');
+        }
+        await sleep(opts.triggerEverySec * 1000 * (0.5 + random()));
+      }
+    })();
+
+    const faulting = (async () => {
+      await sleep(2000);
+      while (Date.now() < end - 2000) {
+        await sleep(opts.faultEverySec * 1000 * (0.5 + random()));
+        // Workers hold attempts, so they are hit more often than schedulers.
+        const role = random() < 0.65 ? 'worker' : 'scheduler';
+        const candidates = members.filter((m) => m.role === role && m.child.exitCode === null && m.child.signalCode === null);
+        const victim = candidates[Math.floor(random() * candidates.length)];
+        if (!victim) continue;
+        const componentId = await componentOf(db, victim.child.pid!);
+        const running = componentId ? (await db.query<{ attempt_id: string }>(`SELECT attempt_id FROM task_instance WHERE worker_id = $1 AND state = 'running'`, [componentId])).rows.map((r) => r.attempt_id) : [];
+        if (random() < opts.freezeShare) {
+          const at = new Date();
+          victim.child.kill('SIGSTOP');
+          const frozenMs = (opts.leaseSec + 2) * 1000;
+          log.info({ victim: victim.name, frozenMs }, 'chaos: freeze');
+          await sleep(frozenMs);
+          victim.child.kill('SIGCONT');
+          faults.push({ kind: 'freeze', role: victim.role, componentId, at, until: new Date(), runningAttempts: running });
+        } else {
+          const at = new Date();
+          victim.child.kill('SIGKILL');
+          faults.push({ kind: 'kill', role: victim.role, componentId, at, runningAttempts: running });
+          log.info({ victim: victim.name, held: running.length }, 'chaos: kill -9');
+          await sleep(500 + random() * 1500);
+          members.splice(members.indexOf(victim), 1);
+          spawnMember(victim.role);
+        }
+      }
+    })();
+    await Promise.all([triggering, faulting]);
+
+    log.info({ runs: acked.length }, 'chaos: fault phase over; waiting for every run to finish');
+    const settled = await waitUntil(async () => (await db.query(`SELECT count(*)::int AS n FROM dag_run WHERE state IN ('queued', 'running')`)).rows[0].n === 0, opts.settleTimeoutSec * 1000, 'runs to finish', false);
+
+    const [runs, tis, attempts, history, late, fenced] = await Promise.all([
+      db.query('SELECT id, dag_id, logical_date, state FROM dag_run'),
+      db.query('SELECT id, dag_run_id, task_id, state, attempt_id FROM task_instance'),
+      db.query('SELECT attempt_id, task_instance_id, state, worker_id, started_at, ended_at FROM task_attempt'),
+      db.query('SELECT dag_id, run_id, task_id, attempt_id, event, at FROM keel_chaos_history'),
+      db.query(`SELECT count(*)::int AS n FROM ha_event WHERE kind = 'late_write_rejected'`),
+      db.query<{ attemptId: string; at: Date }>(`SELECT details ->> 'attemptId' AS "attemptId", at FROM ha_event WHERE kind = 'zombie_fenced'`),
+    ]);
+    const report = checkChaos({
+      acked, runs: runs.rows, taskInstances: tis.rows, attempts: attempts.rows, history: history.rows,
+      lateWritesRejected: late.rows[0].n, faults, fenced: fenced.rows,
+    });
+    if (!settled) report.violations.unshift(`runs still unfinished ${opts.settleTimeoutSec}s after the fault phase`);
+    const { log: _log, databaseUrl: _url, ...shown } = opts;
+    return { report, options: shown, faults, settled };
+  } finally {
+    for (const m of members) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGCONT');
+    await Promise.all(members.map((m) => stopChild(m.child)));
+    await db.end();
+    await stopServer();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function componentOf(db: Db, pid: number): Promise<string | null> {
+  const r = await db.query<{ id: string }>(`SELECT id FROM component WHERE pid = $1 AND state IN ('running', 'dead') ORDER BY started_at DESC LIMIT 1`, [pid]);
+  return r.rows[0]?.id ?? null;
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string, throwOnTimeout = true): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await sleep(250);
+  }
+  if (throwOnTimeout) throw new Error(`chaos: timed out waiting for ${what}`);
+  return false;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

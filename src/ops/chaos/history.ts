@@ -1,0 +1,28 @@
+// The chaos workload's ledger of side effects: every task attempt records its start and
+// its finish here, through its own connection, as a task writing to an external system
+// would. The checker compares this ledger with what Keel accepted.
+import pg from 'pg';
+
+export const HISTORY_TABLE_SQL = `
+CREATE TABLE IF NOT EXISTS keel_chaos_history (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  dag_id      text NOT NULL,
+  run_id      text NOT NULL,
+  task_id     text NOT NULL,
+  attempt_id  uuid NOT NULL,
+  try_number  integer NOT NULL,
+  event       text NOT NULL CHECK (event IN ('start', 'finish')),
+  at          timestamptz NOT NULL DEFAULT clock_timestamp()
+)`;
+
+/** $1 dag_id, $2 run_id, $3 task_id, $4 attempt_id, $5 try_number, $6 event */
+const RECORD = `INSERT INTO keel_chaos_history (dag_id, run_id, task_id, attempt_id, try_number, event) VALUES ($1, $2, $3, $4, $5, $6)`;
+
+let pool: pg.Pool | null = null;
+
+export async function recordEvent(ctx: { dagId: string; runId: string; taskId: string; attemptId: string; tryNumber: number }, event: 'start' | 'finish'): Promise<void> {
+  const url = process.env.KEEL_CHAOS_HISTORY_URL;
+  if (!url) throw new Error('KEEL_CHAOS_HISTORY_URL is not set: chaos DAGs run only under `keel chaos`');
+  pool ??= new pg.Pool({ connectionString: url, max: 1 });
+  await pool.query(RECORD, [ctx.dagId, ctx.runId, ctx.taskId, ctx.attemptId, ctx.tryNumber, event]);
+}
