@@ -48,6 +48,8 @@ export interface ScanResult {
 
 export class DagProcessor {
   private readonly lastParsed = new Map<string, { hash: string; at: number }>();
+  /** Files whose DAG ids another file owned at their last parse: parsed again on every scan until that resolves. */
+  private readonly clashed = new Set<string>();
 
   constructor(private readonly db: Db, private readonly opts: ProcessorOptions, private readonly log: Logger) {}
 
@@ -66,7 +68,7 @@ export class DagProcessor {
       }
       const hash = createHash('sha256').update(content).digest('hex').slice(0, 16);
       const seen = this.lastParsed.get(fileloc);
-      if (seen && seen.hash === hash && Date.now() - seen.at < this.opts.dagReparseIntervalSec * 1000) continue;
+      if (seen && seen.hash === hash && !this.clashed.has(fileloc) && Date.now() - seen.at < this.opts.dagReparseIntervalSec * 1000) continue;
       const error = await this.processFile(abs, fileloc, hash);
       this.lastParsed.set(fileloc, { hash, at: Date.now() });
       result.parsed.push(fileloc);
@@ -74,6 +76,7 @@ export class DagProcessor {
     }
     const gone = await inTransaction(this.db, async (tx) => (await tx.query<{ dag_id: string }>(sql('dag_file_delete_missing'), [files])).rows);
     for (const fileloc of this.lastParsed.keys()) if (!files.includes(fileloc)) this.lastParsed.delete(fileloc);
+    for (const fileloc of this.clashed) if (!files.includes(fileloc)) this.clashed.delete(fileloc);
     result.deactivated = gone.map((r) => r.dag_id);
     if (result.deactivated.length) this.log.info({ dags: result.deactivated }, 'DAG file gone: DAGs deactivated');
     return result;
@@ -90,7 +93,12 @@ export class DagProcessor {
       const ids = loaded.dags.map((d) => d.dagId);
       for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i))) problems.push(`DAG id "${id}" is defined twice in this file`);
       if (problems.length) error = problems.join('\n');
-      else error = await inTransaction(this.db, (tx) => storeParsedFile(tx, fileloc, hash, loaded.dags));
+      else {
+        error = await inTransaction(this.db, (tx) => storeParsedFile(tx, fileloc, hash, loaded.dags));
+        // The only error storing reports is a DAG id owned by another file; that file may let go of it any time.
+        if (error) this.clashed.add(fileloc);
+        else this.clashed.delete(fileloc);
+      }
     }
     if (error) {
       await inTransaction(this.db, (tx) => storeImportError(tx, fileloc, hash, error));

@@ -1,0 +1,29 @@
+// Keel roles as real child processes (`node bin/keel.js <role>`), for tests that kill them.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const KEEL_BIN = fileURLToPath(new URL('../../bin/keel.js', import.meta.url));
+
+export interface KeelProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code (or the signal's name). */
+  exited: Promise<number | string>;
+}
+
+export function spawnKeel(args: string[], env: Record<string, string>): KeelProcess {
+  let out = '';
+  const child = spawn(process.execPath, [KEEL_BIN, ...args], {
+    env: { ...process.env, KEEL_LOG_FORMAT: 'json', KEEL_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stderr?.on('data', (c: Buffer) => { out += c.toString(); });
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return { child, output: () => out, exited };
+}
+
+export function killAll(list: KeelProcess[]): Promise<unknown> {
+  for (const p of list) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  return Promise.all(list.map((p) => p.exited));
+}
