@@ -134,6 +134,12 @@ export const OPTION_SPECS = {
     default: 10000,
     doc: 'Client-side limit of one database call, so that a silent network cannot hang a loop.',
   },
+  dbTransactionIdleTimeoutMs: {
+    env: 'KEEL_DB_TRANSACTION_IDLE_TIMEOUT_MS',
+    schema: positiveInt,
+    default: 5000,
+    doc: 'The server ends a Keel transaction left idle this long (its process froze or lost the network mid-transaction), releasing its row locks for the other copies.',
+  },
   healthPort: {
     env: 'KEEL_HEALTH_PORT',
     schema: z.coerce.number().int().min(0).max(65535).optional(),

@@ -84,6 +84,7 @@ export class DagProcessor {
 
   private async processFile(abs: string, fileloc: string, hash: string): Promise<string | null> {
     const started = Date.now();
+    this.clashed.delete(fileloc);
     const loaded = await parseDagFile(abs, fileloc, this.opts.dagFileTimeoutSec);
     let error: string | null = null;
     if (!loaded.ok) error = loaded.error;
@@ -97,7 +98,6 @@ export class DagProcessor {
         error = await inTransaction(this.db, (tx) => storeParsedFile(tx, fileloc, hash, loaded.dags));
         // The only error storing reports is a DAG id owned by another file; that file may let go of it any time.
         if (error) this.clashed.add(fileloc);
-        else this.clashed.delete(fileloc);
       }
     }
     if (error) {

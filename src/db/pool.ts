@@ -10,7 +10,25 @@ export type Tx = pg.PoolClient;
 // bigint ids as strings (they can exceed 2^53); timestamps stay Date.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 
-export function createPool(url: string, options: { size: number; applicationName: string; log?: Logger; queryTimeoutMs?: number }): Db {
+/**
+ * The BEGIN of each pool's transactions, with server-side limits set per transaction (SET
+ * LOCAL, so it also works through PgBouncer's transaction pooling): a process frozen or
+ * cut off in the middle of a transaction loses it, and its row locks, after the idle limit
+ * instead of blocking its peers for as long as it is gone.
+ */
+const transactionBegin = new WeakMap<Db, string>();
+
+export interface PoolOptions {
+  size: number;
+  applicationName: string;
+  log?: Logger;
+  /** Client-side and server-side limit of one statement. */
+  queryTimeoutMs?: number;
+  /** Server ends a transaction that stays idle this long (idle_in_transaction_session_timeout). */
+  transactionIdleTimeoutMs?: number;
+}
+
+export function createPool(url: string, options: PoolOptions): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.size,
@@ -22,6 +40,11 @@ export function createPool(url: string, options: { size: number; applicationName
   });
   // A dropped idle connection must not crash the process; the next query reconnects.
   pool.on('error', (err) => options.log?.warn({ err: err.message }, 'idle database connection lost'));
+  const limits = [
+    options.transactionIdleTimeoutMs ? `SET LOCAL idle_in_transaction_session_timeout = ${Math.round(options.transactionIdleTimeoutMs)}` : null,
+    options.queryTimeoutMs ? `SET LOCAL statement_timeout = ${Math.round(options.queryTimeoutMs)}` : null,
+  ].filter(Boolean);
+  transactionBegin.set(pool, ['BEGIN', ...limits].join('; '));
   return pool;
 }
 
@@ -57,7 +80,7 @@ export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>, opts:
     const client = await db.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
+      await client.query(transactionBegin.get(db) ?? 'BEGIN');
       const result = await fn(client);
       await client.query('COMMIT');
       return result;

@@ -24,7 +24,10 @@ export async function openDatabase(options: KeelOptions, log: Logger, role: stri
     embedded = await startEmbedded({ dataDir: options.dataDir, port: options.embeddedPort, log });
     url = embedded.url;
   }
-  const db = createPool(url, { size: options.dbPoolSize, applicationName: `keel-${role}`, log, queryTimeoutMs: options.dbQueryTimeoutMs });
+  const db = createPool(url, {
+    size: options.dbPoolSize, applicationName: `keel-${role}`, log,
+    queryTimeoutMs: options.dbQueryTimeoutMs, transactionIdleTimeoutMs: options.dbTransactionIdleTimeoutMs,
+  });
   try {
     await withRetry(() => db.query('SELECT 1'), { maxElapsedMs: options.dbConnectRetrySec * 1000, log, what: `connecting to ${redactUrl(url)}` });
   } catch (err) {

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { triggerDag } from '../../src/scheduler/trigger.js';
+import { QUEUE_LOCK_KEY } from '../../src/scheduler/scheduler.js';
+import { createPool, inTransaction } from '../../src/db/pool.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startRoles, testOptions, waitFor, waitForDag, waitForRunEnd } from '../support/cluster.js';
 import { KEEL_BIN, killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
@@ -102,6 +104,24 @@ test('SIGTERM drains a worker: the running attempt finishes, then the process ex
   assert.deepEqual(ti.rows[0], { state: 'success', try_number: 1 });
   const comp = await t.db.query<{ state: string }>(`SELECT state FROM component WHERE id = $1`, [id]);
   assert.equal(comp.rows[0]?.state, 'stopped');
+});
+
+test('a copy frozen inside the queueing critical section holds it only until the idle-transaction limit', async () => {
+  keel(['worker']);
+  const frozenCopy = createPool(t.url, { size: 1, applicationName: 'keel-frozen-copy', transactionIdleTimeoutMs: 1500 });
+  const startedAt = Date.now();
+  const frozen = inTransaction(frozenCopy, async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [QUEUE_LOCK_KEY]);
+    // Issue nothing more, like a process stopped mid-transaction; the server ends the session.
+    await new Promise<void>((resolve) => { tx.once('error', () => resolve()); tx.once('end', () => resolve()); setTimeout(resolve, 60_000).unref(); });
+    return Date.now() - startedAt;
+  }, { maxElapsedMs: 0 }).catch((err: Error) => err);
+  await new Promise((r) => setTimeout(r, 200));
+  const run = await triggerDag(t.db, 'ha_sleep', { params: { ms: 10 } });
+  assert.equal(await waitForRunEnd(t.db, run.id, 30000), 'success');
+  const outcome = await frozen;
+  assert.ok(outcome instanceof Error || outcome < 10_000, `the frozen transaction was ended by the server (${outcome})`);
+  await frozenCopy.end().catch(() => {});
 });
 
 test('health server: live and ready while running, metrics include HA events', async () => {
