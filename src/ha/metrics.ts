@@ -7,12 +7,16 @@ import type { Db } from '../db/pool.js';
 export class KeelMetrics {
   readonly registry = new client.Registry();
   readonly loopSeconds: client.Histogram<'role'>;
+  readonly lockContention: client.Counter<'lock'>;
 
   constructor(db: Db) {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'keel_' });
     this.loopSeconds = new client.Histogram({
       name: 'keel_loop_seconds', help: 'Duration of one turn of the role loop', labelNames: ['role'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry],
+    });
+    this.lockContention = new client.Counter({
+      name: 'keel_lock_contention_total', help: 'Races for a shared budget this process lost (it did other work instead)', labelNames: ['lock'], registers: [this.registry],
     });
     // prom-client collects all metrics of a scrape concurrently: the database gauges share
     // one refresh per scrape.

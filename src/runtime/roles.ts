@@ -48,11 +48,27 @@ function runLoop(name: string, turn: () => Promise<boolean>, idleMs: number, wak
   };
 }
 
+/** Lost lock races are counted in metrics and summed into one HA event a minute, not one per race. */
+const CONTENTION_EVENT_EVERY_MS = 60_000;
+
 function startScheduler(database: Database, options: KeelOptions, session: ComponentSession, metrics: KeelMetrics, log: Logger): Part[] {
+  const contention: Record<string, number> = {};
   const scheduler = new Scheduler(database.db, {
     batchSize: options.schedulerBatchSize, maxCatchupRunsPerLoop: options.maxCatchupRunsPerLoop, componentId: session.id,
     dbOutageGraceSec: options.dbOutageGraceSec, workerLostAfterSec: options.workerLostAfterSec, componentDeadAfterSec: options.componentDeadAfterSec,
+    onContention: (lock) => {
+      metrics.lockContention.inc({ lock });
+      contention[lock] = (contention[lock] ?? 0) + 1;
+    },
   }, log);
+  const contentionTimer = setInterval(() => {
+    if (Object.keys(contention).length === 0) return;
+    const details = { ...contention, perSeconds: CONTENTION_EVENT_EVERY_MS / 1000 };
+    for (const k of Object.keys(contention)) delete contention[k];
+    database.db.query(`INSERT INTO ha_event (kind, component_id, details) VALUES ('lock_contention', $1, $2)`, [session.id, details])
+      .catch((err) => log.warn({ err: (err as Error).message }, 'could not record lock contention'));
+  }, CONTENTION_EVENT_EVERY_MS);
+  contentionTimer.unref();
   const wakeup = new Wakeup();
   const hinted = new Set<string>();
   const listener = new Listener(database.url, ['keel_scheduler'], (_ch, payload) => {
@@ -75,7 +91,7 @@ function startScheduler(database: Database, options: KeelOptions, session: Compo
     if ((await scheduler.fenceOrphanedAttempts()) > 0) wakeup.wake();
     return false;
   }, options.orphanSweepMs, sweepWakeup, log);
-  return [sweep, main, { stop: () => listener.stop() }];
+  return [sweep, main, { stop: async () => { clearInterval(contentionTimer); await listener.stop(); } }];
 }
 
 /** With firstScanFirst, the first scan completes before this returns (standalone: DAGs are known before the first scheduler turn). */

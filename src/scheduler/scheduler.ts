@@ -25,6 +25,8 @@ export interface SchedulerOptions {
   dbOutageGraceSec: number;
   workerLostAfterSec: number;
   componentDeadAfterSec: number;
+  /** Called when this scheduler lost a race for the queueing budget and did other work. */
+  onContention?: (lock: 'queue_lock' | 'pool_rows') => void;
 }
 
 /** "keel queueing critical section" */
@@ -162,7 +164,10 @@ export class Scheduler {
   async queueScheduled(): Promise<number> {
     return inTransaction(this.db, async (tx) => {
       const lock = await tx.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS got', [QUEUE_LOCK_KEY]);
-      if (!lock.rows[0]?.got) return 0;
+      if (!lock.rows[0]?.got) {
+        this.opts.onContention?.('queue_lock');
+        return 0;
+      }
       const rows = await tx.query<{ id: string; dag_run_id: string; pool: string; pool_slots: number; priority_weight: number; scheduled_at: Date; max_active_tasks: number }>(
         sql('task_instances_lock_scheduled'), [this.opts.batchSize * 4],
       );
@@ -174,6 +179,7 @@ export class Scheduler {
       } catch (err) {
         if ((err as { code?: string }).code !== '55P03') throw err;
         await tx.query('ROLLBACK TO SAVEPOINT pools');
+        this.opts.onContention?.('pool_rows');
         return 0; // a pool is being changed right now; queue on the next turn
       }
       const used = new Map((await tx.query<{ pool: string; used: number }>(sql('pool_occupancy'))).rows.map((r) => [r.pool, r.used]));
