@@ -4,10 +4,11 @@
 // start, so that a database restart or failover never mass-expires the leases of a fleet
 // that is still reconnecting.
 import type pg from 'pg';
+import { sql } from '../db/sql.js';
 
 type Queryable = Pick<pg.Client, 'query'>;
 
 export async function recordDisruption(db: Queryable, componentId: string | null, reason: string): Promise<void> {
   await db.query('UPDATE keel_cluster SET last_disruption_at = now()');
-  await db.query(`INSERT INTO ha_event (kind, component_id, details) VALUES ('failover_detected', $1, $2)`, [componentId, { reason }]);
+  await db.query(sql('ha_event_insert'), ['failover_detected', componentId, { reason }]);
 }

@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { backoffMs } from '../db/transient.js';
 import { KEEL_VERSION } from '../version.js';
 import { recordDisruption } from './disruption.js';
+import { sql } from '../db/sql.js';
 
 export type Role = 'scheduler' | 'worker' | 'dag-processor' | 'standalone' | 'api' | 'triggerer';
 
@@ -36,8 +37,6 @@ SET last_heartbeat_at = now(), loop_at = coalesce($2, c.loop_at), details = $3,
 FROM (SELECT state FROM component WHERE id = $1 FOR UPDATE) AS previous
 WHERE c.id = $1
 RETURNING previous.state AS previous_state`;
-
-const EVENT = `INSERT INTO ha_event (kind, component_id, details) VALUES ($1, $2, $3)`;
 
 export class ComponentSession {
   readonly id = randomUUID();
@@ -77,7 +76,7 @@ export class ComponentSession {
   async start(): Promise<void> {
     const client = await this.connect();
     await client.query(REGISTER, [this.id, this.role, this.host, process.pid, KEEL_VERSION, this.lockKey]);
-    await client.query(EVENT, ['component_joined', this.id, { role: this.role, hostname: this.host, pid: process.pid }]);
+    await client.query(sql('ha_event_insert'), ['component_joined', this.id, { role: this.role, hostname: this.host, pid: process.pid }]);
     this.client = client;
     this.lastHeartbeatOk = performance.now();
     this.timer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs);
@@ -109,7 +108,7 @@ export class ComponentSession {
       this.lastHeartbeatOk = performance.now();
       if (r.rows[0]?.previous_state === 'dead') {
         this.log.warn('this component had been marked dead by a peer; rejoined');
-        await client.query(EVENT, ['component_rejoined', this.id, { role: this.role }]);
+        await client.query(sql('ha_event_insert'), ['component_rejoined', this.id, { role: this.role }]);
       }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'heartbeat failed');
@@ -148,7 +147,7 @@ export class ComponentSession {
     if (!client) return;
     try {
       await client.query(`UPDATE component SET state = 'stopped', last_heartbeat_at = now() WHERE id = $1`, [this.id]);
-      await client.query(EVENT, ['component_left', this.id, { role: this.role }]);
+      await client.query(sql('ha_event_insert'), ['component_left', this.id, { role: this.role }]);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not deregister');
     }

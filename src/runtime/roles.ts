@@ -12,6 +12,7 @@ import { DagProcessor } from '../dag-processor/processor.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { Worker } from '../worker/worker.js';
 import { openDatabase, type Database } from './database.js';
+import { sql } from '../db/sql.js';
 
 export interface RunningRole {
   stop(): Promise<void>;
@@ -65,7 +66,7 @@ function startScheduler(database: Database, options: KeelOptions, session: Compo
     if (Object.keys(contention).length === 0) return;
     const details = { ...contention, perSeconds: CONTENTION_EVENT_EVERY_MS / 1000 };
     for (const k of Object.keys(contention)) delete contention[k];
-    database.db.query(`INSERT INTO ha_event (kind, component_id, details) VALUES ('lock_contention', $1, $2)`, [session.id, details])
+    database.db.query(sql('ha_event_insert'), ['lock_contention', session.id, details])
       .catch((err) => log.warn({ err: (err as Error).message }, 'could not record lock contention'));
   }, CONTENTION_EVENT_EVERY_MS);
   contentionTimer.unref();
