@@ -11,12 +11,12 @@ before(async () => { t = await freshDatabase(); });
 after(async () => { await t?.drop(); });
 
 test('kills and freezes lose nothing and run nothing twice', { timeout: 300_000 }, async () => {
-  const { report, settled } = await runChaos({
+  const { report, settled, maxHeartbeatGapMs } = await runChaos({
     databaseUrl: t.url, durationSec: Number(process.env.KEEL_CHAOS_SEC ?? 60), schedulers: 3, workers: 3,
     faultEverySec: 2.5, freezeShare: 0.25, leaseSec: 5, triggerEverySec: 1.2, maxRuns: 500, seed: 42,
     settleTimeoutSec: 120, log: testLog(),
   });
-  console.log(JSON.stringify({ ...report, overlaps: report.overlaps.length }, null, 1));
+  console.log(JSON.stringify({ ...report, overlaps: report.overlaps.length, maxHeartbeatGapMs }, null, 1));
   assert.ok(settled, 'every run finished after the fault phase');
   assert.deepEqual(report.violations, []);
   assert.ok(report.runs >= 20, `a real workload ran (${report.runs} runs)`);

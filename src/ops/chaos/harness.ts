@@ -38,6 +38,8 @@ export interface ChaosOptions {
 
 export interface ChaosResult {
   report: ChaosReport;
+  /** Largest gap between two heartbeats of any component that was not frozen (false-positive margin). */
+  maxHeartbeatGapMs: number | null;
   options: Omit<ChaosOptions, 'log' | 'databaseUrl'>;
   faults: Fault[];
   settled: boolean;
@@ -177,9 +179,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       acked, runs: runs.rows, taskInstances: tis.rows, attempts: attempts.rows, history: history.rows,
       lateWritesRejected: late.rows[0].n, faults, fenced: fenced.rows,
     });
+    const frozen = faults.filter((f) => f.kind === 'freeze').map((f) => f.componentId).filter((id): id is string => id !== null);
+    const gap = await db.query<{ gap: number | null }>(`SELECT max((details ->> 'maxHeartbeatGapMs')::float8) AS gap FROM component WHERE id <> ALL ($1::uuid[])`, [frozen]);
     if (!settled) report.violations.unshift(`runs still unfinished ${opts.settleTimeoutSec}s after the fault phase`);
     const { log: _log, databaseUrl: _url, ...shown } = opts;
-    return { report, options: shown, faults, settled };
+    return { report, maxHeartbeatGapMs: gap.rows[0]?.gap ?? null, options: shown, faults, settled };
   } finally {
     for (const m of members) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGCONT');
     await Promise.all(members.map((m) => stopChild(m.child)));
