@@ -22,6 +22,8 @@ export interface EndAttemptInput {
   /** Full attempt log; undefined keeps what is stored. */
   log?: string;
   componentId: string | null;
+  /** Wake the schedulers about the run (default true); false when the caller decides the run itself. */
+  notify?: boolean;
 }
 
 export interface EndAttemptResult {
@@ -52,7 +54,7 @@ export async function endAttempt(tx: Tx, input: EndAttemptInput): Promise<EndAtt
   const attemptState = outcome.kind === 'success' ? 'success' : (outcome.attemptState ?? 'failed');
   if (accepted) {
     await tx.query(sql('task_attempt_end'), [input.attemptId, attemptState, outcome.kind === 'failure' ? outcome.error : null, input.log ?? null]);
-    await tx.query(sql('notify_scheduler'), [dagRunId]);
+    if (input.notify !== false) await tx.query(sql('notify_scheduler'), [dagRunId]);
   } else {
     // The attempt was fenced already; keep its log, change nothing else.
     await tx.query(sql('task_attempt_end'), [input.attemptId, 'fenced', null, input.log ?? null]);

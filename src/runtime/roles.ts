@@ -57,6 +57,7 @@ function startScheduler(database: Database, options: KeelOptions, session: Compo
   const scheduler = new Scheduler(database.db, {
     batchSize: options.schedulerBatchSize, maxCatchupRunsPerLoop: options.maxCatchupRunsPerLoop, componentId: session.id,
     dbOutageGraceSec: options.dbOutageGraceSec, workerLostAfterSec: options.workerLostAfterSec, componentDeadAfterSec: options.componentDeadAfterSec,
+    periodicMs: options.schedulerLoopMs,
     onContention: (lock) => {
       metrics.lockContention.inc({ lock });
       contention[lock] = (contention[lock] ?? 0) + 1;
@@ -114,6 +115,7 @@ async function startWorker(database: Database, options: KeelOptions, session: Co
     pollMs: options.workerPollMs, leaseSec: options.attemptLeaseSec, shutdownGraceSec: options.workerShutdownGraceSec,
     runnerMemoryMb: options.runnerMemoryMb, runnerMaxTasks: options.runnerMaxTasks,
     taskResultMaxBytes: options.taskResultMaxBytes, taskLogMaxBytes: options.taskLogMaxBytes,
+    queueBatchSize: options.schedulerBatchSize,
     onLoopTurn: () => session.loopTurned(),
   }, log);
   session.details = () => ({ runningAttempts: worker.attemptIds(), capacity: options.workerConcurrency, queues: options.workerQueues });

@@ -3,9 +3,8 @@
 // NOWAIT pool rows for the queueing budget (a scheduler that loses it does other work).
 // Lock order everywhere: dag → dag_run → task_instance → pool.
 import { dueIntervals } from '../core/schedule.js';
-import { decideRun, type TaskInstanceView } from '../core/run-decision.js';
-import { pickToQueue, type QueueCandidate } from '../core/queueing.js';
-import type { SerializedDag, TaskState } from '../core/types.js';
+import type { SerializedDag } from '../core/types.js';
+import { DagVersionCache } from '../db/dag-versions.js';
 import type { Db, Tx } from '../db/pool.js';
 import { isTransientDbError } from '../db/transient.js';
 import { recordDisruption } from '../ha/disruption.js';
@@ -17,6 +16,9 @@ import { computeNextDue, lastScheduledLogicalDate } from '../dag-processor/store
 import { endAttempt } from '../ha/end-attempt.js';
 import { findTask } from '../core/dag-lookup.js';
 import { createRun, runIdFor } from './create-run.js';
+import { decideLockedRuns, queueScheduled, type LockedRun } from './run-steps.js';
+
+export { QUEUE_LOCK_KEY } from './run-steps.js';
 
 export interface SchedulerOptions {
   batchSize: number;
@@ -25,12 +27,14 @@ export interface SchedulerOptions {
   dbOutageGraceSec: number;
   workerLostAfterSec: number;
   componentDeadAfterSec: number;
+  /** Periodic duties (due runs, the safety-net examination, fencing) run at most this often on wake-up turns; default: every turn. */
+  periodicMs?: number;
   /** Called when this scheduler lost a race for the queueing budget and did other work. */
   onContention?: (lock: 'queue_lock' | 'pool_rows') => void;
 }
 
-/** "keel queueing critical section" */
-export const QUEUE_LOCK_KEY = 7_283_310_002;
+/** A running run is looked at again after this long even without a wake-up (lost notifications). */
+const EXAMINE_AGAIN_AFTER_SEC = 10;
 
 export interface TickStats {
   runsCreated: number;
@@ -41,12 +45,17 @@ export interface TickStats {
   runsFinished: number;
   queued: number;
   fenced: number;
+  /** A step hit its batch limit or made new work: more may be waiting. */
+  full: boolean;
 }
 
 export class Scheduler {
   private readonly startedAt = performance.now();
   /** A turn failed on a lost connection: record the disruption once the database answers again. */
   private disrupted = false;
+  private readonly dags = new DagVersionCache();
+  /** performance.now() of the last turn that ran the periodic duties. */
+  private lastPeriodicAt = -Infinity;
 
   constructor(private readonly db: Db, private readonly opts: SchedulerOptions, private readonly log: Logger) {}
 
@@ -65,22 +74,31 @@ export class Scheduler {
       await recordDisruption(this.db, this.opts.componentId, 'scheduler reconnected after losing the database');
       this.disrupted = false;
     }
-    const stats: TickStats = { runsCreated: 0, runsStarted: 0, runsExamined: 0, decisions: 0, runsFinished: 0, queued: 0, fenced: 0 };
-    stats.runsCreated = await this.createDueRuns();
+    const stats: TickStats = { runsCreated: 0, runsStarted: 0, runsExamined: 0, decisions: 0, runsFinished: 0, queued: 0, fenced: 0, full: false };
+    // A turn woken for particular runs does only what moves them; the periodic duties
+    // (due runs, every run that needs a look, fencing, dead components) run once per loop interval.
+    const periodic = hintedRunIds.length === 0 || performance.now() - this.lastPeriodicAt >= (this.opts.periodicMs ?? 0);
+    if (periodic) {
+      this.lastPeriodicAt = performance.now();
+      stats.runsCreated = await this.createDueRuns();
+    }
     stats.runsStarted = await this.startQueuedRuns();
-    const examined = await this.examineRuns(hintedRunIds);
+    const examined = await this.examineRuns(periodic ? [] : hintedRunIds);
     stats.runsExamined = examined.examined;
     stats.runsFinished = examined.finished;
     stats.decisions = examined.decisions;
     stats.queued = await this.queueScheduled();
-    stats.fenced = (await this.fenceOrphanedAttempts()) + (await this.fenceExpiredAttempts());
-    await this.markDeadComponents();
+    if (periodic) {
+      stats.fenced = await this.fenceExpiredAttempts();
+      await this.markDeadComponents();
+    }
+    stats.full = examined.examined >= this.opts.batchSize || stats.queued >= this.opts.batchSize || stats.runsCreated > 0 || stats.fenced > 0;
     return stats;
   }
 
-  /** Whether a tick changed something, so that another may find more to do at once. */
+  /** Whether a step hit its batch limit (or made new work), so that another turn should follow at once. */
   static progressed(s: TickStats): boolean {
-    return s.runsCreated + s.runsStarted + s.decisions + s.runsFinished + s.queued + s.fenced > 0;
+    return s.full;
   }
 
   /** Scheduled runs whose data interval has ended. */
@@ -129,72 +147,14 @@ export class Scheduler {
   /** Trigger rules, due retries and run completion, for runs no other scheduler holds. */
   async examineRuns(hintedRunIds: string[]): Promise<{ examined: number; decisions: number; finished: number }> {
     return inTransaction(this.db, async (tx) => {
-      const runs = await tx.query<{ id: string; dag_id: string; serialized: SerializedDag }>(sql('dag_run_lock_running'), [hintedRunIds, this.opts.batchSize]);
-      if (runs.rows.length === 0) return { examined: 0, decisions: 0, finished: 0 };
-      const runIds = runs.rows.map((r) => r.id);
-      const tis = await tx.query<{ id: string; dag_run_id: string; task_id: string; state: TaskState; retry_due: boolean }>(sql('task_instances_of_runs'), [runIds]);
-      const byRun = new Map<string, TaskInstanceView[]>();
-      for (const t of tis.rows) {
-        const list = byRun.get(t.dag_run_id) ?? [];
-        list.push({ id: t.id, taskId: t.task_id, state: t.state, retryDue: t.retry_due });
-        byRun.set(t.dag_run_id, list);
-      }
-      const ids: string[] = [];
-      const states: string[] = [];
-      let finished = 0;
-      for (const run of runs.rows) {
-        const decision = decideRun(run.serialized, byRun.get(run.id) ?? []);
-        for (const c of decision.changes) {
-          ids.push(c.id);
-          states.push(c.to);
-        }
-        if (decision.runState !== 'running') {
-          await tx.query(sql('dag_run_finish'), [run.id, decision.runState]);
-          finished++;
-          this.log.info({ dag: run.dag_id, runId: run.id, state: decision.runState }, `run ${decision.runState}`);
-        }
-      }
-      if (ids.length) await tx.query(sql('task_instances_apply_decisions'), [ids, states]);
-      await tx.query(sql('dag_run_mark_examined'), [runIds]);
-      return { examined: runs.rows.length, decisions: ids.length, finished };
+      const runs = await tx.query<LockedRun>(sql('dag_run_lock_running'), [hintedRunIds, this.opts.batchSize, EXAMINE_AGAIN_AFTER_SEC]);
+      const result = await decideLockedRuns(tx, runs.rows, this.dags, this.log);
+      return { examined: runs.rows.length, ...result };
     });
   }
 
-  /** The budget step: pools and max_active_tasks, highest priority first. */
   async queueScheduled(): Promise<number> {
-    return inTransaction(this.db, async (tx) => {
-      const lock = await tx.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS got', [QUEUE_LOCK_KEY]);
-      if (!lock.rows[0]?.got) {
-        this.opts.onContention?.('queue_lock');
-        return 0;
-      }
-      const rows = await tx.query<{ id: string; dag_run_id: string; pool: string; pool_slots: number; priority_weight: number; scheduled_at: Date; max_active_tasks: number }>(
-        sql('task_instances_lock_scheduled'), [this.opts.batchSize * 4],
-      );
-      if (rows.rows.length === 0) return 0;
-      let pools;
-      try {
-        await tx.query('SAVEPOINT pools');
-        pools = await tx.query<{ name: string; slots: number }>(sql('pools_lock'));
-      } catch (err) {
-        if ((err as { code?: string }).code !== '55P03') throw err;
-        await tx.query('ROLLBACK TO SAVEPOINT pools');
-        this.opts.onContention?.('pool_rows');
-        return 0; // a pool is being changed right now; queue on the next turn
-      }
-      const used = new Map((await tx.query<{ pool: string; used: number }>(sql('pool_occupancy'))).rows.map((r) => [r.pool, r.used]));
-      const openPoolSlots = new Map(pools.rows.map((p) => [p.name, p.slots - (used.get(p.name) ?? 0)]));
-      const runIds = [...new Set(rows.rows.map((r) => r.dag_run_id))];
-      const active = new Map((await tx.query<{ dag_run_id: string; active: number }>(sql('run_active_task_counts'), [runIds])).rows.map((r) => [r.dag_run_id, r.active]));
-      const maxActive = new Map(rows.rows.map((r) => [r.dag_run_id, r.max_active_tasks]));
-      const candidates: QueueCandidate[] = rows.rows.map((r) => ({
-        id: r.id, dagRunId: r.dag_run_id, pool: r.pool, poolSlots: r.pool_slots, priorityWeight: r.priority_weight, scheduledAt: r.scheduled_at,
-      }));
-      const chosen = pickToQueue({ candidates, openPoolSlots, activeTasksPerRun: active, maxActiveTasksPerRun: maxActive, limit: this.opts.batchSize });
-      if (chosen.length === 0) return 0;
-      await tx.query(sql('task_instances_queue'), [chosen]);
-      return chosen.length;
-    });
+    return inTransaction(this.db, (tx) => queueScheduled(tx, { batchSize: this.opts.batchSize, dags: this.dags, onContention: this.opts.onContention }));
   }
 
   /** Attempts whose lease expired: fence them and retry or fail per their policy. */

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { format } from 'node:util';
 import { importDagFile } from '../dag-processor/import-dag-file.js';
+import type { Dag } from '../sdk/dag.js';
 import type { TaskContext, TaskLogger } from '../sdk/context.js';
 import type { ChildMessage, ParentMessage, RunRequest } from './runner-protocol.js';
 
@@ -40,9 +41,20 @@ function taskLogger(): TaskLogger {
   return { info: at('INFO'), warn: at('WARN'), error: at('ERROR') };
 }
 
+/** DAG files imported by this runner, by path, with the modification time they had. */
+const imported = new Map<string, { mtimeMs: number; dags: Dag[] }>();
+
+async function dagsOf(file: string): Promise<Dag[]> {
+  const mtimeMs = statSync(file).mtimeMs;
+  const cached = imported.get(file);
+  if (cached?.mtimeMs === mtimeMs) return cached.dags;
+  const dags = await importDagFile(file, String(mtimeMs));
+  imported.set(file, { mtimeMs, dags });
+  return dags;
+}
+
 async function runFunction(req: RunRequest, signal: AbortSignal): Promise<unknown> {
-  const mtime = statSync(req.file).mtimeMs;
-  const dags = await importDagFile(req.file, String(mtime));
+  const dags = await dagsOf(req.file);
   const dag = dags.find((d) => d.id === req.dagId);
   if (!dag) throw new Error(`DAG "${req.dagId}" is no longer defined in ${req.file}`);
   const task = dag.tasks.find((t) => t.taskId === req.taskId);

@@ -31,11 +31,14 @@ class Runner {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
   served = 0;
+  /** Attempts this runner serves before it is replaced; spread ±25 % so that runners do not all restart together. */
+  readonly retireAfter: number;
   active: ActiveRun | null = null;
   private stderrTail = '';
   exited = false;
 
   constructor(opts: RunnerPoolOptions, private readonly onExit: (r: Runner) => void) {
+    this.retireAfter = Math.max(1, Math.round(opts.maxTasksPerRunner * (0.75 + Math.random() * 0.5)));
     this.child = fork(RUNNER, [], {
       execArgv: ['--import', TSX_IMPORT, `--max-old-space-size=${opts.memoryMb}`],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -158,7 +161,7 @@ export class RunnerPool {
     this.byAttempt.delete(req.attemptId);
     runner.served++;
     if (!runner.exited) {
-      if (runner.served >= this.opts.maxTasksPerRunner) runner.kill('retired');
+      if (runner.served >= runner.retireAfter) runner.kill('retired');
       else this.idle.push(runner);
     }
     return outcome;

@@ -5,7 +5,9 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { findTask } from '../core/dag-lookup.js';
-import type { SerializedDag, SerializedTask } from '../core/types.js';
+import type { SerializedTask } from '../core/types.js';
+import { DagVersionCache } from '../db/dag-versions.js';
+import { decideLockedRuns, queueScheduled, type LockedRun } from '../scheduler/run-steps.js';
 import type { Db } from '../db/pool.js';
 import { inTransaction, withRetry } from '../db/pool.js';
 import { sql } from '../db/sql.js';
@@ -28,6 +30,8 @@ export interface WorkerOptions {
   runnerMaxTasks: number;
   taskResultMaxBytes: number;
   taskLogMaxBytes: number;
+  /** Most task instances queued at once when an ending attempt queues its run's next tasks. */
+  queueBatchSize: number;
   /** Called on every turn of the claim loop (liveness). */
   onLoopTurn?: () => void;
 }
@@ -58,7 +62,7 @@ export class Worker {
   readonly wakeup = new Wakeup();
   private readonly runners: RunnerPool;
   private readonly active = new Map<string, { claimed: Claimed; log: AttemptLog }>();
-  private readonly dagCache = new Map<string, SerializedDag>();
+  private readonly dags = new DagVersionCache();
   private stopping = false;
   private loopDone: Promise<void> | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
@@ -106,7 +110,7 @@ export class Worker {
       this.opts.queues, limit, this.opts.componentId, this.opts.leaseSec, this.host,
     ])).rows, { log: this.log, what: 'claim' });
     if (rows.length === 0) return 0;
-    await this.loadDags(rows);
+    await this.dags.load(this.db, rows);
     const upstream = await this.upstreamResults(rows);
     for (const c of rows) {
       const log = new AttemptLog(this.opts.taskLogMaxBytes);
@@ -116,16 +120,8 @@ export class Worker {
     return rows.length;
   }
 
-  private async loadDags(rows: Claimed[]): Promise<void> {
-    const missing = [...new Set(rows.map((r) => `${r.dag_id}\u0000${r.version_hash}`))].filter((k) => !this.dagCache.has(k));
-    if (!missing.length) return;
-    const keys = missing.map((k) => k.split('\u0000') as [string, string]);
-    const res = await this.db.query<{ dag_id: string; version_hash: string; serialized: SerializedDag }>(sql('dag_versions_get'), [keys.map((k) => k[0]), keys.map((k) => k[1])]);
-    for (const r of res.rows) this.dagCache.set(`${r.dag_id}\u0000${r.version_hash}`, r.serialized);
-  }
-
   private taskOf(c: Claimed): SerializedTask | undefined {
-    const dag = this.dagCache.get(`${c.dag_id}\u0000${c.version_hash}`);
+    const dag = this.dags.get(c);
     return dag ? findTask(dag, c.task_id) : undefined;
   }
 
@@ -171,11 +167,21 @@ export class Worker {
     log.add(outcome.ok ? 'INFO task succeeded' : `ERROR task failed: ${outcome.error}`);
     const policy = task ?? { retries: 0, retryDelaySec: 0, exponentialBackoff: false, maxRetryDelaySec: 0 };
     try {
-      const ended = await inTransaction(this.db, (tx) => endAttempt(tx, {
-        taskInstanceId: c.id, attemptId: c.attempt_id, tryNumber: c.try_number, maxTries: c.max_tries, policy,
-        outcome: outcome.ok ? { kind: 'success', result: outcome.result } : { kind: 'failure', error: outcome.error },
-        log: log.text(), componentId: this.opts.componentId,
-      }), { log: this.log, what: 'ending an attempt', maxElapsedMs: this.opts.leaseSec * 1000 * 3 });
+      const ended = await inTransaction(this.db, async (tx) => {
+        // Lock the run first (lock order dag_run → task_instance); if no one else holds it,
+        // decide its next tasks and queue them here, without waiting for a scheduler turn.
+        const run = (await tx.query<LockedRun>(sql('dag_run_lock_one'), [c.dag_run_id])).rows[0];
+        const result = await endAttempt(tx, {
+          taskInstanceId: c.id, attemptId: c.attempt_id, tryNumber: c.try_number, maxTries: c.max_tries, policy,
+          outcome: outcome.ok ? { kind: 'success', result: outcome.result } : { kind: 'failure', error: outcome.error },
+          log: log.text(), componentId: this.opts.componentId, notify: !run,
+        });
+        if (result.accepted && run) {
+          const decided = await decideLockedRuns(tx, [run], this.dags, this.log);
+          if (decided.decisions > 0) await queueScheduled(tx, { batchSize: this.opts.queueBatchSize, dags: this.dags });
+        }
+        return result;
+      }, { log: this.log, what: 'ending an attempt', maxElapsedMs: this.opts.leaseSec * 1000 * 3 });
       if (!ended.accepted) this.log.warn({ dag: c.dag_id, task: c.task_id, attemptId: c.attempt_id }, 'late write rejected: the attempt had been fenced');
       else this.log.info({ dag: c.dag_id, task: c.task_id, run: c.run_id, try: c.try_number, state: ended.state }, `task ${ended.state}`);
     } catch (err) {

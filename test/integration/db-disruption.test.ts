@@ -26,7 +26,7 @@ before(async () => {
   db = createPool(server.url, { size: 3, applicationName: 'keel-test' });
   await migrate(db);
   cluster = await startRoles(testOptions(server.url, DAGS, {
-    attemptLeaseSec: 8, dbOutageGraceSec: 5, heartbeatMs: 300, workerLostAfterSec: 1, orphanSweepMs: 200, dbQueryTimeoutMs: 2000,
+    attemptLeaseSec: 20, dbOutageGraceSec: 5, heartbeatMs: 300, workerLostAfterSec: 1, orphanSweepMs: 200, dbQueryTimeoutMs: 2000,
   }), ['dag-processor', 'scheduler', 'worker']);
   await waitForDag(db, 'ha_sleep');
 });

@@ -1,0 +1,100 @@
+// The two scheduling steps that move task instances forward, as functions of a
+// transaction: deciding locked runs (trigger rules, due retries, run completion) and
+// queueing within the shared budget. Schedulers run them on every turn; a worker runs them
+// for the run of a task it just ended, in the same transaction, so the next task of a
+// chain is queued without waiting for a scheduler turn.
+import { decideRun, type TaskInstanceView } from '../core/run-decision.js';
+import { pickToQueue, type QueueCandidate } from '../core/queueing.js';
+import type { TaskState } from '../core/types.js';
+import type { DagVersionCache, VersionKey } from '../db/dag-versions.js';
+import type { Tx } from '../db/pool.js';
+import { sql } from '../db/sql.js';
+import type { Logger } from '../log.js';
+
+/** "keel queueing critical section": one transaction at a time spends the pools' budget. */
+export const QUEUE_LOCK_KEY = 7_283_310_002;
+
+export interface LockedRun extends VersionKey {
+  id: string;
+}
+
+export interface DecideResult {
+  decisions: number;
+  finished: number;
+}
+
+/** Applies trigger rules and due retries to runs the caller has locked, and finishes complete runs. */
+export async function decideLockedRuns(tx: Tx, runs: readonly LockedRun[], dags: DagVersionCache, log: Logger): Promise<DecideResult> {
+  if (runs.length === 0) return { decisions: 0, finished: 0 };
+  await dags.load(tx, runs);
+  const runIds = runs.map((r) => r.id);
+  const tis = await tx.query<{ id: string; dag_run_id: string; task_id: string; state: TaskState; retry_due: boolean }>(sql('task_instances_of_runs'), [runIds]);
+  const byRun = new Map<string, TaskInstanceView[]>();
+  for (const t of tis.rows) {
+    const list = byRun.get(t.dag_run_id) ?? [];
+    list.push({ id: t.id, taskId: t.task_id, state: t.state, retryDue: t.retry_due });
+    byRun.set(t.dag_run_id, list);
+  }
+  const ids: string[] = [];
+  const states: string[] = [];
+  let finished = 0;
+  for (const run of runs) {
+    const dag = dags.get(run);
+    if (!dag) continue;
+    const decision = decideRun(dag, byRun.get(run.id) ?? []);
+    for (const c of decision.changes) {
+      ids.push(c.id);
+      states.push(c.to);
+    }
+    if (decision.runState !== 'running') {
+      await tx.query(sql('dag_run_finish'), [run.id, decision.runState]);
+      finished++;
+      log.info({ dag: run.dag_id, runId: run.id, state: decision.runState }, `run ${decision.runState}`);
+    }
+  }
+  if (ids.length) await tx.query(sql('task_instances_apply_decisions'), [ids, states]);
+  await tx.query(sql('dag_run_mark_examined'), [runIds]);
+  return { decisions: ids.length, finished };
+}
+
+export interface QueueOptions {
+  batchSize: number;
+  dags: DagVersionCache;
+  onContention?: (lock: 'queue_lock' | 'pool_rows') => void;
+}
+
+/** The budget step: pools and max_active_tasks, highest priority first. Returns how many were queued. */
+export async function queueScheduled(tx: Tx, opts: QueueOptions): Promise<number> {
+  const lock = await tx.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS got', [QUEUE_LOCK_KEY]);
+  if (!lock.rows[0]?.got) {
+    opts.onContention?.('queue_lock');
+    return 0;
+  }
+  const rows = await tx.query<{ id: string; dag_run_id: string; pool: string; pool_slots: number; priority_weight: number; scheduled_at: Date } & VersionKey>(
+    sql('task_instances_lock_scheduled'), [opts.batchSize * 4],
+  );
+  if (rows.rows.length === 0) return 0;
+  let pools;
+  try {
+    await tx.query('SAVEPOINT pools');
+    pools = await tx.query<{ name: string; slots: number }>(sql('pools_lock'));
+  } catch (err) {
+    if ((err as { code?: string }).code !== '55P03') throw err;
+    await tx.query('ROLLBACK TO SAVEPOINT pools');
+    opts.onContention?.('pool_rows');
+    return 0; // a pool is being changed right now; queue on the next turn
+  }
+  await opts.dags.load(tx, rows.rows);
+  const used = new Map((await tx.query<{ pool: string; used: number }>(sql('pool_occupancy'))).rows.map((r) => [r.pool, r.used]));
+  const openPoolSlots = new Map(pools.rows.map((p) => [p.name, p.slots - (used.get(p.name) ?? 0)]));
+  const runIds = [...new Set(rows.rows.map((r) => r.dag_run_id))];
+  const active = new Map((await tx.query<{ dag_run_id: string; active: number }>(sql('run_active_task_counts'), [runIds])).rows.map((r) => [r.dag_run_id, r.active]));
+  const maxActive = new Map(rows.rows.map((r) => [r.dag_run_id, opts.dags.get(r)?.maxActiveTasks ?? Infinity]));
+  const candidates: QueueCandidate[] = rows.rows.map((r) => ({
+    id: r.id, dagRunId: r.dag_run_id, pool: r.pool, poolSlots: r.pool_slots, priorityWeight: r.priority_weight, scheduledAt: r.scheduled_at,
+  }));
+  const chosen = pickToQueue({ candidates, openPoolSlots, activeTasksPerRun: active, maxActiveTasksPerRun: maxActive, limit: opts.batchSize });
+  if (chosen.length === 0) return 0;
+  await tx.query(sql('task_instances_queue'), [chosen]);
+  return chosen.length;
+}
