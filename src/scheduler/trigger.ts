@@ -7,6 +7,9 @@ import { inTransaction } from '../db/pool.js';
 import { UsageError } from '../errors.js';
 import { createRun, runIdFor } from './create-run.js';
 
+/** Collisions of default logical dates tolerated before giving up. */
+const MAX_CLOCK_RETRIES = 5;
+
 export interface TriggerInput {
   params?: Record<string, unknown>;
   /** Default: the database's now(). */
@@ -24,8 +27,8 @@ export interface TriggeredRun {
 
 export async function triggerDag(db: Db, dagId: string, input: TriggerInput = {}): Promise<TriggeredRun> {
   return inTransaction(db, async (tx) => {
-    const found = await tx.query<{ serialized: SerializedDag; version_hash: string; is_active: boolean; now: Date }>(
-      'SELECT serialized, version_hash, is_active, now() AS now FROM dag WHERE dag_id = $1 FOR KEY SHARE',
+    const found = await tx.query<{ serialized: SerializedDag; version_hash: string; is_active: boolean }>(
+      'SELECT serialized, version_hash, is_active FROM dag WHERE dag_id = $1 FOR KEY SHARE',
       [dagId],
     );
     const row = found.rows[0];
@@ -36,13 +39,19 @@ export async function triggerDag(db: Db, dagId: string, input: TriggerInput = {}
     if (!row.is_active) throw new UsageError(`DAG "${dagId}" is not active: its file is gone or no longer defines it`);
     const resolved = resolveParams(row.serialized.params, input.params);
     if (!resolved.ok) throw new UsageError(`invalid params for DAG "${dagId}": ${resolved.errors.join('; ')}`);
-    const logicalDate = input.logicalDate ?? row.now;
-    if (Number.isNaN(logicalDate.getTime())) throw new UsageError('logical date is not a valid date; use ISO-8601, e.g. 2026-01-01T00:00:00Z');
-    const runId = input.runId ?? runIdFor('manual', logicalDate);
-    const id = await createRun(tx, row.serialized, row.version_hash, {
-      runId, runType: 'manual', logicalDate, dataIntervalStart: logicalDate, dataIntervalEnd: logicalDate, params: resolved.params,
-    });
-    if (!id) throw new UsageError(`DAG "${dagId}" already has a run with run id "${runId}" or logical date ${logicalDate.toISOString()}; pick another`);
-    return { id, dagId, runId, logicalDate, params: resolved.params };
+    if (input.logicalDate && Number.isNaN(input.logicalDate.getTime())) throw new UsageError('logical date is not a valid date; use ISO-8601, e.g. 2026-01-01T00:00:00Z');
+    // Without an explicit logical date, two triggers in the same instant must both succeed:
+    // take the clock again and retry on the (dag, logical date) collision.
+    for (let attempt = 0; ; attempt++) {
+      const logicalDate = input.logicalDate ?? (await tx.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]!.t;
+      const runId = input.runId ?? runIdFor('manual', logicalDate);
+      const id = await createRun(tx, row.serialized, row.version_hash, {
+        runId, runType: 'manual', logicalDate, dataIntervalStart: logicalDate, dataIntervalEnd: logicalDate, params: resolved.params,
+      });
+      if (id) return { id, dagId, runId, logicalDate, params: resolved.params };
+      if (input.logicalDate || input.runId || attempt >= MAX_CLOCK_RETRIES) {
+        throw new UsageError(`DAG "${dagId}" already has a run with run id "${runId}" or logical date ${logicalDate.toISOString()}; pick another`);
+      }
+    }
   });
 }

@@ -29,3 +29,10 @@ test('a manual run passes params and upstream results down a chain', async () =>
   const log = await t.db.query<{ log: string }>(`SELECT a.log FROM task_attempt a JOIN task_instance ti ON ti.id = a.task_instance_id WHERE ti.dag_run_id = $1 AND ti.task_id = 'c'`, [run.id]);
   assert.match(log.rows[0]!.log, /n=7/);
 });
+
+test('triggers of one DAG in the same instant all succeed, each with its own run', async () => {
+  const runs = await Promise.all(Array.from({ length: 20 }, () => triggerDag(t.db, 't_chain')));
+  assert.equal(new Set(runs.map((r) => r.id)).size, 20);
+  assert.equal(new Set(runs.map((r) => r.logicalDate.toISOString())).size, 20);
+  for (const r of runs) assert.equal(await waitForRunEnd(t.db, r.id), 'success');
+});
