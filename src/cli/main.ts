@@ -3,15 +3,16 @@ import { Command, CommanderError, Option } from 'commander';
 import { loadOptions } from '../config/load.js';
 import { OPTION_SPECS, type KeelOptions, type OptionName } from '../config/options.js';
 import { migrate, schemaStatus } from '../db/migrate.js';
-import { inTransaction } from '../db/pool.js';
 import { UsageError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { openDatabase, redactUrl, type Database } from '../runtime/database.js';
 import { startRole, type RoleName } from '../runtime/roles.js';
 import { triggerDag } from '../scheduler/trigger.js';
+import { clearTaskInstances } from '../scheduler/clear.js';
 import { print, printChaosSummary, printJson } from './output.js';
 import { runChaos } from '../ops/chaos/harness.js';
 import * as q from './queries.js';
+import { createToken, createUser } from '../api/auth/users.js';
 
 interface GlobalFlags {
   config?: string;
@@ -91,8 +92,9 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
 
-  for (const role of ['standalone', 'scheduler', 'worker', 'dag-processor'] as const) {
+  for (const role of ['standalone', 'scheduler', 'worker', 'dag-processor', 'api'] as const) {
     const descriptions = {
+      api: 'REST API, web UI, health and metrics (stateless: run any number of copies behind a load balancer)',
       standalone: 'every role in one process, on the embedded PostgreSQL unless a URL is set',
       scheduler: 'create runs, decide and queue task instances, fence expired attempts',
       worker: 'claim and run task instances in runner processes',
@@ -225,25 +227,34 @@ export function buildProgram(): Command {
     .action(async (runId: string, taskIds: string[], _o, cmd: Command) => {
       positiveId(runId, 'run id');
       await withDb(cmd, async (d, json) => {
-        const cleared = await inTransaction(d.db, async (tx) => {
-          const run = (await tx.query(q.RUN_LOCK, [runId])).rows[0];
-          if (!run) throw new UsageError(`no DAG run with id ${runId}; see \`keel runs list\``);
-          const names = taskIds.length ? taskIds : null;
-          const busy = (await tx.query(q.TASKS_ACTIVE, [runId, names])).rows;
-          if (busy.length) throw new UsageError(`cannot clear while running: ${busy.map((b) => `${b.task_id} (${b.state})`).join(', ')}; wait for them to finish`);
-          const done = (await tx.query<{ task_id: string }>(q.TASKS_CLEAR, [runId, names])).rows.map((r) => r.task_id);
-          if (names) {
-            const unknown = names.filter((n) => !done.includes(n));
-            if (unknown.length) throw new UsageError(`not cleared (unknown task or not finished): ${unknown.join(', ')}`);
-          }
-          if (done.length) {
-            await tx.query(q.RUN_REOPEN, [runId]);
-            await tx.query(`SELECT pg_notify('keel_scheduler', $1)`, [runId]);
-          }
-          return done;
-        });
+        const cleared = await clearTaskInstances(d.db, runId, taskIds);
         if (json) printJson({ runId, cleared });
         else console.log(`cleared ${cleared.length} task instance(s) of run ${runId}: ${cleared.join(', ') || '-'}`);
+      });
+    });
+
+  const users = program.command('users').description('users of the web UI and REST API');
+  users.command('create').description('create a user (the first one should be an admin)')
+    .requiredOption('--username <name>', 'login name')
+    .requiredOption('--password <password>', 'password (at least 8 characters)')
+    .addOption(new Option('--role <role>', 'what the user may do').choices(['admin', 'op', 'viewer']).default('viewer'))
+    .action(async (o: { username: string; password: string; role: string }, cmd: Command) => {
+      await withDb(cmd, async (d, json) => {
+        const user = await createUser(d.db, o.username, o.password, o.role);
+        if (json) printJson(user);
+        else console.log(`created ${user.role} ${user.username}; log in to the web UI (default http://127.0.0.1:8080/) with this name and password`);
+      });
+    });
+  users.command('token').description('create an API token for a user (printed once; send it as Authorization: Bearer <token>)')
+    .requiredOption('--username <name>', 'whose token')
+    .option('--name <name>', 'what the token is for', 'cli')
+    .option('--lifetime <sec>', 'seconds until it expires (default: never)')
+    .action(async (o: { username: string; name: string; lifetime?: string }, cmd: Command) => {
+      if (o.lifetime !== undefined && !/^\d+$/.test(o.lifetime)) throw new UsageError(`--lifetime must be a number of seconds, got "${o.lifetime}"`);
+      await withDb(cmd, async (d, json) => {
+        const t = await createToken(d.db, o.username, o.name, o.lifetime ? Number(o.lifetime) : null);
+        if (json) printJson(t);
+        else console.log(t.token);
       });
     });
 

@@ -200,6 +200,60 @@ export const OPTION_SPECS = {
     default: 300,
     doc: 'Unchanged files are parsed again after this long (they may import changed modules).',
   },
+  apiHost: {
+    env: 'KEEL_API_HOST',
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    doc: 'Address the API server and web UI (`keel api`, `keel standalone`) listen on.',
+  },
+  apiPort: {
+    env: 'KEEL_API_PORT',
+    schema: z.coerce.number().int().min(0).max(65535),
+    default: 8080,
+    doc: 'Port of the API server and web UI; 0 picks a free port.',
+  },
+  apiTrustProxy: {
+    env: 'KEEL_API_TRUST_PROXY',
+    schema: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]),
+    default: false,
+    doc: 'Trust `X-Forwarded-For`/`X-Forwarded-Proto` from a load balancer (HAProxy): client addresses for rate limits and HTTPS detection for cookies.',
+  },
+  apiCookieSecure: {
+    env: 'KEEL_API_COOKIE_SECURE',
+    schema: z.enum(['auto', 'always', 'never']),
+    default: 'auto',
+    doc: 'The `Secure` flag of the session cookie: `auto` sets it on HTTPS requests (directly or behind a trusted proxy) and on loopback, `always` on every request.',
+  },
+  apiSessionIdleSec: {
+    env: 'KEEL_API_SESSION_IDLE_SEC',
+    schema: positiveInt,
+    default: 28800,
+    doc: 'A browser session unused this long expires (sessions live in PostgreSQL, so any API copy serves them).',
+  },
+  apiSessionMaxSec: {
+    env: 'KEEL_API_SESSION_MAX_SEC',
+    schema: positiveInt,
+    default: 604800,
+    doc: 'A browser session expires this long after login, used or not.',
+  },
+  apiLoginRateLimit: {
+    env: 'KEEL_API_LOGIN_RATE_LIMIT',
+    schema: positiveInt,
+    default: 10,
+    doc: 'Login attempts per minute per client address, counted in PostgreSQL across all API copies.',
+  },
+  apiWriteRateLimit: {
+    env: 'KEEL_API_WRITE_RATE_LIMIT',
+    schema: positiveInt,
+    default: 300,
+    doc: 'Write requests (POST, PUT, PATCH, DELETE) per minute per user or client address, counted across all API copies.',
+  },
+  secretKey: {
+    env: 'KEEL_SECRET_KEY',
+    schema: z.string().min(16).optional(),
+    default: undefined,
+    doc: 'Key (16+ characters) that encrypts connection passwords at rest (AES-256-GCM). Unset: connections cannot hold passwords; `keel standalone` creates one in `<dataDir>/secret-key`.',
+  },
 } as const;
 
 export type OptionName = keyof typeof OPTION_SPECS;

@@ -13,6 +13,7 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import { Worker } from '../worker/worker.js';
 import { openDatabase, type Database } from './database.js';
 import { sql } from '../db/sql.js';
+import { startApi } from '../api/start.js';
 
 export interface RunningRole {
   stop(): Promise<void>;
@@ -20,6 +21,8 @@ export interface RunningRole {
   readonly componentId: string;
   /** Port of the health server, when one was asked for. */
   readonly healthPort: number | null;
+  /** Port of the API server (roles api and standalone). */
+  readonly apiPort: number | null;
 }
 
 interface Part {
@@ -132,7 +135,7 @@ async function startWorker(database: Database, options: KeelOptions, session: Co
   };
 }
 
-export type RoleName = 'scheduler' | 'worker' | 'dag-processor' | 'standalone';
+export type RoleName = 'scheduler' | 'worker' | 'dag-processor' | 'standalone' | 'api';
 
 /** Opens the database, registers the component and starts the role's loops. */
 export async function startRole(role: RoleName, options: KeelOptions, log: Logger): Promise<RunningRole> {
@@ -151,12 +154,15 @@ export async function startRole(role: RoleName, options: KeelOptions, log: Logge
   if (role === 'dag-processor' || role === 'standalone') parts.push(await startProcessor(database, options, session, log, role === 'standalone'));
   if (role === 'scheduler' || role === 'standalone') parts.push(...startScheduler(database, options, session, metrics, log));
   if (role === 'worker' || role === 'standalone') parts.push(await startWorker(database, options, session, log));
+  const api = role === 'api' || role === 'standalone' ? await startApi(database.db, options, metrics, log) : null;
+  if (api) parts.unshift(api); // stopped last of the parts: the UI shows the drain to the end
   const health = options.healthPort === undefined ? null : await startHealthServer({ host: options.healthHost, port: options.healthPort, session, metrics, log });
   const address = health?.server.address();
   log.info({ role, component: session.id, database: database.embedded ? `embedded (${database.embedded.dataDir})` : 'external' }, `keel ${role} running`);
   return {
     componentId: session.id,
     healthPort: address && typeof address === 'object' ? address.port : null,
+    apiPort: api?.port ?? null,
     stop: async () => {
       // Workers first (they drain), then the loops that schedule around them.
       for (const p of [...parts].reverse()) await p.stop();

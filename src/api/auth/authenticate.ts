@@ -1,0 +1,73 @@
+// Who is calling: an API token (`Authorization: Bearer keel_…`) or a browser session
+// cookie, both looked up in PostgreSQL so that any API copy serves any caller. Writes
+// made with a session cookie must carry the session's CSRF token in `X-CSRF-Token`
+// (tokens are not sent by browsers on their own, so they need none). Viewers may only read.
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Db } from '../../db/pool.js';
+import { HttpError } from '../errors.js';
+import { SESSION_TOUCH, TOKEN_USE } from './queries.js';
+import { tokenHash } from './tokens.js';
+import type { User, UserRole } from './users.js';
+
+export const SESSION_COOKIE = 'keel_session';
+export const CSRF_HEADER = 'x-csrf-token';
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const RANK: Record<UserRole, number> = { viewer: 0, op: 1, admin: 2 };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: User | null;
+    authVia: 'token' | 'session' | null;
+    csrfToken: string | null;
+  }
+  interface FastifyContextConfig {
+    /** No authentication (login, health, OpenAPI document). */
+    public?: boolean;
+    /** Least role the route needs; default: viewer for reads, op for writes. */
+    minRole?: UserRole;
+  }
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function registerAuthentication(app: FastifyInstance, db: Db, opts: { sessionIdleSec: number }): void {
+  app.decorateRequest('user', null);
+  app.decorateRequest('authVia', null);
+  app.decorateRequest('csrfToken', null);
+  app.addHook('onRequest', async (request: FastifyRequest, _reply: FastifyReply) => {
+    const config = request.routeOptions.config;
+    const header = request.headers.authorization;
+    if (header?.startsWith('Bearer ')) {
+      const row = (await db.query<User>(TOKEN_USE, [tokenHash(header.slice(7).trim())])).rows[0];
+      if (!row && !config.public) throw new HttpError(401, 'the API token is unknown or expired');
+      request.user = row ?? null;
+      request.authVia = row ? 'token' : null;
+    } else {
+      const cookie = request.cookies[SESSION_COOKIE];
+      if (cookie) {
+        const row = (await db.query<User & { csrf_token: string }>(SESSION_TOUCH, [tokenHash(cookie), opts.sessionIdleSec])).rows[0];
+        if (row) {
+          request.user = { id: row.id, username: row.username, role: row.role };
+          request.authVia = 'session';
+          request.csrfToken = row.csrf_token;
+        }
+      }
+    }
+    if (config.public) return;
+    if (!request.user) throw new HttpError(401, 'not logged in or session expired: log in with POST /api/v1/auth/login, or send Authorization: Bearer <API token>');
+    const write = !READ_METHODS.has(request.method);
+    if (write && request.authVia === 'session') {
+      const sent = request.headers[CSRF_HEADER];
+      if (typeof sent !== 'string' || !sameSecret(sent, request.csrfToken ?? '')) {
+        throw new HttpError(403, `missing or wrong CSRF token: send the ${CSRF_HEADER} header with the csrfToken from GET /api/v1/auth/me`, `headers.${CSRF_HEADER}`);
+      }
+    }
+    const needed = config.minRole ?? (write ? 'op' : 'viewer');
+    if (RANK[request.user.role] < RANK[needed]) throw new HttpError(403, `this needs the ${needed} role; ${request.user.username} is ${request.user.role}`);
+  });
+}

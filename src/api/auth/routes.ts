@@ -1,0 +1,55 @@
+// Login, logout, who am I, and API tokens. The login is rate-limited per client address
+// with counters in PostgreSQL, so the limit holds across all API copies.
+import type { FastifyInstance } from 'fastify';
+import type { Db } from '../../db/pool.js';
+import { HttpError } from '../errors.js';
+import { object } from '../schemas.js';
+import { SESSION_COOKIE } from './authenticate.js';
+import { DUMMY_HASH, verifyPassword } from './passwords.js';
+import { SESSION_DELETE, SESSION_INSERT, USER_BY_NAME } from './queries.js';
+import { newToken, tokenHash } from './tokens.js';
+import { createToken } from './users.js';
+
+export interface AuthRouteOptions {
+  sessionMaxSec: number;
+  sessionIdleSec: number;
+  cookieSecure: 'auto' | 'always' | 'never';
+  loginRateLimit: number;
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export function authRoutes(app: FastifyInstance, db: Db, opts: AuthRouteOptions): void {
+  app.post('/auth/login', {
+    config: { public: true, rateLimit: { max: opts.loginRateLimit, timeWindow: 60_000, keyGenerator: (req) => `login:${req.ip}` } },
+    schema: { tags: ['auth'], summary: 'Log in; sets an HTTP-only session cookie and returns the CSRF token for writes', body: object({ username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 1000 } }, ['username', 'password']) },
+  }, async (req, reply) => {
+    const { username, password } = req.body as { username: string; password: string };
+    const user = (await db.query<{ id: string; username: string; role: string; password_hash: string }>(USER_BY_NAME, [username])).rows[0];
+    const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
+    if (!user || !ok) throw new HttpError(401, 'wrong username or password');
+    const sessionId = newToken('');
+    const csrfToken = newToken('');
+    await db.query(SESSION_INSERT, [tokenHash(sessionId), user.id, csrfToken, opts.sessionMaxSec]);
+    const secure = opts.cookieSecure === 'always' || (opts.cookieSecure === 'auto' && (req.protocol === 'https' || LOOPBACK.has(req.hostname)));
+    reply.setCookie(SESSION_COOKIE, sessionId, { httpOnly: true, secure, sameSite: 'strict', path: '/', maxAge: opts.sessionMaxSec });
+    return { user: { id: user.id, username: user.username, role: user.role }, csrfToken, idleTimeoutSec: opts.sessionIdleSec };
+  });
+
+  app.post('/auth/logout', { schema: { tags: ['auth'], summary: 'End the browser session' }, config: { minRole: 'viewer' } }, async (req, reply) => {
+    const cookie = req.cookies[SESSION_COOKIE];
+    if (cookie) await db.query(SESSION_DELETE, [tokenHash(cookie)]);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return { loggedOut: true };
+  });
+
+  app.get('/auth/me', { schema: { tags: ['auth'], summary: 'The caller, and the CSRF token of its session' } }, async (req) => ({ user: req.user, via: req.authVia, csrfToken: req.csrfToken }));
+
+  app.post('/auth/tokens', {
+    config: { minRole: 'viewer' },
+    schema: { tags: ['auth'], summary: 'A new API token for the caller (shown once)', body: object({ name: { type: 'string', minLength: 1, maxLength: 100 }, lifetimeSec: { type: 'integer', minimum: 60 } }, ['name']) },
+  }, async (req, reply) => {
+    const b = req.body as { name: string; lifetimeSec?: number };
+    return reply.code(201).send(await createToken(db, req.user!.username, b.name, b.lifetimeSec ?? null));
+  });
+}

@@ -1,0 +1,92 @@
+// The detailed health document: the database (reachable, primary or replica) and every
+// component by role with its heartbeat age, rolled up into healthy / degraded / unhealthy.
+// A load balancer or monitor can act on the HTTP status: 200 healthy or degraded, 503
+// unhealthy. The roll-up is pure, so it is unit-tested without a server.
+import type { Db } from '../db/pool.js';
+
+export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
+
+export interface ComponentRow {
+  id: string;
+  role: string;
+  hostname: string;
+  pid: number;
+  state: string;
+  heartbeat_age_sec: number;
+  dead_sec_ago: number | null;
+}
+
+export interface RoleHealth {
+  status: HealthStatus | 'absent';
+  healthy: number;
+  total: number;
+  reason?: string;
+}
+
+export interface HealthDocument {
+  status: HealthStatus;
+  checkedAt: string;
+  database: { reachable: boolean; role?: 'primary' | 'replica'; version?: string; latencyMs?: number; error?: string };
+  roles: Record<string, RoleHealth>;
+  components: (ComponentRow & { healthy: boolean })[];
+}
+
+/** Roles that must exist, and how bad their absence is. Triggerers count only once one has registered. */
+const REQUIRED: Record<string, HealthStatus> = { scheduler: 'unhealthy', worker: 'degraded', 'dag-processor': 'degraded' };
+const OPTIONAL = ['triggerer', 'api'];
+/** A component that died this recently still marks its role degraded (another copy took over). */
+export const RECENT_DEATH_SEC = 300;
+
+export function assessHealth(database: HealthDocument['database'], rows: ComponentRow[], deadAfterSec: number, now = new Date()): HealthDocument {
+  const components = rows.map((c) => ({ ...c, healthy: c.state === 'running' && c.heartbeat_age_sec <= deadAfterSec }));
+  const roles: Record<string, RoleHealth> = {};
+  const covers = (c: ComponentRow, role: string) => c.role === role || (c.role === 'standalone' && role in REQUIRED);
+  for (const role of [...Object.keys(REQUIRED), ...OPTIONAL]) {
+    const mine = components.filter((c) => covers(c, role));
+    const healthy = mine.filter((c) => c.healthy).length;
+    const lost = mine.filter((c) => !c.healthy && (c.state === 'running' || (c.state === 'dead' && (c.dead_sec_ago ?? Infinity) < RECENT_DEATH_SEC)));
+    if (mine.length === 0 && !(role in REQUIRED)) continue;
+    if (healthy === 0) {
+      roles[role] = { status: mine.length === 0 ? 'absent' : REQUIRED[role] ?? 'degraded', healthy, total: mine.length, reason: mine.length === 0 ? `no ${role} has registered` : `no ${role} has heartbeated in the last ${deadAfterSec} s` };
+      if (mine.length === 0 && role in REQUIRED) roles[role]!.status = REQUIRED[role]!;
+    } else if (lost.length > 0) {
+      roles[role] = { status: 'degraded', healthy, total: mine.length, reason: `${lost.length} ${role}(s) lost in the last ${RECENT_DEATH_SEC} s; ${healthy} healthy` };
+    } else {
+      roles[role] = { status: 'healthy', healthy, total: mine.length };
+    }
+  }
+  let status: HealthStatus = 'healthy';
+  const worst = (s: HealthStatus | 'absent') => {
+    if (s === 'unhealthy') status = 'unhealthy';
+    else if (s === 'degraded' && status === 'healthy') status = 'degraded';
+  };
+  if (!database.reachable || database.role === 'replica') status = 'unhealthy';
+  for (const r of Object.values(roles)) worst(r.status);
+  return { status, checkedAt: now.toISOString(), database, roles, components };
+}
+
+/** Components of the last hour with heartbeat age and, for dead ones, how long ago they died. No parameters. */
+export const HEALTH_COMPONENTS = `
+SELECT id, role, hostname, pid, state,
+       extract(epoch FROM now() - last_heartbeat_at)::float8 AS heartbeat_age_sec,
+       extract(epoch FROM now() - dead_at)::float8 AS dead_sec_ago
+FROM component
+WHERE state IN ('running', 'stopping') OR (state = 'dead' AND dead_at > now() - interval '1 hour')
+ORDER BY role, started_at`;
+
+/** No parameters. */
+export const HEALTH_DATABASE = `SELECT CASE WHEN pg_is_in_recovery() THEN 'replica' ELSE 'primary' END AS role, current_setting('server_version') AS version`;
+
+export async function readHealth(db: Db, deadAfterSec: number): Promise<HealthDocument> {
+  const started = Date.now();
+  try {
+    const d = (await db.query<{ role: 'primary' | 'replica'; version: string }>(HEALTH_DATABASE)).rows[0]!;
+    const latencyMs = Date.now() - started;
+    const rows = (await db.query<ComponentRow>(HEALTH_COMPONENTS)).rows;
+    return assessHealth({ reachable: true, role: d.role, version: d.version, latencyMs }, rows, deadAfterSec);
+  } catch (err) {
+    return assessHealth({ reachable: false, error: (err as Error).message }, [], deadAfterSec);
+  }
+}
+
+export const httpStatusOf = (s: HealthStatus) => (s === 'unhealthy' ? 503 : 200);

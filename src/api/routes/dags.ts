@@ -1,0 +1,82 @@
+// DAGs: list, show, pause/unpause, trigger (params validated by the DAG's specs), the
+// grid of latest runs × tasks, and import errors.
+import type { FastifyInstance } from 'fastify';
+import * as cli from '../../cli/queries.js';
+import type { Db } from '../../db/pool.js';
+import { UsageError } from '../../errors.js';
+import { triggerDag } from '../../scheduler/trigger.js';
+import { badRequest, notFound } from '../errors.js';
+import { API_DAG_GRID, API_DAGS_LIST } from '../queries.js';
+import { dagParams, limit, object } from '../schemas.js';
+
+export function dagRoutes(app: FastifyInstance, db: Db): void {
+  app.get('/dags', {
+    schema: { tags: ['dags'], summary: 'DAGs with schedule, next run and latest runs', querystring: object({ paused: { type: 'boolean' }, includeInactive: { type: 'boolean', default: false } }) },
+  }, async (req) => {
+    const q = req.query as { paused?: boolean; includeInactive: boolean };
+    const dags = (await db.query(API_DAGS_LIST, [q.paused ?? null, q.includeInactive])).rows;
+    const importErrors = (await db.query(cli.IMPORT_ERRORS)).rows;
+    return { dags, importErrors };
+  });
+
+  app.get('/dags/:dagId', { schema: { tags: ['dags'], summary: 'A DAG with its tasks, dependencies and params', params: dagParams } }, async (req) => {
+    const { dagId } = req.params as { dagId: string };
+    const row = (await db.query(cli.DAG_SHOW, [dagId])).rows[0];
+    if (!row) throw notFound(`unknown DAG id "${dagId}"`);
+    return row;
+  });
+
+  for (const [action, paused] of [['pause', true], ['unpause', false]] as const) {
+    app.post(`/dags/:dagId/${action}`, { schema: { tags: ['dags'], summary: `${action} a DAG`, params: dagParams } }, async (req) => {
+      const { dagId } = req.params as { dagId: string };
+      const r = await db.query(cli.DAG_SET_PAUSED, [dagId, paused]);
+      if (!r.rowCount) throw notFound(`unknown DAG id "${dagId}"`);
+      return { dagId, isPaused: paused };
+    });
+  }
+  app.patch('/dags/:dagId', { schema: { tags: ['dags'], summary: 'Pause or unpause a DAG', params: dagParams, body: object({ isPaused: { type: 'boolean' } }, ['isPaused']) } }, async (req) => {
+    const { dagId } = req.params as { dagId: string };
+    const { isPaused } = req.body as { isPaused: boolean };
+    const r = await db.query(cli.DAG_SET_PAUSED, [dagId, isPaused]);
+    if (!r.rowCount) throw notFound(`unknown DAG id "${dagId}"`);
+    return { dagId, isPaused };
+  });
+
+  app.post('/dags/:dagId/runs', {
+    schema: {
+      tags: ['runs'], summary: 'Trigger a run; params are checked against the DAG\'s param specs',
+      params: dagParams,
+      body: object({
+        params: { type: 'object', additionalProperties: true },
+        logicalDate: { type: 'string', format: 'date-time' },
+        runId: { type: 'string', minLength: 1, maxLength: 250, pattern: '^[A-Za-z0-9_.:+-]+$' },
+      }),
+    },
+  }, async (req, reply) => {
+    const { dagId } = req.params as { dagId: string };
+    const body = (req.body ?? {}) as { params?: Record<string, unknown>; logicalDate?: string; runId?: string };
+    if (!(await db.query(cli.DAG_SHOW, [dagId])).rowCount) throw notFound(`unknown DAG id "${dagId}"`);
+    try {
+      const run = await triggerDag(db, dagId, { params: body.params, logicalDate: body.logicalDate ? new Date(body.logicalDate) : undefined, runId: body.runId });
+      return reply.code(201).send(run);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      const param = /param "([^"]+)"/.exec(err.message)?.[1];
+      if (err.message.startsWith('invalid params')) throw badRequest(param ? `body.params.${param}` : 'body.params', err.message);
+      if (err.message.includes('already has a run')) throw badRequest(body.runId ? 'body.runId' : 'body.logicalDate', err.message);
+      throw err;
+    }
+  });
+
+  app.get('/dags/:dagId/grid', {
+    schema: { tags: ['dags'], summary: 'Latest runs × tasks with their states (cacheable with ETag)', params: dagParams, querystring: object({ limit: limit(200, 25) }) },
+  }, async (req) => {
+    const { dagId } = req.params as { dagId: string };
+    const dag = (await db.query(cli.DAG_SHOW, [dagId])).rows[0];
+    if (!dag) throw notFound(`unknown DAG id "${dagId}"`);
+    const runs = (await db.query(API_DAG_GRID, [dagId, (req.query as { limit: number }).limit])).rows;
+    return { dagId, tasks: dag.serialized.tasks.map((t: { taskId: string; upstream: string[] }) => ({ taskId: t.taskId, upstream: t.upstream })), runs };
+  });
+
+  app.get('/importErrors', { schema: { tags: ['dags'], summary: 'DAG files that failed to load' } }, async () => ({ importErrors: (await db.query(cli.IMPORT_ERRORS)).rows }));
+}

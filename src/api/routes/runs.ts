@@ -1,0 +1,109 @@
+// DAG runs and their task instances: list with filters and pagination, show, cancel,
+// clear (retry), and task logs by byte offset so a client can follow a running attempt.
+import type { FastifyInstance } from 'fastify';
+import * as cli from '../../cli/queries.js';
+import { inTransaction, type Db } from '../../db/pool.js';
+import { UsageError } from '../../errors.js';
+import { clearTaskInstances, RunNotFoundError } from '../../scheduler/clear.js';
+import { conflict, notFound } from '../errors.js';
+import * as q from '../queries.js';
+import { limit, object, offset, RUN_STATES, runParams, TASK_STATES, taskParams } from '../schemas.js';
+
+async function clear(db: Db, runId: string, taskIds: string[] | null) {
+  try {
+    return { runId, cleared: await clearTaskInstances(db, runId, taskIds) };
+  } catch (err) {
+    if (err instanceof RunNotFoundError) throw notFound(err.message);
+    if (err instanceof UsageError) throw conflict(err.message, taskIds ? 'body.taskIds' : undefined);
+    throw err;
+  }
+}
+
+export function runRoutes(app: FastifyInstance, db: Db): void {
+  app.get('/runs', {
+    schema: {
+      tags: ['runs'], summary: 'Runs, newest first, with filters and pagination',
+      querystring: object({
+        dagId: { type: 'string' }, state: { type: 'string', enum: [...RUN_STATES] }, runType: { type: 'string', enum: ['scheduled', 'manual'] },
+        logicalDateFrom: { type: 'string', format: 'date-time' }, logicalDateTo: { type: 'string', format: 'date-time' },
+        limit: limit(500, 50), offset,
+      }),
+    },
+  }, async (req) => {
+    const f = req.query as { dagId?: string; state?: string; runType?: string; logicalDateFrom?: string; logicalDateTo?: string; limit: number; offset: number };
+    const rows = (await db.query(q.API_RUNS_LIST, [f.dagId ?? null, f.state ?? null, f.runType ?? null, f.logicalDateFrom ?? null, f.logicalDateTo ?? null, f.limit, f.offset])).rows;
+    const total = rows[0]?.total ?? 0;
+    return { runs: rows.map(({ total: _t, ...r }) => r), total, limit: f.limit, offset: f.offset };
+  });
+
+  app.get('/runs/:runId', { schema: { tags: ['runs'], summary: 'A run and its task instances', params: runParams } }, async (req) => {
+    const { runId } = req.params as { runId: string };
+    const run = (await db.query(cli.RUN_SHOW, [runId])).rows[0];
+    if (!run) throw notFound(`no DAG run with id ${runId}`);
+    return { ...run, tasks: (await db.query(cli.TASKS_OF_RUN, [runId])).rows };
+  });
+
+  app.post('/runs/:runId/cancel', { schema: { tags: ['runs'], summary: 'Cancel a queued or running run: unfinished tasks fail, running attempts are fenced', params: runParams } }, async (req) => {
+    const { runId } = req.params as { runId: string };
+    return inTransaction(db, async (tx) => {
+      const run = (await tx.query<{ state: string }>(cli.RUN_LOCK, [runId])).rows[0];
+      if (!run) throw notFound(`no DAG run with id ${runId}`);
+      if (run.state !== 'queued' && run.state !== 'running') throw conflict(`run ${runId} is already ${run.state}`);
+      const tasks = (await tx.query<{ task_id: string; attempt_id: string | null }>(q.API_RUN_CANCEL_TASKS, [runId])).rows;
+      const attempts = tasks.map((t) => t.attempt_id).filter((a): a is string => a !== null);
+      if (attempts.length) await tx.query(q.API_ATTEMPTS_CANCEL, [attempts]);
+      await tx.query(q.API_RUN_CANCEL, [runId]);
+      return { runId, state: 'failed', cancelledTasks: tasks.map((t) => t.task_id) };
+    });
+  });
+
+  app.post('/runs/:runId/clear', {
+    schema: { tags: ['tasks'], summary: 'Clear finished task instances so that they run again (all when taskIds is absent)', params: runParams, body: object({ taskIds: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 } }) },
+  }, async (req) => clear(db, (req.params as { runId: string }).runId, (req.body as { taskIds?: string[] } | undefined)?.taskIds ?? null));
+
+  app.get('/runs/:runId/tasks', { schema: { tags: ['tasks'], summary: 'Task instances of a run', params: runParams } }, async (req) => {
+    const { runId } = req.params as { runId: string };
+    if (!(await db.query(cli.RUN_SHOW, [runId])).rowCount) throw notFound(`no DAG run with id ${runId}`);
+    return { tasks: (await db.query(cli.TASKS_OF_RUN, [runId])).rows };
+  });
+
+  app.get('/runs/:runId/tasks/:taskId', { schema: { tags: ['tasks'], summary: 'A task instance and its attempts', params: taskParams } }, async (req) => {
+    const { runId, taskId } = req.params as { runId: string; taskId: string };
+    const ti = (await db.query(q.API_TASK_SHOW, [runId, taskId])).rows[0];
+    if (!ti) throw notFound(`no task "${taskId}" in run ${runId}`);
+    return { ...ti, attempts: (await db.query(q.API_TASK_ATTEMPTS, [ti.id])).rows };
+  });
+
+  app.post('/runs/:runId/tasks/:taskId/clear', { schema: { tags: ['tasks'], summary: 'Clear (retry) one finished task instance', params: taskParams } }, async (req) => {
+    const { runId, taskId } = req.params as { runId: string; taskId: string };
+    return clear(db, runId, [taskId]);
+  });
+
+  app.get('/runs/:runId/tasks/:taskId/logs', {
+    schema: {
+      tags: ['tasks'], summary: "A try's log from a character offset; poll with nextOffset until done to follow a running attempt",
+      params: taskParams, querystring: object({ try: { type: 'integer', minimum: 1 }, offset: { type: 'integer', minimum: 0, default: 0 }, maxChars: { type: 'integer', minimum: 1, maximum: 1048576, default: 65536 } }),
+    },
+  }, async (req) => {
+    const { runId, taskId } = req.params as { runId: string; taskId: string };
+    const f = req.query as { try?: number; offset: number; maxChars: number };
+    const a = (await db.query(q.API_TASK_LOG, [runId, taskId, f.try ?? null, f.offset, f.maxChars])).rows[0];
+    if (!a) {
+      if (!(await db.query(q.API_TASK_SHOW, [runId, taskId])).rowCount) throw notFound(`no task "${taskId}" in run ${runId}`);
+      return { runId, taskId, tryNumber: null, content: '', offset: f.offset, nextOffset: f.offset, done: false };
+    }
+    const nextOffset = f.offset + (a.content_chars ?? 0);
+    return {
+      runId, taskId, tryNumber: a.try_number, attemptId: a.attempt_id, state: a.state, hostname: a.hostname, startedAt: a.started_at, endedAt: a.ended_at,
+      offset: f.offset, nextOffset, size: a.size, content: a.content ?? '', done: a.state !== 'running' && nextOffset >= a.size,
+    };
+  });
+
+  app.get('/taskInstances', {
+    schema: { tags: ['tasks'], summary: 'Task instances across runs, newest first', querystring: object({ dagId: { type: 'string' }, state: { type: 'string', enum: [...TASK_STATES] }, limit: limit(500, 50), offset }) },
+  }, async (req) => {
+    const f = req.query as { dagId?: string; state?: string; limit: number; offset: number };
+    const rows = (await db.query(q.API_TASK_INSTANCES, [f.dagId ?? null, f.state ?? null, f.limit, f.offset])).rows;
+    return { taskInstances: rows.map(({ total: _t, ...r }) => r), total: rows[0]?.total ?? 0, limit: f.limit, offset: f.offset };
+  });
+}

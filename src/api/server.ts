@@ -1,0 +1,134 @@
+// The API server of one `keel api` copy: REST API under /api/v1 (OpenAPI document at
+// /api/v1/openapi.json), probes (/health/live, /health/ready), the detailed health
+// document (/health, /api/v1/health), Prometheus metrics (/metrics) and the web UI.
+// It keeps no state of its own: users, sessions, rate-limit counters and everything
+// else live in PostgreSQL, so any copy serves any request.
+import fastifyCookie from '@fastify/cookie';
+import fastifyEtag from '@fastify/etag';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { KeelOptions } from '../config/options.js';
+import type { Db } from '../db/pool.js';
+import { sql } from '../db/sql.js';
+import type { Logger } from '../log.js';
+import { KEEL_VERSION } from '../version.js';
+import { registerAuthentication } from './auth/authenticate.js';
+import { SESSIONS_SWEEP } from './auth/queries.js';
+import { authRoutes } from './auth/routes.js';
+import { errorHandler } from './errors.js';
+import { httpStatusOf, readHealth } from './health.js';
+import { instrumentHttp } from './http-metrics.js';
+import { postgresRateLimitStore } from './rate-limit-store.js';
+import { dagRoutes } from './routes/dags.js';
+import { haRoutes } from './routes/ha.js';
+import { resourceRoutes } from './routes/resources.js';
+import { runRoutes } from './routes/runs.js';
+import { SecretBox } from './secrets.js';
+import { registerUi } from './ui.js';
+
+export const API_PREFIX = '/api/v1';
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const SWEEP_EVERY_MS = 10 * 60_000;
+const READY_TIMEOUT_MS = 2000;
+
+export type ApiOptions = Pick<KeelOptions, 'apiTrustProxy' | 'apiCookieSecure' | 'apiSessionIdleSec' | 'apiSessionMaxSec' | 'apiLoginRateLimit' | 'apiWriteRateLimit' | 'secretKey' | 'componentDeadAfterSec'>;
+
+export interface ApiServer {
+  app: FastifyInstance;
+  /** Readiness turns false first, so that load balancers stop sending before the copy stops. */
+  drain(): void;
+  close(): Promise<void>;
+}
+
+export async function buildApiServer(db: Db, options: ApiOptions, deps: { log: Logger; registry: Registry }): Promise<ApiServer> {
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    trustProxy: options.apiTrustProxy,
+    bodyLimit: 2 * 1024 * 1024,
+  });
+  // Query strings and path parameters are text, so they are coerced to the schema's types;
+  // bodies are JSON and must have the right types as sent (a number is not a string).
+  const ajvFor = (coerceTypes: false | 'array') => addFormats.default(new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes, allErrors: false, strict: false }));
+  const bodyAjv = ajvFor(false);
+  const textAjv = ajvFor('array');
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+  let draining = false;
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}; see ${API_PREFIX}/openapi.json` }));
+  instrumentHttp(app, deps.registry);
+
+  // Writes are rate-limited per user (or address) with counters shared by all copies.
+  // This hook must come before the rate-limit plugin's own onRoute hook.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!route.url.startsWith(API_PREFIX) || !methods.some((m) => WRITE_METHODS.has(m)) || route.config?.rateLimit !== undefined) return;
+    route.config = { ...route.config, rateLimit: { max: options.apiWriteRateLimit, timeWindow: 60_000, hook: 'preHandler', keyGenerator: (req) => `write:${req.user ? `user:${req.user.id}` : req.ip}` } };
+  });
+  await app.register(fastifyRateLimit, { global: false, store: postgresRateLimitStore(db), skipOnError: false });
+  await app.register(fastifyCookie);
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: { directives: { 'default-src': ["'self'"], 'script-src': ["'self'"], 'style-src': ["'self'"], 'img-src': ["'self'", 'data:'], 'connect-src': ["'self'"], 'upgrade-insecure-requests': null } },
+  });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Keel REST API', version: KEEL_VERSION, description: 'DAGs, runs, task instances, pools, variables, connections and HA state of a Keel cluster.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'keel_session' } } },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+  });
+
+  const secrets = options.secretKey ? new SecretBox(options.secretKey) : null;
+  const health = async () => readHealth(db, options.componentDeadAfterSec);
+
+  app.get('/health/live', { config: { public: true }, schema: { tags: ['health'], summary: 'Liveness: the process answers' } }, async () => ({ status: 'live' }));
+  app.get('/health/ready', { config: { public: true }, schema: { tags: ['health'], summary: 'Readiness: this copy reaches the database (503 otherwise, or while draining)' } }, async (_req, reply) => {
+    if (draining) return reply.code(503).send({ status: 'draining' });
+    try {
+      await Promise.race([db.query('SELECT 1'), new Promise((_r, reject) => setTimeout(() => reject(new Error(`no answer in ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS).unref())]);
+      return { status: 'ready' };
+    } catch (err) {
+      return reply.code(503).send({ status: 'not_ready', reason: `database: ${(err as Error).message}` });
+    }
+  });
+  const detailed = async (_req: unknown, reply: import('fastify').FastifyReply) => {
+    const doc = await health();
+    return reply.code(httpStatusOf(doc.status)).header('cache-control', 'no-store').send(doc);
+  };
+  app.get('/health', { config: { public: true }, schema: { tags: ['health'], summary: 'Detailed health: database and every component; 200 healthy or degraded, 503 unhealthy' } }, detailed);
+  app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
+
+  await app.register(async (api) => {
+    await api.register(fastifyEtag);
+    registerAuthentication(api, db, { sessionIdleSec: options.apiSessionIdleSec });
+    api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+    api.get('/health', { config: { public: true }, schema: { tags: ['health'], summary: 'Detailed health (as /health)' } }, detailed);
+    authRoutes(api, db, { sessionMaxSec: options.apiSessionMaxSec, sessionIdleSec: options.apiSessionIdleSec, cookieSecure: options.apiCookieSecure, loginRateLimit: options.apiLoginRateLimit });
+    dagRoutes(api, db);
+    runRoutes(api, db);
+    resourceRoutes(api, db, secrets);
+    haRoutes(api, db);
+  }, { prefix: API_PREFIX });
+  await registerUi(app);
+
+  const sweep = setInterval(() => {
+    db.query(SESSIONS_SWEEP, [options.apiSessionIdleSec]).catch(() => {});
+    db.query(sql('rate_limit_sweep')).catch(() => {});
+  }, SWEEP_EVERY_MS);
+  sweep.unref();
+  return {
+    app,
+    drain: () => { draining = true; },
+    close: async () => {
+      draining = true;
+      clearInterval(sweep);
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+// The web UI's router: hash routes, one view at a time, refreshed every few seconds.
+// A failed refresh (API copy or database gone) leaves the page as it was and shows a
+// banner; the next refresh tries again.
+import './style.css';
+import { api, ApiError, setCsrf, showBanner } from './api.js';
+import { dagsView, dagView, haView, importErrorsView, logView, loginView, runsView, runView } from './views.js';
+
+const REFRESH_MS = 2000;
+const routes: [RegExp, (root: HTMLElement, ...args: string[]) => Promise<(() => Promise<void>) | void>][] = [
+  [/^#\/login$/, loginView],
+  [/^#\/?$/, dagsView],
+  [/^#\/dags\/([^/]+)$/, dagView],
+  [/^#\/runs$/, runsView],
+  [/^#\/runs\/(\d+)$/, runView],
+  [/^#\/runs\/(\d+)\/tasks\/([^/]+)$/, logView],
+  [/^#\/import-errors$/, importErrorsView],
+  [/^#\/ha$/, haView],
+];
+
+let timer: number | undefined;
+let generation = 0;
+
+async function whoAmI(): Promise<void> {
+  try {
+    const me = await api('GET', '/auth/me');
+    setCsrf(me.csrfToken);
+    const who = document.getElementById('who')!;
+    who.replaceChildren(`${me.user.username} (${me.user.role}) `);
+    const out = document.createElement('button');
+    out.textContent = 'Log out';
+    out.onclick = async () => { await api('POST', '/auth/logout').catch(() => {}); setCsrf(null); who.textContent = ''; location.hash = '#/login'; };
+    who.append(out);
+  } catch {
+    // 401 sends the user to the login page
+  }
+}
+
+async function render(): Promise<void> {
+  const mine = ++generation;
+  window.clearInterval(timer);
+  const root = document.getElementById('app')!;
+  const hash = location.hash || '#/';
+  const match = routes.map(([re, view]) => [re.exec(hash), view] as const).find(([m]) => m);
+  if (!match) {
+    root.textContent = 'Page not found.';
+    return;
+  }
+  const [m, view] = match;
+  try {
+    const refresh = await view(root, ...m!.slice(1).map(decodeURIComponent));
+    if (refresh && mine === generation) {
+      timer = window.setInterval(() => {
+        refresh().catch((err) => {
+          if (!(err instanceof ApiError && err.status === 0)) showBanner(`Refresh failed: ${(err as Error).message}`);
+        });
+      }, REFRESH_MS);
+    }
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return;
+    root.replaceChildren(Object.assign(document.createElement('p'), { className: 'error', textContent: `Could not load this page: ${(err as Error).message}. Retrying…` }));
+    timer = window.setTimeout(() => void render(), REFRESH_MS);
+  }
+}
+
+window.addEventListener('hashchange', () => void render());
+void whoAmI().then(render);
+window.addEventListener('hashchange', () => { if (location.hash !== '#/login' && !document.getElementById('who')!.textContent) void whoAmI(); });

@@ -1,0 +1,275 @@
+// The pages of the web UI. Each view renders into a container and returns a refresh
+// function that the router calls every few seconds while the page is shown.
+import { api, ApiError, setCsrf } from './api.js';
+import { ago, badge, h, svg, table, time } from './dom.js';
+
+type View = (root: HTMLElement, ...args: string[]) => Promise<(() => Promise<void>) | void>;
+
+function message(err: unknown): string {
+  return err instanceof ApiError ? err.message : String(err);
+}
+
+function action(label: string, fn: () => Promise<unknown>, after?: () => void, cls = ''): HTMLElement {
+  const out = h('span', { class: 'action-result' });
+  const btn = h('button', {
+    class: cls,
+    onclick: async () => {
+      btn.setAttribute('disabled', '');
+      try {
+        await fn();
+        out.textContent = '✓';
+        after?.();
+      } catch (err) {
+        out.textContent = message(err);
+        out.className = 'action-result error';
+      } finally {
+        btn.removeAttribute('disabled');
+      }
+    },
+  }, label);
+  return h('span', {}, btn, out);
+}
+
+export const loginView: View = async (root) => {
+  const err = h('p', { class: 'error', id: 'login-error' });
+  const form = h('form', { id: 'login' },
+    h('h1', {}, 'Log in to Keel'),
+    h('label', {}, 'Username', h('input', { name: 'username', autocomplete: 'username', required: true })),
+    h('label', {}, 'Password', h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
+    h('button', { type: 'submit' }, 'Log in'), err,
+    h('p', { class: 'hint' }, 'No user yet? Create the first admin: keel users create --username admin --password … --role admin'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const data = new FormData(form as HTMLFormElement);
+    try {
+      const r = await api('POST', '/auth/login', { username: data.get('username'), password: data.get('password') });
+      setCsrf(r.csrfToken);
+      document.getElementById('who')!.textContent = `${r.user.username} (${r.user.role})`;
+      location.hash = '#/';
+    } catch (x) {
+      err.textContent = message(x);
+    }
+  });
+  root.replaceChildren(form);
+};
+
+function nextRun(d: { is_paused: boolean; next_dagrun_at: string | null; schedule: { kind: string } }): string {
+  if (d.schedule.kind === 'none' || !d.next_dagrun_at) return 'manual only';
+  return d.is_paused ? `paused (due ${time(d.next_dagrun_at)})` : time(d.next_dagrun_at);
+}
+
+export const dagsView: View = async (root) => {
+  const body = h('div');
+  root.replaceChildren(h('h1', {}, 'DAGs'), body);
+  const refresh = async () => {
+    const { dags, importErrors } = await api('GET', '/dags');
+    body.replaceChildren(
+      importErrors.length ? h('p', { class: 'warn' }, h('a', { href: '#/import-errors' }, `${importErrors.length} DAG file(s) failed to load`)) : '',
+      table(['DAG', 'schedule', 'tags', 'latest runs', 'next run', ''], dags.map((d: any) => [ // eslint-disable-line @typescript-eslint/no-explicit-any
+        h('a', { href: `#/dags/${encodeURIComponent(d.dag_id)}`, class: 'dag-link' }, d.dag_id),
+        d.schedule.kind === 'cron' ? d.schedule.expression : d.schedule.kind === 'interval' ? `every ${d.schedule.seconds}s` : 'manual',
+        (d.tags ?? []).join(', '),
+        h('span', { class: 'runs' }, ...d.recent_runs.map((r: { id: string; state: string; logicalDate: string }) => h('a', { href: `#/runs/${r.id}`, title: `${r.state} ${time(r.logicalDate)}`, class: `dot s-${r.state}` }, ''))),
+        nextRun(d),
+        action(d.is_paused ? 'Unpause' : 'Pause', () => api('POST', `/dags/${encodeURIComponent(d.dag_id)}/${d.is_paused ? 'unpause' : 'pause'}`), () => void refresh()),
+      ])),
+    );
+  };
+  await refresh();
+  return refresh;
+};
+
+interface Task { taskId: string; upstream: string[]; kind?: string }
+
+function graph(tasks: Task[], states: Record<string, string>): SVGElement {
+  const depth = new Map<string, number>();
+  const byId = new Map(tasks.map((t) => [t.taskId, t]));
+  const depthOf = (id: string, seen = new Set<string>()): number => {
+    if (depth.has(id)) return depth.get(id)!;
+    if (seen.has(id)) return 0;
+    seen.add(id);
+    const d = Math.max(-1, ...(byId.get(id)?.upstream ?? []).map((u) => depthOf(u, seen))) + 1;
+    depth.set(id, d);
+    return d;
+  };
+  tasks.forEach((t) => depthOf(t.taskId));
+  const layers: string[][] = [];
+  for (const t of tasks) (layers[depth.get(t.taskId)!] ??= []).push(t.taskId);
+  const W = 150, H = 34, GX = 60, GY = 16;
+  const pos = new Map<string, { x: number; y: number }>();
+  layers.forEach((ids, i) => ids.forEach((id, j) => pos.set(id, { x: 10 + i * (W + GX), y: 10 + j * (H + GY) })));
+  const width = 20 + layers.length * (W + GX);
+  const height = 20 + Math.max(1, ...layers.map((l) => l.length)) * (H + GY);
+  const edges = tasks.flatMap((t) => t.upstream.map((u) => {
+    const a = pos.get(u)!, b = pos.get(t.taskId)!;
+    return svg('path', { d: `M${a.x + W},${a.y + H / 2} C${a.x + W + GX / 2},${a.y + H / 2} ${b.x - GX / 2},${b.y + H / 2} ${b.x},${b.y + H / 2}`, class: 'edge' });
+  }));
+  const nodes = tasks.map((t) => {
+    const p = pos.get(t.taskId)!;
+    return svg('g', { class: `node s-${states[t.taskId] ?? 'none'}`, transform: `translate(${p.x},${p.y})` },
+      svg('rect', { width: W, height: H, rx: 6 }), svg('text', { x: 10, y: 21 }, t.taskId));
+  });
+  return svg('svg', { class: 'graph', width, height, viewBox: `0 0 ${width} ${height}` }, ...edges, ...nodes);
+}
+
+function triggerForm(dagId: string, params: Record<string, { type: string; default?: unknown; description?: string; enum?: unknown[]; minimum?: number; maximum?: number }>, onDone: (runId: string) => void): HTMLElement {
+  const out = h('p', { class: 'action-result' });
+  const fields = Object.entries(params).map(([name, spec]) => {
+    const id = `param-${name}`;
+    let input: HTMLElement;
+    if (spec.enum) input = h('select', { id, name }, ...spec.enum.map((v) => h('option', { value: JSON.stringify(v), selected: v === spec.default }, String(v))));
+    else if (spec.type === 'boolean') input = h('input', { id, name, type: 'checkbox', checked: spec.default === true });
+    else if (spec.type === 'integer' || spec.type === 'number') input = h('input', { id, name, type: 'number', step: spec.type === 'integer' ? '1' : 'any', value: spec.default === undefined ? '' : String(spec.default), min: spec.minimum === undefined ? undefined : String(spec.minimum), max: spec.maximum === undefined ? undefined : String(spec.maximum) });
+    else if (spec.type === 'object' || spec.type === 'array') input = h('textarea', { id, name }, spec.default === undefined ? '' : JSON.stringify(spec.default));
+    else input = h('input', { id, name, value: spec.default === undefined ? '' : String(spec.default) });
+    return h('label', { for: id }, `${name} (${spec.type})`, input, spec.description ? h('small', {}, spec.description) : '');
+  });
+  const form = h('form', { class: 'trigger' }, h('h2', {}, 'Trigger a run'), ...fields, h('button', { type: 'submit' }, 'Trigger'), out);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const values: Record<string, unknown> = {};
+    try {
+      for (const [name, spec] of Object.entries(params)) {
+        const el = form.querySelector(`[name="${name}"]`) as HTMLInputElement;
+        if (spec.enum) values[name] = JSON.parse(el.value);
+        else if (spec.type === 'boolean') values[name] = el.checked;
+        else if (spec.type === 'integer' || spec.type === 'number') { if (el.value !== '') values[name] = Number(el.value); }
+        else if (spec.type === 'object' || spec.type === 'array') { if (el.value.trim()) values[name] = JSON.parse(el.value); }
+        else values[name] = el.value;
+      }
+      const run = await api('POST', `/dags/${encodeURIComponent(dagId)}/runs`, { params: values });
+      out.textContent = `Triggered run ${run.id}`;
+      out.className = 'action-result';
+      onDone(run.id);
+    } catch (err) {
+      out.textContent = message(err);
+      out.className = 'action-result error';
+    }
+  });
+  return form;
+}
+
+export const dagView: View = async (root, dagId) => {
+  const dag = await api('GET', `/dags/${encodeURIComponent(dagId!)}`);
+  const gridBox = h('div', { class: 'grid-box' });
+  const graphBox = h('div', { class: 'graph-box' });
+  const head = h('div', { class: 'dag-head' });
+  root.replaceChildren(
+    h('h1', {}, dag.dag_id), h('p', { class: 'muted' }, dag.serialized.description ?? '', ` — ${dag.fileloc}`), head,
+    h('div', { class: 'columns' }, h('section', {}, h('h2', {}, 'Runs × tasks'), gridBox), triggerForm(dag.dag_id, dag.serialized.params, (id) => { location.hash = `#/runs/${id}`; })),
+    h('h2', {}, 'Graph (latest run)'), graphBox);
+  const refresh = async () => {
+    const [d, grid] = await Promise.all([api('GET', `/dags/${encodeURIComponent(dagId!)}`), api('GET', `/dags/${encodeURIComponent(dagId!)}/grid?limit=20`)]);
+    head.replaceChildren(d.is_paused ? badge('paused') : badge('active'), ' next run: ', d.next_dagrun_at ? time(d.next_dagrun_at) : 'manual only', ' ',
+      action(d.is_paused ? 'Unpause' : 'Pause', () => api('POST', `/dags/${encodeURIComponent(dagId!)}/${d.is_paused ? 'unpause' : 'pause'}`), () => void refresh()));
+    const runs = [...grid.runs].reverse();
+    gridBox.replaceChildren(table(['task', ...runs.map((r: { id: string }) => `#${r.id}`)], [
+      ['run', ...runs.map((r: { id: string; state: string }) => h('a', { href: `#/runs/${r.id}`, class: `cell s-${r.state}`, title: r.state }, ''))],
+      ...grid.tasks.map((t: Task) => [t.taskId, ...runs.map((r: { id: string; tasks: Record<string, { state: string }> }) => {
+        const s = r.tasks[t.taskId]?.state ?? 'none';
+        return h('a', { href: `#/runs/${r.id}/tasks/${encodeURIComponent(t.taskId)}`, class: `cell s-${s}`, title: `${t.taskId}: ${s}` }, '');
+      })]),
+    ]));
+    const latest = grid.runs[0];
+    const states = Object.fromEntries(Object.entries((latest?.tasks ?? {}) as Record<string, { state: string }>).map(([k, v]) => [k, v.state]));
+    graphBox.replaceChildren(graph(grid.tasks, states));
+  };
+  await refresh();
+  return refresh;
+};
+
+export const runsView: View = async (root) => {
+  const body = h('div');
+  root.replaceChildren(h('h1', {}, 'Runs'), body);
+  const refresh = async () => {
+    const { runs } = await api('GET', '/runs?limit=50');
+    body.replaceChildren(table(['run', 'DAG', 'type', 'state', 'logical date', 'started', 'ended'], runs.map((r: any) => [ // eslint-disable-line @typescript-eslint/no-explicit-any
+      h('a', { href: `#/runs/${r.id}` }, `#${r.id}`), h('a', { href: `#/dags/${encodeURIComponent(r.dag_id)}` }, r.dag_id), r.run_type, badge(r.state), time(r.logical_date), time(r.started_at), time(r.ended_at),
+    ])));
+  };
+  await refresh();
+  return refresh;
+};
+
+export const runView: View = async (root, runId) => {
+  const body = h('div');
+  root.replaceChildren(body);
+  const refresh = async () => {
+    const run = await api('GET', `/runs/${runId}`);
+    const active = run.state === 'queued' || run.state === 'running';
+    body.replaceChildren(
+      h('h1', {}, `Run #${run.id} of `, h('a', { href: `#/dags/${encodeURIComponent(run.dag_id)}` }, run.dag_id), ' ', badge(run.state)),
+      h('p', { class: 'muted' }, `${run.run_id} · logical date ${time(run.logical_date)} · params ${JSON.stringify(run.params)}`),
+      h('p', {}, active ? action('Cancel run', () => api('POST', `/runs/${runId}/cancel`), () => void refresh(), 'danger') : action('Clear all (run again)', () => api('POST', `/runs/${runId}/clear`, {}), () => void refresh())),
+      table(['task', 'state', 'try', 'started', 'ended', 'error', ''], run.tasks.map((t: any) => [ // eslint-disable-line @typescript-eslint/no-explicit-any
+        h('a', { href: `#/runs/${runId}/tasks/${encodeURIComponent(t.task_id)}` }, t.task_id), badge(t.state), `${t.try_number}/${t.max_tries}`, time(t.started_at), time(t.ended_at), t.error ?? '',
+        ['success', 'failed', 'skipped', 'upstream_failed', 'up_for_retry'].includes(t.state)
+          ? action(t.state === 'failed' || t.state === 'upstream_failed' ? 'Retry' : 'Clear', () => api('POST', `/runs/${runId}/tasks/${encodeURIComponent(t.task_id)}/clear`), () => void refresh()) : '',
+      ])),
+    );
+  };
+  await refresh();
+  return refresh;
+};
+
+export const logView: View = async (root, runId, taskId) => {
+  const pre = h('pre', { class: 'log', id: 'log' });
+  const status = h('p', { class: 'muted', id: 'log-status' });
+  const tries = h('span');
+  let tryNumber: number | null = null;
+  let offset = 0;
+  let shownTry: number | null = null;
+  root.replaceChildren(h('h1', {}, h('a', { href: `#/runs/${runId}` }, `Run #${runId}`), ` › ${taskId}`), tries, status, pre);
+  const refresh = async () => {
+    const ti = await api('GET', `/runs/${runId}/tasks/${encodeURIComponent(taskId!)}`);
+    tries.replaceChildren(...ti.attempts.map((a: { try_number: number; state: string }) =>
+      h('button', { class: `try s-${a.state}`, onclick: () => { tryNumber = a.try_number; offset = 0; pre.textContent = ''; void refresh(); } }, `try ${a.try_number} (${a.state})`)));
+    // Follow: fetch from the last offset until the attempt is done.
+    for (let i = 0; i < 20; i++) {
+      const q = `offset=${offset}${tryNumber ? `&try=${tryNumber}` : ''}`;
+      const log = await api('GET', `/runs/${runId}/tasks/${encodeURIComponent(taskId!)}/logs?${q}`);
+      if (log.tryNumber !== shownTry) {
+        shownTry = log.tryNumber;
+        if (offset !== 0) { offset = 0; pre.textContent = ''; continue; }
+      }
+      pre.append(log.content);
+      offset = log.nextOffset;
+      status.textContent = log.tryNumber === null ? `${ti.state}: no attempt yet` : `try ${log.tryNumber} · ${log.state} on ${log.hostname} · ${log.done ? 'complete' : 'following…'}`;
+      if (!log.content || log.done) break;
+    }
+  };
+  await refresh();
+  return refresh;
+};
+
+export const importErrorsView: View = async (root) => {
+  const { importErrors } = await api('GET', '/importErrors');
+  root.replaceChildren(h('h1', {}, 'Import errors'), importErrors.length === 0 ? h('p', {}, 'Every DAG file loaded.') :
+    h('div', {}, ...importErrors.map((e: { fileloc: string; error: string; at: string }) => h('section', { class: 'import-error' }, h('h3', {}, e.fileloc), h('p', { class: 'muted' }, time(e.at)), h('pre', {}, e.error)))));
+};
+
+export const haView: View = async (root) => {
+  const health = h('div');
+  const comps = h('div');
+  const events = h('div');
+  root.replaceChildren(h('h1', {}, 'HA dashboard'), health, h('h2', {}, 'Components'), comps, h('h2', {}, 'HA events'), events);
+  const refresh = async () => {
+    const [c, e, doc] = await Promise.all([
+      api('GET', '/components'), api('GET', '/haEvents?limit=50'),
+      fetch('/health').then((r) => r.json()).catch(() => ({ status: 'unknown', roles: {} })),
+    ]);
+    health.replaceChildren(
+      h('p', {}, 'Cluster: ', badge(doc.status), ' · database: ', badge(c.database.role), ` PostgreSQL ${c.database.version}, up since ${time(c.database.server_started_at)}`),
+      h('p', { class: 'roles' }, ...Object.entries(doc.roles as Record<string, { status: string; healthy: number; total: number; reason?: string }>).map(([role, r]) =>
+        h('span', { class: 'role', title: r.reason ?? '' }, `${role}: `, badge(r.status), ` ${r.healthy}/${r.total}`))));
+    comps.replaceChildren(table(['role', 'host', 'pid', 'state', 'heartbeat age', 'holds', 'started'], c.components.map((x: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      const stale = x.state === 'running' && x.heartbeat_age_sec > 5;
+      return [x.role, x.hostname, x.pid, badge(stale ? 'unresponsive' : x.state), h('span', { class: stale || x.state === 'dead' ? 'error' : '' }, ago(x.heartbeat_age_sec)),
+        x.role === 'worker' || x.role === 'standalone' ? `${x.running_attempts} attempt(s)` : '', time(x.started_at)];
+    })));
+    events.replaceChildren(h('ol', { class: 'timeline' }, ...e.events.map((ev: any) => // eslint-disable-line @typescript-eslint/no-explicit-any
+      h('li', { class: `ev ev-${ev.kind}` }, h('time', {}, time(ev.at)), ' ', h('strong', {}, ev.kind), ` ${ev.role ?? ''} ${ev.hostname ?? ''} `, h('code', {}, JSON.stringify(ev.details))))));
+  };
+  await refresh();
+  return refresh;
+};

@@ -1,0 +1,40 @@
+// A small HTTP client for API tests: JSON in and out, a cookie jar of one session, and
+// the CSRF token that cookie-authenticated writes need.
+export interface ApiResponse<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export class ApiClient {
+  cookie: string | null = null;
+  csrf: string | null = null;
+  token: string | null = null;
+
+  constructor(public base: string) {}
+
+  async req<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const h: Record<string, string> = { ...headers };
+    if (body !== undefined) h['content-type'] = 'application/json';
+    if (this.cookie) h.cookie = this.cookie;
+    if (this.csrf && method !== 'GET' && !('x-csrf-token' in h)) h['x-csrf-token'] = this.csrf;
+    if (this.token) h.authorization = `Bearer ${this.token}`;
+    const res = await fetch(this.base + path, { method, headers: h, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const setCookie = res.headers.get('set-cookie');
+    if (setCookie) this.cookie = setCookie.split(';')[0]!;
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON (metrics, HTML)
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  async login(username: string, password: string): Promise<ApiResponse> {
+    const r = await this.req('POST', '/api/v1/auth/login', { username, password });
+    if (r.status === 200) this.csrf = r.body.csrfToken;
+    return r;
+  }
+}
