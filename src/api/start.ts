@@ -1,4 +1,7 @@
 // `keel api` (and the API part of `keel standalone`): build the server and listen.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { KeelOptions } from '../config/options.js';
 import type { Db } from '../db/pool.js';
 import type { KeelMetrics } from '../ha/metrics.js';
@@ -11,8 +14,19 @@ export interface RunningApi {
   stop(): Promise<void>;
 }
 
+/** On the embedded database (standalone), a secret key is made once and kept beside the data. */
+function embeddedSecretKey(options: KeelOptions): string | undefined {
+  if (options.secretKey || options.databaseUrl) return options.secretKey;
+  const file = join(options.dataDir, 'secret-key');
+  if (!existsSync(file)) {
+    mkdirSync(options.dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
 export async function startApi(db: Db, options: KeelOptions, metrics: KeelMetrics, log: Logger): Promise<RunningApi> {
-  const server = await buildApiServer(db, options, { log, registry: metrics.registry });
+  const server = await buildApiServer(db, { ...options, secretKey: embeddedSecretKey(options) }, { log, registry: metrics.registry });
   await server.app.listen({ host: options.apiHost, port: options.apiPort });
   const address = server.app.server.address();
   const port = address && typeof address === 'object' ? address.port : options.apiPort;

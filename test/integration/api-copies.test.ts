@@ -1,0 +1,69 @@
+// Two API copies on one database, as behind a load balancer: a session made on one copy
+// works on the other (and a logout on one ends it on both), and a rate limit is shared:
+// a client cannot multiply its budget by the number of copies.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { createUser } from '../../src/api/auth/users.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { startRoles, testOptions, type TestCluster } from '../support/cluster.js';
+import { ApiClient } from '../support/api.js';
+
+const DAGS = fileURLToPath(new URL('../fixtures/api/', import.meta.url));
+let t: TestDatabase;
+let cluster: TestCluster;
+let a: string;
+let b: string;
+
+before(async () => {
+  t = await freshDatabase();
+  cluster = await startRoles(testOptions(t.url, DAGS, { apiPort: 0, apiLoginRateLimit: 4, apiWriteRateLimit: 6 }), ['api', 'api']);
+  a = `http://127.0.0.1:${cluster.roles[0]!.apiPort}`;
+  b = `http://127.0.0.1:${cluster.roles[1]!.apiPort}`;
+  await createUser(t.db, 'ada', 'correct horse', 'admin');
+});
+after(async () => {
+  await cluster?.stop();
+  await t?.drop();
+});
+
+test('a session made on one copy is served by the other; logout on one ends it on both', async () => {
+  const onA = new ApiClient(a);
+  assert.equal((await onA.login('ada', 'correct horse')).status, 200);
+  const onB = new ApiClient(b);
+  onB.cookie = onA.cookie;
+  onB.csrf = onA.csrf;
+  const me = await onB.req('GET', '/api/v1/auth/me');
+  assert.equal(me.status, 200);
+  assert.equal(me.body.user.username, 'ada');
+  assert.equal((await onB.req('PUT', '/api/v1/variables/from_b', { value: 'x' })).status, 200, 'CSRF token of the session is valid on the other copy');
+  assert.equal((await onB.req('POST', '/api/v1/auth/logout')).status, 200);
+  assert.equal((await onA.req('GET', '/api/v1/auth/me')).status, 401);
+});
+
+test('the login rate limit is shared by both copies', async () => {
+  await t.db.query('DELETE FROM rate_limit'); // the logins and writes of the test before
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) statuses.push((await new ApiClient(i % 2 ? b : a).login('ada', 'wrong password')).status);
+  assert.deepEqual(statuses, [401, 401, 401, 401, 429, 429], 'four tries in all, whichever copy answers');
+  const limited = await new ApiClient(b).login('ada', 'correct horse');
+  assert.equal(limited.status, 429);
+  assert.match(limited.body.message, /retry in/i);
+  // A new window opens once the old one has passed (database clock).
+  await t.db.query(`UPDATE rate_limit SET window_start = now() - interval '2 minutes' WHERE key LIKE '%login%'`);
+  assert.equal((await new ApiClient(a).login('ada', 'correct horse')).status, 200);
+});
+
+test('the write rate limit is shared by both copies', async () => {
+  const onA = new ApiClient(a);
+  await onA.login('ada', 'correct horse');
+  await t.db.query('DELETE FROM rate_limit');
+  const onB = new ApiClient(b);
+  onB.cookie = onA.cookie;
+  onB.csrf = onA.csrf;
+  const statuses: number[] = [];
+  for (let i = 0; i < 8; i++) statuses.push((await (i % 2 ? onB : onA).req('PUT', `/api/v1/variables/v${i}`, { value: String(i) })).status);
+  assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 429, 429]);
+  const written = (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM variable WHERE key LIKE 'v%'`)).rows[0]!.n;
+  assert.equal(written, 6, 'a limited write changes nothing');
+});
