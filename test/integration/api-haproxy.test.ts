@@ -1,0 +1,148 @@
+// deploy/haproxy/haproxy.cfg for real: Debian's HAProxy terminates TLS (self-signed
+// certificate made with openssl) in front of two `keel api` processes. A bounded request
+// loop runs while one copy is SIGKILLed; the test reports how many requests failed while
+// HAProxy was detecting it, and asserts that none failed once it was marked down.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createToken, createUser } from '../../src/api/auth/users.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { waitFor } from '../support/cluster.js';
+import { killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
+import { freePort, requireTool } from '../support/tools.js';
+
+const CONFIG = fileURLToPath(new URL('../../deploy/haproxy/haproxy.cfg', import.meta.url));
+let t: TestDatabase;
+let dir: string;
+let copies: KeelProcess[] = [];
+let haproxy: ChildProcess | null = null;
+let lb: { https: number; http: number; stats: number };
+let agent: Agent;
+let token: string;
+
+interface Answer { status: number; copy: string | null; ms: number; error?: string }
+
+function get(path: string, headers: Record<string, string> = {}): Promise<Answer> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port: lb.https, path, servername: 'localhost', agent, headers: { authorization: `Bearer ${token}`, ...headers }, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, copy: (res.headers['x-keel-copy'] as string | undefined) ?? null, ms: Date.now() - started }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (err) => resolve({ status: 0, copy: null, ms: Date.now() - started, error: err.message }));
+    req.end();
+  });
+}
+
+async function serverStatus(name: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${lb.stats}/stats;csv`);
+  const line = (await res.text()).split('\n').find((l) => l.startsWith(`keel_api,${name},`));
+  return line?.split(',')[17] ?? 'unknown';
+}
+
+before(async () => {
+  const haproxyBin = requireTool('/usr/sbin/haproxy', 'haproxy');
+  const openssl = requireTool('/usr/bin/openssl', 'openssl');
+  t = await freshDatabase();
+  await createUser(t.db, 'ops', 'ops password', 'admin');
+  token = (await createToken(t.db, 'ops', 'lb-test', null)).token;
+  dir = mkdtempSync(join(tmpdir(), 'keel-haproxy-'));
+  execFileSync(openssl, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-days', '1',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  const cert = readFileSync(join(dir, 'cert.pem'));
+  writeFileSync(join(dir, 'lb.pem'), Buffer.concat([cert, readFileSync(join(dir, 'key.pem'))]));
+  agent = new Agent({ ca: cert, keepAlive: false });
+
+  const ports = [await freePort(), await freePort()];
+  copies = ports.map((port) => spawnKeel(['api'], { KEEL_DATABASE_URL: t.url, KEEL_API_PORT: String(port), KEEL_API_TRUST_PROXY: 'true', KEEL_LOG_LEVEL: 'warn' }));
+  for (const port of ports) {
+    await waitFor(`api copy on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null))?.ok, 30000, 200);
+  }
+  lb = { https: await freePort(), http: await freePort(), stats: await freePort() };
+  haproxy = spawn(haproxyBin, ['-db', '-f', CONFIG], {
+    env: { ...process.env, KEEL_LB_BIND: `127.0.0.1:${lb.https}`, KEEL_LB_HTTP_BIND: `127.0.0.1:${lb.http}`, KEEL_LB_CERT: join(dir, 'lb.pem'), KEEL_LB_STATS_BIND: `127.0.0.1:${lb.stats}`, KEEL_API_1: `127.0.0.1:${ports[0]}`, KEEL_API_2: `127.0.0.1:${ports[1]}` },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  await waitFor('both copies up in HAProxy', async () => (await serverStatus('api1').catch(() => '')) === 'UP' && (await serverStatus('api2')) === 'UP', 20000, 200);
+});
+
+after(async () => {
+  haproxy?.kill('SIGKILL');
+  await killAll(copies);
+  await t?.drop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('TLS termination, HTTP redirect, path routing and forwarded headers', async () => {
+  const api = await get('/api/v1/dags');
+  assert.equal(api.status, 200);
+  const ui = await get('/');
+  assert.equal(ui.status, 200);
+  assert.equal((await get('/health/ready')).status, 200);
+  const plain = await fetch(`http://127.0.0.1:${lb.http}/api/v1/dags`, { redirect: 'manual' });
+  assert.equal(plain.status, 301);
+  assert.match(plain.headers.get('location') ?? '', /^https:/);
+  // Behind the proxy the session cookie is Secure, because the request came in over HTTPS.
+  const login = await new Promise<string>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: lb.https, path: '/api/v1/auth/login', method: 'POST', servername: 'localhost', agent, headers: { 'content-type': 'application/json', host: 'keel.example' } }, (res) => {
+      res.resume();
+      resolve(String(res.headers['set-cookie'] ?? ''));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ username: 'ops', password: 'ops password' }));
+  });
+  assert.match(login, /Secure/);
+  const seen = new Set<string>();
+  for (let i = 0; i < 6; i++) seen.add((await get('/api/v1/health')).copy ?? '');
+  assert.deepEqual([...seen].sort(), ['api1', 'api2'], 'round robin over both copies');
+});
+
+test('one copy killed: failures only while HAProxy detects it, none after', async () => {
+  const answers: (Answer & { at: number })[] = [];
+  const start = Date.now();
+  let killedAt = 0;
+  let downAt = 0;
+  const watcher = (async () => {
+    while (!downAt) {
+      if (killedAt && (await serverStatus('api1')).startsWith('DOWN')) downAt = Date.now();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  // A bounded loop: 3 clients, each one request after another (under the proxy's per-address rate
+  // limit of 1000 per 10 s), for 2 s before and 6 s after the kill.
+  const clients = Array.from({ length: 3 }, async () => {
+    while (Date.now() - start < 8000) {
+      if (!killedAt && Date.now() - start > 2000) {
+        killedAt = Date.now();
+        copies[0]!.child.kill('SIGKILL');
+      }
+      const a = await get('/api/v1/dags');
+      answers.push({ ...a, at: Date.now() });
+      await new Promise((r) => setTimeout(r, 40));
+    }
+  });
+  await Promise.all(clients);
+  await Promise.race([watcher, new Promise((r) => setTimeout(r, 5000))]);
+  assert.ok(downAt > 0, 'HAProxy marked the killed copy down');
+  const failed = (a: Answer) => a.status !== 200;
+  const before = answers.filter((a) => a.at < killedAt);
+  const during = answers.filter((a) => a.at >= killedAt && a.at <= downAt);
+  const afterDown = answers.filter((a) => a.at > downAt);
+  const report = {
+    requests: answers.length, beforeKill: before.length, failedBeforeKill: before.filter(failed).length,
+    detectionMs: downAt - killedAt, duringDetection: during.length, failedDuringDetection: during.filter(failed).length,
+    afterDetection: afterDown.length, failedAfterDetection: afterDown.filter(failed).length,
+    failureKinds: [...new Set(answers.filter(failed).map((a) => a.error ?? String(a.status)))],
+  };
+  console.log(`# HAProxy failover: ${JSON.stringify(report)}`);
+  assert.equal(report.failedBeforeKill, 0);
+  assert.equal(report.failedAfterDetection, 0, JSON.stringify(report));
+  assert.ok(report.afterDetection > 20, 'the loop went on after detection');
+  assert.ok(afterDown.every((a) => a.copy === 'api2'), 'the survivor serves everything');
+});
