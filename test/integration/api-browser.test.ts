@@ -1,0 +1,113 @@
+// The web UI in a real browser: playwright-core drives Debian's Chromium (never a
+// downloaded browser) against a cluster running the example DAGs. It logs in, sees the
+// DAGs, triggers a run with params from the generated form, watches it succeed, reads a
+// task log, opens the HA dashboard, and sees a SIGKILLed scheduler marked dead.
+// KEEL_UPDATE_SCREENSHOTS=1 writes the screenshots to docs/screenshots/ for the README.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { createUser } from '../../src/api/auth/users.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { startRoles, testOptions, waitFor, waitForDag, type TestCluster } from '../support/cluster.js';
+import { killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
+import { requireTool } from '../support/tools.js';
+
+const DAGS = fileURLToPath(new URL('../../examples/dags/', import.meta.url));
+const SHOTS = process.env.KEEL_UPDATE_SCREENSHOTS ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : mkdtempSync(join(tmpdir(), 'keel-shots-'));
+let t: TestDatabase;
+let cluster: TestCluster;
+let scheduler: KeelProcess;
+let browser: BrowserContext;
+let page: Page;
+let base: string;
+let profile: string;
+
+const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+before(async () => {
+  const executablePath = requireTool('/usr/bin/chromium', 'chromium');
+  mkdirSync(SHOTS, { recursive: true });
+  t = await freshDatabase();
+  cluster = await startRoles(testOptions(t.url, DAGS, { apiPort: 0 }), ['dag-processor', 'scheduler', 'worker', 'api']);
+  base = `http://127.0.0.1:${cluster.roles[3]!.apiPort}`;
+  scheduler = spawnKeel(['scheduler'], { KEEL_DATABASE_URL: t.url, KEEL_DAGS_FOLDER: DAGS, KEEL_DB_OUTAGE_GRACE_SEC: '0', KEEL_LOG_LEVEL: 'warn' });
+  await waitForDag(t.db, 'hello');
+  await waitForDag(t.db, 'example_etl');
+  await createUser(t.db, 'admin', 'admin password', 'admin');
+  profile = mkdtempSync(join(tmpdir(), 'keel-chromium-'));
+  // A fresh profile folder each run (playwright passes it as --user-data-dir).
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath, headless: true, viewport: { width: 1280, height: 800 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = browser.pages()[0] ?? await browser.newPage();
+  page.setDefaultTimeout(20000);
+});
+
+after(async () => {
+  await browser?.close();
+  await killAll(scheduler ? [scheduler] : []);
+  await cluster?.stop();
+  await t?.drop();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  if (!process.env.KEEL_UPDATE_SCREENSHOTS) rmSync(SHOTS, { recursive: true, force: true });
+});
+
+test('log in and see the example DAGs', async () => {
+  await page.goto(`${base}/`);
+  await page.waitForURL(/#\/login$/);
+  await page.fill('input[name=username]', 'admin');
+  await page.fill('input[name=password]', 'wrong password');
+  await page.click('button[type=submit]');
+  await page.getByText('wrong username or password').waitFor();
+  await page.fill('input[name=password]', 'admin password');
+  await shot('login');
+  await page.click('button[type=submit]');
+  await page.locator('a.dag-link', { hasText: 'hello' }).waitFor();
+  await page.locator('a.dag-link', { hasText: 'example_etl' }).waitFor();
+  assert.match(await page.locator('#who').innerText(), /admin \(admin\)/);
+  await shot('dags');
+});
+
+test('trigger with params from the generated form, watch it succeed, read the task log', async () => {
+  await page.click('a.dag-link:has-text("hello")');
+  await page.locator('#param-name').waitFor();
+  assert.equal(await page.inputValue('#param-name'), 'world', 'the form shows the default');
+  await page.fill('#param-name', '');
+  await page.click('form.trigger button[type=submit]');
+  await page.getByText(/param "name"/).waitFor(); // minLength 1: the API names the param
+  await page.fill('#param-name', 'Ada Lovelace');
+  await page.click('form.trigger button[type=submit]');
+  await page.waitForURL(/#\/runs\/\d+$/);
+  await page.locator('h1 .state.s-success').waitFor({ timeout: 30000 });
+  assert.match(await page.locator('main').innerText(), /Ada Lovelace/);
+  await shot('run');
+  await page.click('a:has-text("greet")');
+  await page.locator('#log').getByText('hello, Ada Lovelace').waitFor();
+  await page.getByText(/complete/).waitFor();
+  await shot('log');
+  const runId = /#\/runs\/(\d+)/.exec(page.url())![1]!;
+  // Clear (retry) a task from the run page: it runs again and the run succeeds again.
+  await page.goto(`${base}/#/runs/${runId}`);
+  await page.locator('tr:has-text("report") button:has-text("Clear")').click();
+  await waitFor('report to run a second time', async () => (await t.db.query(`SELECT 1 FROM task_instance WHERE dag_run_id = $1 AND task_id = 'report' AND try_number = 2 AND state = 'success'`, [runId])).rowCount, 30000);
+  await page.goto(`${base}/#/dags/hello`);
+  await page.locator('svg.graph .node.s-success').first().waitFor();
+  await page.locator('.grid-box a.cell.s-success').first().waitFor();
+  await shot('dag');
+});
+
+test('HA dashboard: a SIGKILLed scheduler is marked dead', async () => {
+  await page.goto(`${base}/#/ha`);
+  await page.locator('h1', { hasText: 'HA dashboard' }).waitFor();
+  await waitFor('two schedulers on the dashboard', async () => (await page.locator('tbody tr:has-text("scheduler") .state.s-running').count()) === 2, 30000);
+  assert.match(await page.locator('main').innerText(), /database: primary/);
+  scheduler.child.kill('SIGKILL');
+  await page.locator('tbody tr:has-text("scheduler") .state.s-dead').waitFor({ timeout: 30000 });
+  await page.locator('ol.timeline li.ev-component_dead').first().waitFor({ timeout: 10000 });
+  await shot('ha');
+});
