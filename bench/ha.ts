@@ -9,7 +9,7 @@
 // database per scenario, roles as `node bin/keel.js <role>` processes. Every wait is bounded;
 // it stops everything it started. Writes bench/results/ha-latest.json and a dated copy.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { triggerDag } from '../src/scheduler/trigger.js';
@@ -30,7 +30,8 @@ function startProc(role: string, url: string, dags: string, extra: Record<string
     KEEL_DATABASE_URL: url, KEEL_DAGS_FOLDER: dags, KEEL_LOG_FORMAT: 'json', KEEL_LOG_LEVEL: 'warn',
     KEEL_DB_OUTAGE_GRACE_SEC: '0', ...extra,
   });
-  const child = spawn(process.execPath, [KEEL_BIN, role], { env, stdio: 'ignore' });
+  const log = process.env.KEEL_BENCH_HA_LOG ? openSync(join(process.env.KEEL_BENCH_HA_LOG, `${role}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`), 'a') : 'ignore';
+  const child = spawn(process.execPath, [KEEL_BIN, role], { env, stdio: ['ignore', log, log] });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return { role, child, exited };
 }
@@ -88,15 +89,17 @@ async function scaling(adminUrl: string, dags: string): Promise<{ schedulers: nu
 
 // ---- (e) and (g): a worker dies or freezes while holding an attempt ---------------------
 
-async function workerFault(adminUrl: string, dags: string, fault: 'kill' | 'freeze'): Promise<{ recoveryMs: Summary; samples: number[] }> {
+async function workerFault(adminUrl: string, dags: string, fault: 'kill' | 'freeze'): Promise<{ recoveryMs: Summary; detectionMs: Summary; samples: number[] }> {
   const s = await createScenarioDatabase(adminUrl, `worker_${fault}`);
   const extra = { KEEL_WORKER_CONCURRENCY: '1', ...(fault === 'freeze' ? { KEEL_ATTEMPT_LEASE_SEC: String(FREEZE_LEASE_SEC) } : {}) };
   const procs: Proc[] = [startProc('dag-processor', s.url, dags), startProc('scheduler', s.url, dags, extra), startProc('scheduler', s.url, dags, extra)];
   const workers: Proc[] = [startProc('worker', s.url, dags, extra), startProc('worker', s.url, dags, extra)];
   const samples: number[] = [];
+  const detection: number[] = [];
   try {
     await ready(s.db, ['bench_sleep']);
     for (const w of workers) await componentOf(s.db, w.child.pid!);
+    await sleep(2000);
     for (let i = 0; i < TRIALS; i++) {
       const run = await triggerDag(s.db, 'bench_sleep', { params: { ms: fault === 'kill' ? 4000 : 30_000 } });
       const first = await runningOn(s.db, run.id, null);
@@ -110,22 +113,27 @@ async function workerFault(adminUrl: string, dags: string, fault: 'kill' | 'free
       const next = await waitFor('the attempt to run elsewhere', async () => (await s.db.query<{ started_at: Date }>(
         `SELECT started_at FROM task_instance WHERE dag_run_id = $1 AND state = 'running' AND attempt_id <> $2`, [run.id, first.attempt_id])).rows[0], 120_000, 5);
       samples.push(next.started_at.getTime() - at);
+      const fencedAt = (await s.db.query<{ at: Date }>(`SELECT at FROM ha_event WHERE kind = 'zombie_fenced' AND details ->> 'attemptId' = $1`, [first.attempt_id])).rows[0]?.at;
+      if (fencedAt) detection.push(fencedAt.getTime() - at);
       if (fault === 'kill') {
         await victim.exited;
         workers[workers.indexOf(victim)] = startProc('worker', s.url, dags, extra);
       } else {
         victim.child.kill('SIGCONT');
       }
-      await waitFor('two live workers', async () => (await s.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM component WHERE role = 'worker' AND state = 'running' AND last_heartbeat_at > now() - interval '1 second'`)).rows[0]!.n >= 2, 60_000);
+      // Registered is not enough: a worker claims once its runners are warm and its loop turns.
+      await waitFor('two live workers', async () => (await s.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM component WHERE role = 'worker' AND state = 'running' AND last_heartbeat_at > now() - interval '1 second' AND loop_at > now() - interval '2 seconds'`)).rows[0]!.n >= 2, 60_000);
+      // End the trial: stop its run and wait until no attempt of it still occupies a worker slot.
       await s.db.query(`UPDATE task_instance SET state = 'removed' WHERE dag_run_id = $1 AND state IN ('running', 'queued', 'scheduled', 'pending', 'up_for_retry')`, [run.id]);
-      await sleep(fault === 'kill' ? 300 : 1000);
-      process.stdout.write(`  (${fault === 'kill' ? 'e' : 'g'}) trial ${i + 1}/${TRIALS}: ${samples.at(-1)} ms\n`);
+      await waitFor('the trial\'s attempts to end', async () => (await s.db.query(
+        `SELECT 1 FROM task_attempt a JOIN task_instance t ON t.id = a.task_instance_id WHERE t.dag_run_id = $1 AND a.state = 'running' AND a.worker_id IN (SELECT id FROM component WHERE state = 'running')`, [run.id])).rowCount === 0, 60_000, 50);
+      process.stdout.write(`  (${fault === 'kill' ? 'e' : 'g'}) trial ${i + 1}/${TRIALS}: fenced after ${detection.at(-1)} ms, running again after ${samples.at(-1)} ms\n`);
     }
   } finally {
     await stopAll([...procs, ...workers]);
     await s.drop();
   }
-  return { recoveryMs: summarize(samples), samples };
+  return { recoveryMs: summarize(samples), detectionMs: summarize(detection), samples };
 }
 
 // ---- (f) a scheduler dies ---------------------------------------------------------------
@@ -180,10 +188,14 @@ const dagsHa = join(ROOT, 'bench', 'dags', 'ha');
 const dagsThroughput = join(ROOT, 'bench', 'dags', 'throughput');
 try {
   console.log(`bench:ha on ${server.kind} PostgreSQL (durable), ${TRIALS} trials per fault`);
-  const scale = await scaling(server.adminUrl, dagsThroughput);
-  const killWorker = await workerFault(server.adminUrl, dagsHa, 'kill');
-  const killScheduler = await schedulerKill(server.adminUrl, dagsHa);
-  const freezeWorker = await workerFault(server.adminUrl, dagsHa, 'freeze');
+  // KEEL_BENCH_HA_ONLY=freeze (or scaling, kill-worker, kill-scheduler) runs one scenario, for trying a change.
+  const only = process.env.KEEL_BENCH_HA_ONLY;
+  const want = (name: string) => !only || only === name;
+  const none = { recoveryMs: summarize([]), detectionMs: summarize([]), samples: [] as number[] };
+  const scale = want('scaling') ? await scaling(server.adminUrl, dagsThroughput) : [{ schedulers: 1, tasksPerSec: NaN }];
+  const killWorker = want('kill-worker') ? await workerFault(server.adminUrl, dagsHa, 'kill') : none;
+  const killScheduler = want('kill-scheduler') ? await schedulerKill(server.adminUrl, dagsHa) : { pickupAfterKillMs: summarize([]), pickupBaselineMs: summarize([]), deadDetectedMs: summarize([]) };
+  const freezeWorker = want('freeze') ? await workerFault(server.adminUrl, dagsHa, 'freeze') : none;
   const base = scale[0]!.tasksPerSec;
   const result = {
     schema: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), trials: TRIALS,
@@ -199,9 +211,9 @@ try {
   const p = (s: Summary) => `p50 ${round(s.p50, 0)} ms · p99 ${round(s.p99, 0)} ms (n=${s.n})`;
   console.log('\nresult');
   console.log(`  (d) throughput with 1/2/3 schedulers: ${result.scaling.map((x) => `${x.tasksPerSec}/s (${x.ratioToOne}×)`).join(', ')}`);
-  console.log(`  (e) worker killed → attempt running on another worker: ${p(killWorker.recoveryMs)}`);
+  console.log(`  (e) worker killed → attempt fenced: ${p(killWorker.detectionMs)}; → running on another worker: ${p(killWorker.recoveryMs)}`);
   console.log(`  (f) scheduler killed → next run's task started: ${p(killScheduler.pickupAfterKillMs)} (no kill: ${p(killScheduler.pickupBaselineMs)}); marked dead after ${p(killScheduler.deadDetectedMs)}`);
-  console.log(`  (g) worker frozen → attempt running elsewhere (lease ${FREEZE_LEASE_SEC} s): ${p(freezeWorker.recoveryMs)}`);
+  console.log(`  (g) worker frozen → attempt fenced (lease ${FREEZE_LEASE_SEC} s): ${p(freezeWorker.detectionMs)}; → running elsewhere: ${p(freezeWorker.recoveryMs)}`);
   console.log('JSON: bench/results/ha-latest.json');
 } finally {
   clearTimeout(watchdog);

@@ -52,6 +52,9 @@ function runLoop(name: string, turn: () => Promise<boolean>, idleMs: number, wak
   };
 }
 
+/** A scheduler that lost the queueing race looks again this soon: the winner may have missed its rows. */
+const CONTENDED_RETRY_MS = 20;
+
 /** Lost lock races are counted in metrics and summed into one HA event a minute, not one per race. */
 const CONTENTION_EVENT_EVERY_MS = 60_000;
 
@@ -88,6 +91,7 @@ function startScheduler(database: Database, options: KeelOptions, session: Compo
     const stats = await scheduler.tick(hints);
     end();
     session.loopTurned();
+    if (stats.queueContended) setTimeout(() => wakeup.wake(), CONTENDED_RETRY_MS).unref();
     return Scheduler.progressed(stats);
   }, options.schedulerLoopMs, wakeup, log);
   // Dead workers are looked for more often than the main loop turns: it is one cheap statement.

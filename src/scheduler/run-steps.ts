@@ -63,17 +63,26 @@ export interface QueueOptions {
   onContention?: (lock: 'queue_lock' | 'pool_rows') => void;
 }
 
-/** The budget step: pools and max_active_tasks, highest priority first. Returns how many were queued. */
-export async function queueScheduled(tx: Tx, opts: QueueOptions): Promise<number> {
+export interface QueueResult {
+  queued: number;
+  /** Another transaction held the budget: what it saw may predate our scheduled rows, so look again soon. */
+  contended: boolean;
+}
+
+const NOTHING: QueueResult = { queued: 0, contended: false };
+const CONTENDED: QueueResult = { queued: 0, contended: true };
+
+/** The budget step: pools and max_active_tasks, highest priority first. */
+export async function queueScheduled(tx: Tx, opts: QueueOptions): Promise<QueueResult> {
   const lock = await tx.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS got', [QUEUE_LOCK_KEY]);
   if (!lock.rows[0]?.got) {
     opts.onContention?.('queue_lock');
-    return 0;
+    return CONTENDED;
   }
   const rows = await tx.query<{ id: string; dag_run_id: string; pool: string; pool_slots: number; priority_weight: number; scheduled_at: Date } & VersionKey>(
     sql('task_instances_lock_scheduled'), [opts.batchSize * 4],
   );
-  if (rows.rows.length === 0) return 0;
+  if (rows.rows.length === 0) return NOTHING;
   let pools;
   try {
     await tx.query('SAVEPOINT pools');
@@ -82,7 +91,7 @@ export async function queueScheduled(tx: Tx, opts: QueueOptions): Promise<number
     if ((err as { code?: string }).code !== '55P03') throw err;
     await tx.query('ROLLBACK TO SAVEPOINT pools');
     opts.onContention?.('pool_rows');
-    return 0; // a pool is being changed right now; queue on the next turn
+    return CONTENDED; // a pool is being changed right now
   }
   await opts.dags.load(tx, rows.rows);
   const used = new Map((await tx.query<{ pool: string; used: number }>(sql('pool_occupancy'))).rows.map((r) => [r.pool, r.used]));
@@ -94,7 +103,7 @@ export async function queueScheduled(tx: Tx, opts: QueueOptions): Promise<number
     id: r.id, dagRunId: r.dag_run_id, pool: r.pool, poolSlots: r.pool_slots, priorityWeight: r.priority_weight, scheduledAt: r.scheduled_at,
   }));
   const chosen = pickToQueue({ candidates, openPoolSlots, activeTasksPerRun: active, maxActiveTasksPerRun: maxActive, limit: opts.batchSize });
-  if (chosen.length === 0) return 0;
+  if (chosen.length === 0) return NOTHING;
   await tx.query(sql('task_instances_queue'), [chosen]);
-  return chosen.length;
+  return { queued: chosen.length, contended: false };
 }

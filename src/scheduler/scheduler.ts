@@ -16,7 +16,7 @@ import { computeNextDue, lastScheduledLogicalDate } from '../dag-processor/store
 import { endAttempt } from '../ha/end-attempt.js';
 import { findTask } from '../core/dag-lookup.js';
 import { createRun, runIdFor } from './create-run.js';
-import { decideLockedRuns, queueScheduled, type LockedRun } from './run-steps.js';
+import { decideLockedRuns, queueScheduled, type LockedRun, type QueueResult } from './run-steps.js';
 
 export { QUEUE_LOCK_KEY } from './run-steps.js';
 
@@ -47,6 +47,8 @@ export interface TickStats {
   fenced: number;
   /** A step hit its batch limit or made new work: more may be waiting. */
   full: boolean;
+  /** The queueing budget was held by another transaction: turn again shortly. */
+  queueContended: boolean;
 }
 
 export class Scheduler {
@@ -74,7 +76,7 @@ export class Scheduler {
       await recordDisruption(this.db, this.opts.componentId, 'scheduler reconnected after losing the database');
       this.disrupted = false;
     }
-    const stats: TickStats = { runsCreated: 0, runsStarted: 0, runsExamined: 0, decisions: 0, runsFinished: 0, queued: 0, fenced: 0, full: false };
+    const stats: TickStats = { runsCreated: 0, runsStarted: 0, runsExamined: 0, decisions: 0, runsFinished: 0, queued: 0, fenced: 0, full: false, queueContended: false };
     // A turn woken for particular runs does only what moves them; the periodic duties
     // (due runs, every run that needs a look, fencing, dead components) run once per loop interval.
     const periodic = hintedRunIds.length === 0 || performance.now() - this.lastPeriodicAt >= (this.opts.periodicMs ?? 0);
@@ -87,7 +89,9 @@ export class Scheduler {
     stats.runsExamined = examined.examined;
     stats.runsFinished = examined.finished;
     stats.decisions = examined.decisions;
-    stats.queued = await this.queueScheduled();
+    const queued = await this.queueScheduled();
+    stats.queued = queued.queued;
+    stats.queueContended = queued.contended;
     if (periodic) {
       stats.fenced = await this.fenceExpiredAttempts();
       await this.markDeadComponents();
@@ -153,16 +157,19 @@ export class Scheduler {
     });
   }
 
-  async queueScheduled(): Promise<number> {
+  async queueScheduled(): Promise<QueueResult> {
     return inTransaction(this.db, (tx) => queueScheduled(tx, { batchSize: this.opts.batchSize, dags: this.dags, onContention: this.opts.onContention }));
   }
 
-  /** Attempts whose lease expired: fence them and retry or fail per their policy. */
+  /**
+   * Attempts whose lease expired: fence them and retry (at once: the attempt was lost with
+   * its worker, the task did not fail) or fail when no tries are left.
+   */
   async fenceExpiredAttempts(): Promise<number> {
     return inTransaction(this.db, async (tx) => {
       const rows = await tx.query<FenceCandidate & { lease_expires_at: Date }>(sql('task_instances_lock_expired'), [this.opts.batchSize, this.opts.dbOutageGraceSec]);
       for (const ti of rows.rows) {
-        await this.fence(tx, ti, 'lease_expired', false,
+        await this.fence(tx, ti, 'lease_expired',
           `attempt fenced: its worker did not renew the lease (expired ${ti.lease_expires_at.toISOString()}); the worker froze, lost the database or died`);
       }
       return rows.rows.length;
@@ -171,7 +178,7 @@ export class Scheduler {
 
   /**
    * Attempts whose worker process is gone (session lock released, heartbeat stale): fence
-   * them now rather than at lease expiry, and retry at once — the task did not fail.
+   * them now rather than at lease expiry.
    * A scheduler that has not been up for the grace period yet leaves this to its peers: it
    * cannot tell a dead worker from one still reconnecting after a disruption it never saw.
    */
@@ -182,18 +189,18 @@ export class Scheduler {
         this.opts.batchSize, this.opts.dbOutageGraceSec, this.opts.workerLostAfterSec, COMPONENT_LOCK_CLASS,
       ]);
       for (const ti of rows.rows) {
-        await this.fence(tx, ti, 'worker_gone', true,
+        await this.fence(tx, ti, 'worker_gone',
           `attempt fenced: its worker process is gone (session closed, last heartbeat ${ti.last_heartbeat_at.toISOString()})`);
       }
       return rows.rows.length;
     });
   }
 
-  private async fence(tx: Tx, ti: FenceCandidate, reason: string, retryNow: boolean, error: string): Promise<void> {
+  private async fence(tx: Tx, ti: FenceCandidate, reason: string, error: string): Promise<void> {
     const task = findTask(ti.serialized, ti.task_id);
     const policy = task ?? { retries: 0, retryDelaySec: 0, exponentialBackoff: false, maxRetryDelaySec: 0 };
     const ended = await endAttempt(tx, {
-      taskInstanceId: ti.id, attemptId: ti.attempt_id, tryNumber: ti.try_number, maxTries: ti.max_tries, policy, retryNow,
+      taskInstanceId: ti.id, attemptId: ti.attempt_id, tryNumber: ti.try_number, maxTries: ti.max_tries, policy, retryNow: true,
       outcome: { kind: 'failure', error, attemptState: 'fenced' }, componentId: this.opts.componentId,
     });
     await tx.query(sql('ha_event_insert'), ['zombie_fenced', this.opts.componentId, {

@@ -2,7 +2,7 @@
 // dies, times out or is fenced is killed with its whole process group and replaced.
 import { fork, type ChildProcess } from 'node:child_process';
 import { TSX_IMPORT, childEntry } from '../child-process.js';
-import type { ChildMessage, RunRequest } from './runner-protocol.js';
+import type { ChildMessage, ParentMessage, RunRequest } from './runner-protocol.js';
 
 const RUNNER = childEntry('./worker/runner-child.ts');
 /** Time a task gets to react to its abort signal before its process group is killed. */
@@ -57,6 +57,8 @@ class Runner {
     });
     this.ready.catch(() => {});
     this.child.on('message', (m: ChildMessage) => this.handle(m));
+    // Errors of the channel (a send racing the runner's death) end in 'exit', handled below.
+    this.child.on('error', () => {});
     const capture = (c: Buffer) => {
       const text = c.toString();
       this.stderrTail = (this.stderrTail + text).slice(-4000);
@@ -77,6 +79,17 @@ class Runner {
         this.finish({ ok: false, error: reason });
       }
       this.onExit(this);
+    });
+  }
+
+  /**
+   * Sends to the runner; a runner that just died (its pipe closed) is not an error here:
+   * its exit handler reports the attempt's end.
+   */
+  send(message: ParentMessage): void {
+    if (!this.child.connected) return;
+    this.child.send(message, (err) => {
+      if (err) this.stderrTail = `${this.stderrTail}\n[send failed: ${err.message}]`.slice(-4000);
     });
   }
 
@@ -103,7 +116,7 @@ class Runner {
       try { process.kill(-this.child.pid!, 'SIGKILL'); } catch { this.child.kill('SIGKILL'); }
     };
     if (run && graceMs > 0 && this.child.connected) {
-      this.child.send({ type: 'abort', attemptId: run.attemptId, reason });
+      this.send({ type: 'abort', attemptId: run.attemptId, reason });
       setTimeout(hard, graceMs).unref();
     } else hard();
   }
@@ -152,11 +165,15 @@ export class RunnerPool {
     this.byAttempt.set(req.attemptId, runner);
     const outcome = await new Promise<RunOutcome>((resolve) => {
       const run: ActiveRun = { attemptId: req.attemptId, onLog, resolve, timer: null, killedFor: null };
+      if (runner.exited || !runner.child.connected) {
+        resolve({ ok: false, error: 'the runner process ended before the task could start' });
+        return;
+      }
       runner.active = run;
       if (timeoutSec !== null) {
         run.timer = setTimeout(() => runner.kill(`the task timed out after ${timeoutSec}s (executionTimeoutSec) and was killed`, ABORT_GRACE_MS), timeoutSec * 1000);
       }
-      runner.child.send(req);
+      runner.send(req);
     });
     this.byAttempt.delete(req.attemptId);
     runner.served++;
@@ -169,7 +186,7 @@ export class RunnerPool {
 
   /** Tells every busy runner that the leases were renewed. */
   leaseRenewed(validForMs: number): void {
-    for (const r of this.byAttempt.values()) if (r.child.connected) r.child.send({ type: 'lease', validForMs });
+    for (const r of this.byAttempt.values()) r.send({ type: 'lease', validForMs });
   }
 
   /** Ends a running attempt at once (fenced, self-fenced, handed back). */

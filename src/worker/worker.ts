@@ -178,7 +178,9 @@ export class Worker {
         });
         if (result.accepted && run) {
           const decided = await decideLockedRuns(tx, [run], this.dags, this.log);
-          if (decided.decisions > 0) await queueScheduled(tx, { batchSize: this.opts.queueBatchSize, dags: this.dags });
+          const queued = decided.decisions > 0 ? await queueScheduled(tx, { batchSize: this.opts.queueBatchSize, dags: this.dags }) : null;
+          // Lost the budget race: a scheduler queues what this decided.
+          if (queued?.contended) await tx.query(sql('notify_scheduler'), [c.dag_run_id]);
         }
         return result;
       }, { log: this.log, what: 'ending an attempt', maxElapsedMs: this.opts.leaseSec * 1000 * 3 });
