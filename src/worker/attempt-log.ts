@@ -3,6 +3,8 @@ export class AttemptLog {
   private parts: string[] = [];
   private bytes = 0;
   private truncated = false;
+  /** Parts already written to the database while the attempt runs. */
+  private flushed = 0;
 
   constructor(private readonly maxBytes: number) {}
 
@@ -21,5 +23,12 @@ export class AttemptLog {
 
   text(): string {
     return this.parts.join('');
+  }
+
+  /** What was added since the last call: appended to the stored log while the attempt runs, so it can be followed. */
+  takeUnflushed(): string {
+    const chunk = this.parts.slice(this.flushed).join('');
+    this.flushed = this.parts.length;
+    return chunk;
   }
 }

@@ -55,6 +55,8 @@ interface Claimed {
 
 /** Fraction of the lease after which a worker that could not renew kills its attempts. */
 export const SELF_FENCE_FRACTION = 0.8;
+/** Running attempts' new log lines are written this often, for live tails. */
+const LOG_FLUSH_MS = 1000;
 /** Leases are renewed this often at most, or every third of the lease if that is shorter. */
 const MAX_RENEW_INTERVAL_MS = 5000;
 
@@ -66,6 +68,7 @@ export class Worker {
   private stopping = false;
   private loopDone: Promise<void> | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
+  private logTimer: NodeJS.Timeout | null = null;
   private lastRenewalOk = performance.now();
   private readonly host = hostname();
 
@@ -79,6 +82,7 @@ export class Worker {
   async start(): Promise<void> {
     await this.runners.start();
     this.leaseTimer = setInterval(() => void this.renewLeases(), Math.min(MAX_RENEW_INTERVAL_MS, (this.opts.leaseSec * 1000) / 3));
+    this.logTimer = setInterval(() => void this.flushLogs(), LOG_FLUSH_MS);
     this.loopDone = this.loop();
     this.log.info({ queues: this.opts.queues, concurrency: this.opts.concurrency }, 'worker started');
   }
@@ -197,6 +201,21 @@ export class Worker {
 
   private renewing = false;
 
+  private async flushLogs(): Promise<void> {
+    const ids: string[] = [];
+    const chunks: string[] = [];
+    for (const [id, a] of this.active) {
+      const chunk = a.log.takeUnflushed();
+      if (chunk) {
+        ids.push(id);
+        chunks.push(chunk);
+      }
+    }
+    if (!ids.length) return;
+    // A lost chunk is not lost for good: the whole log is stored when the attempt ends.
+    await this.db.query(sql('task_attempts_append_log'), [ids, chunks]).catch((err) => this.log.warn({ err: (err as Error).message }, 'log flush failed'));
+  }
+
   private async renewLeases(): Promise<void> {
     const silentMs = performance.now() - this.lastRenewalOk;
     if (silentMs > this.opts.leaseSec * 1000 * SELF_FENCE_FRACTION) this.selfFence();
@@ -256,6 +275,7 @@ export class Worker {
       }
     }
     if (this.leaseTimer) clearInterval(this.leaseTimer);
+    if (this.logTimer) clearInterval(this.logTimer);
     await this.runners.close();
   }
 }

@@ -124,6 +124,17 @@ test('a copy frozen inside the queueing critical section holds it only until the
   await frozenCopy.end().catch(() => {});
 });
 
+test('a running attempt\'s log can be followed before it ends', async () => {
+  keel(['worker']);
+  const run = await triggerDag(t.db, 'ha_sleep', { params: { ms: 4000 } });
+  const log = await waitFor('log lines of the running attempt', async () => (await t.db.query<{ log: string }>(
+    `SELECT a.log FROM task_attempt a JOIN task_instance ti ON ti.id = a.task_instance_id WHERE ti.dag_run_id = $1 AND a.state = 'running' AND a.log <> ''`, [run.id])).rows[0]?.log, 20000, 100);
+  assert.match(log, /attempt [0-9a-f-]{36}/);
+  assert.equal(await waitForRunEnd(t.db, run.id), 'success');
+  const final = await t.db.query<{ log: string }>(`SELECT a.log FROM task_attempt a JOIN task_instance ti ON ti.id = a.task_instance_id WHERE ti.dag_run_id = $1`, [run.id]);
+  assert.equal((final.rows[0]!.log.match(/attempt [0-9a-f-]{36}/g) ?? []).length, 2, 'the stored log holds each line once (the header and the task line), not the flushed chunk twice');
+});
+
 test('health server: live and ready while running, metrics include HA events', async () => {
   const cluster = await startRoles(testOptions(t.url, DAGS, { healthPort: 0 }), ['scheduler']);
   try {
