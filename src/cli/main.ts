@@ -265,7 +265,11 @@ export function buildProgram(): Command {
       const database = (await d.db.query(q.HA_DATABASE)).rows[0];
       if (json) return printJson({ database, components });
       console.log(`database: ${database.role}, PostgreSQL ${database.version}, up since ${database.server_started_at.toISOString()}, last disruption ${database.last_disruption_at instanceof Date && Number.isFinite(database.last_disruption_at.getTime()) ? database.last_disruption_at.toISOString() : 'never'}`);
-      print(false, components.map((c) => ({ ...c, holds: c.role === 'worker' || c.role === 'standalone' ? `${c.running_attempts} attempt(s)` : '' })),
+      const holds = (c: { role: string; running_attempts: number; file_leases: number }) => [
+        c.role === 'worker' || c.role === 'standalone' ? `${c.running_attempts} attempt(s)` : '',
+        c.role === 'dag-processor' || c.role === 'standalone' ? `${c.file_leases} file lease(s)` : '',
+      ].filter(Boolean).join(', ');
+      print(false, components.map((c) => ({ ...c, holds: holds(c) })),
         ['role', 'hostname', 'pid', 'state', 'heartbeat_age_sec', 'holds', 'started_at', 'id']);
     });
   });

@@ -67,11 +67,12 @@ export const TASKS_ACTIVE = `
 SELECT task_id, state FROM task_instance
 WHERE dag_run_id = $1 AND ($2::text[] IS NULL OR task_id = ANY ($2::text[])) AND state IN ('queued', 'running')`;
 
-/** Every component not long gone, with its heartbeat age and the attempts it holds. No parameters. */
+/** Every component not long gone, with its heartbeat age, the attempts and DAG file leases it holds. No parameters. */
 export const HA_COMPONENTS = `
 SELECT c.id, c.role, c.hostname, c.pid, c.version, c.state, c.started_at,
        round(extract(epoch FROM now() - c.last_heartbeat_at)::numeric, 1)::float8 AS heartbeat_age_sec,
        (SELECT count(*) FROM task_instance t WHERE t.worker_id = c.id AND t.state = 'running')::int AS running_attempts,
+       (SELECT count(*) FROM dag_file_lease l WHERE l.holder_id = c.id AND l.expires_at > now())::int AS file_leases,
        c.details
 FROM component c
 WHERE c.state IN ('running', 'stopping', 'dead') OR c.last_heartbeat_at > now() - interval '1 hour'

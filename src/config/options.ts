@@ -192,13 +192,31 @@ export const OPTION_SPECS = {
     env: 'KEEL_DAG_SCAN_INTERVAL_SEC',
     schema: positiveNumber,
     default: 5,
-    doc: 'How often the DAG processor looks for new, changed and deleted files.',
+    doc: 'How often each DAG processor lists the folder for new, changed and deleted files; changes seen by the folder watcher are parsed at once, so this is the fallback.',
   },
   dagReparseIntervalSec: {
     env: 'KEEL_DAG_REPARSE_INTERVAL_SEC',
     schema: positiveNumber,
     default: 300,
     doc: 'Unchanged files are parsed again after this long (they may import changed modules).',
+  },
+  dagParseConcurrency: {
+    env: 'KEEL_DAG_PARSE_CONCURRENCY',
+    schema: positiveInt,
+    default: 2,
+    doc: 'DAG files each DAG processor loads at once, each in its own loader process (about 0.5 s of CPU per file).',
+  },
+  dagFileLeaseSec: {
+    env: 'KEEL_DAG_FILE_LEASE_SEC',
+    schema: positiveNumber,
+    default: 30,
+    doc: 'DAG processors split the DAG files by leases (database clock), renewed every 10 s (or a third of it, if shorter). A frozen or cut-off processor loses its files when their leases expire; one that stops gives them back at once.',
+  },
+  dagProcessorLostAfterSec: {
+    env: 'KEEL_DAG_PROCESSOR_LOST_AFTER_SEC',
+    schema: positiveNumber,
+    default: 1,
+    doc: 'A DAG processor whose session lock is gone (its process died) and whose heartbeat is older than this has its files taken over at once, without waiting for their leases.',
   },
   apiHost: {
     env: 'KEEL_API_HOST',

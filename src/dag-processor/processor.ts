@@ -1,13 +1,27 @@
 // The DAG processor role: scan the DAGs folder, parse new, changed and stale files in
 // isolated children, validate, store. A broken file is recorded as an import error and
 // never stops the loop.
+//
+// Several processors share one folder. Every one of them lists the folder (cheap) on each
+// scan; only parsing is split, by a lease per file in `dag_file_lease` (database clock).
+// Each processor holds about its share of the files (files / live processors), gives back
+// what is above its share when a peer joins, and takes over the files of a peer that died
+// (its session lock is gone) or froze (its leases expired). Whether a file needs parsing
+// is read from `dag_file` (content hash and age of the last parse, whoever made it), so a
+// file that moves to another processor is not parsed again. A store is fenced by the
+// lease: a processor that lost a file while it was parsing stores nothing.
+//
+// Deactivation happens only in `dag_file_delete_missing`, when a live processor's listing
+// misses a file that was parsed before that listing was taken; a processor that dies, or
+// whose folder cannot be read, deactivates nothing.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { validateDag } from '../core/dag-graph.js';
 import type { Db } from '../db/pool.js';
 import { inTransaction } from '../db/pool.js';
 import { sql } from '../db/sql.js';
+import { COMPONENT_LOCK_CLASS } from '../ha/session.js';
 import type { Logger } from '../log.js';
 import { parseDagFile } from './parse-file.js';
 import { storeImportError, storeParsedFile } from './store.js';
@@ -16,17 +30,40 @@ export interface ProcessorOptions {
   dagsFolder: string;
   dagFileTimeoutSec: number;
   dagReparseIntervalSec: number;
+  /** This processor's component id: files are split with the other processors by leases. Unset: it parses every file itself. */
+  componentId?: string;
+  dagFileLeaseSec?: number;
+  /** A holder whose session lock is gone and whose heartbeat is older than this has died: its files are taken over. */
+  dagProcessorLostAfterSec?: number;
+  /** Processors whose heartbeat is older than this do not count when the files are shared out. */
+  componentDeadAfterSec?: number;
+  dbOutageGraceSec?: number;
+  /** Files loaded at once, each in its own loader process (default 1). */
+  dagParseConcurrency?: number;
+  /** Called after every parse (metrics). */
+  onParsed?: (fileloc: string, seconds: number, ok: boolean) => void;
 }
 
 const DAG_FILE = /\.(ts|mts|js|mjs)$/;
+/** How often the split of the files between processors is looked at (peers joining, dying, freezing). */
+const BALANCE_EVERY_MS = 1000;
+const CLASH = /is already defined in /;
 
-export function listDagFiles(folder: string): string[] {
+export interface Listing {
+  files: string[];
+  /** False when the folder itself could not be read: nothing may be deactivated from such a listing. */
+  ok: boolean;
+}
+
+export function listDagFolder(folder: string): Listing {
   const out: string[] = [];
+  let ok = true;
   const walk = (dir: string) => {
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch {
+      if (dir === folder) ok = false;
       return;
     }
     for (const e of entries) {
@@ -37,7 +74,11 @@ export function listDagFiles(folder: string): string[] {
     }
   };
   walk(folder);
-  return out.sort();
+  return { files: out.sort(), ok };
+}
+
+export function listDagFiles(folder: string): string[] {
+  return listDagFolder(folder).files;
 }
 
 export interface ScanResult {
@@ -46,47 +87,160 @@ export interface ScanResult {
   deactivated: string[];
 }
 
+interface ParseState {
+  content_hash: string | null;
+  import_error: string | null;
+  age_sec: number | null;
+}
+
 export class DagProcessor {
-  private readonly lastParsed = new Map<string, { hash: string; at: number }>();
   /** Files whose DAG ids another file owned at their last parse: parsed again on every scan until that resolves. */
   private readonly clashed = new Set<string>();
+  /** Files whose lease this processor holds (HA mode). */
+  private readonly held = new Set<string>();
+  private watcher: FSWatcher | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  /** Files of the scan under way not parsed yet: given back first when a peer joins. */
+  private pending = new Set<string>();
+  /** The files of the last listing; the balance timer shares them out between scans. */
+  private lastListing: string[] | null = null;
+  private onTaken: (() => void) | null = null;
+  private balanceTimer: NodeJS.Timeout | null = null;
+  private filesListed = 0;
+  private readonly parsing = new Set<string>();
+  private lastScanMs = 0;
+  private stopping = false;
 
   constructor(private readonly db: Db, private readonly opts: ProcessorOptions, private readonly log: Logger) {}
 
+  private get leaseSec(): number {
+    return this.opts.dagFileLeaseSec ?? 30;
+  }
+
+  /** What `keel ha status` shows for this processor. */
+  details(): Record<string, unknown> {
+    return { fileLeases: this.held.size, filesListed: this.filesListed, parsing: this.parsing.size, lastScanMs: this.lastScanMs, watching: this.watcher !== null };
+  }
+
+  get heldCount(): number {
+    return this.held.size;
+  }
+
   /** One pass over the folder. */
   async scan(): Promise<ScanResult> {
-    const files = listDagFiles(this.opts.dagsFolder);
+    const started = Date.now();
+    const listedAt = (await this.db.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
+    const listing = listDagFolder(this.opts.dagsFolder);
+    const files = listing.files;
+    this.filesListed = files.length;
     const result: ScanResult = { parsed: [], errors: {}, deactivated: [] };
+    const hashes = new Map<string, string>();
     for (const fileloc of files) {
-      const abs = join(this.opts.dagsFolder, fileloc);
-      let content: Buffer;
       try {
+        const abs = join(this.opts.dagsFolder, fileloc);
         if (!statSync(abs).isFile()) continue;
-        content = readFileSync(abs);
+        hashes.set(fileloc, createHash('sha256').update(readFileSync(abs)).digest('hex').slice(0, 16));
       } catch {
-        continue; // vanished between listing and reading; the next scan deactivates it
+        continue; // vanished between listing and reading; a later scan deactivates it
       }
-      const hash = createHash('sha256').update(content).digest('hex').slice(0, 16);
-      const seen = this.lastParsed.get(fileloc);
-      if (seen && seen.hash === hash && !this.clashed.has(fileloc) && Date.now() - seen.at < this.opts.dagReparseIntervalSec * 1000) continue;
-      const error = await this.processFile(abs, fileloc, hash);
-      this.lastParsed.set(fileloc, { hash, at: Date.now() });
-      result.parsed.push(fileloc);
-      if (error) result.errors[fileloc] = error;
     }
-    const gone = await inTransaction(this.db, async (tx) => (await tx.query<{ dag_id: string }>(sql('dag_file_delete_missing'), [files])).rows);
-    for (const fileloc of this.lastParsed.keys()) if (!files.includes(fileloc)) this.lastParsed.delete(fileloc);
-    for (const fileloc of this.clashed) if (!files.includes(fileloc)) this.clashed.delete(fileloc);
-    result.deactivated = gone.map((r) => r.dag_id);
-    if (result.deactivated.length) this.log.info({ dags: result.deactivated }, 'DAG file gone: DAGs deactivated');
+    const present = [...hashes.keys()];
+    this.lastListing = present;
+    const mine = this.opts.componentId ? await this.balance(present) : present;
+    const due = await this.dueForParsing(mine, hashes);
+    this.pending = new Set(due);
+    const next = async (): Promise<void> => {
+      for (let fileloc = due.shift(); fileloc !== undefined && !this.stopping; fileloc = due.shift()) {
+        this.pending.delete(fileloc);
+        // Given to a peer that joined (the balance timer runs during the scan), or lost.
+        if (this.opts.componentId && !this.held.has(fileloc)) continue;
+        const error = await this.processFile(join(this.opts.dagsFolder, fileloc), fileloc, hashes.get(fileloc)!);
+        if (error === undefined) continue; // the lease was lost while parsing: the new holder stores
+        result.parsed.push(fileloc);
+        if (error) result.errors[fileloc] = error;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(this.opts.dagParseConcurrency ?? 1, due.length)) }, next));
+    result.parsed.sort();
+    if (listing.ok) {
+      const gone = await inTransaction(this.db, async (tx) => (await tx.query<{ dag_id: string }>(sql('dag_file_delete_missing'), [files, listedAt])).rows);
+      result.deactivated = gone.map((r) => r.dag_id);
+      if (result.deactivated.length) this.log.info({ dags: result.deactivated }, 'DAG file gone: DAGs deactivated');
+    } else {
+      this.log.warn({ folder: this.opts.dagsFolder }, 'the DAGs folder cannot be read: nothing is deactivated until it can');
+    }
+    const listed = new Set(files);
+    for (const fileloc of this.clashed) if (!listed.has(fileloc)) this.clashed.delete(fileloc);
+    for (const fileloc of this.held) if (!listed.has(fileloc)) this.held.delete(fileloc);
+    this.lastScanMs = Date.now() - started;
     return result;
   }
 
-  private async processFile(abs: string, fileloc: string, hash: string): Promise<string | null> {
+  /** Balance turns run one at a time (the scan's and the timer's). */
+  private balancing: Promise<unknown> = Promise.resolve();
+
+  private balance(files: string[], fromTimer = false): Promise<string[]> {
+    const next = this.balancing.then(() => this.balanceNow(files, fromTimer));
+    this.balancing = next.catch(() => {});
+    return next;
+  }
+
+  /**
+   * Keeps this processor at its share of the files (files / live processors): gives back
+   * what is above it, preferring files its scan has not parsed yet, so that a peer that
+   * joins during a long scan gets work at once; takes free files, expired ones and those
+   * of dead holders up to it. Returns the files held.
+   */
+  private async balanceNow(files: string[], fromTimer: boolean): Promise<string[]> {
+    const id = this.opts.componentId!;
+    const live = Math.max(1, (await this.db.query<{ n: number }>(sql('dag_processors_live'), [this.opts.componentDeadAfterSec ?? 5, COMPONENT_LOCK_CLASS])).rows[0]?.n ?? 1);
+    const share = Math.ceil(files.length / live);
+    const listed = new Set(files);
+    for (const f of this.held) if (!listed.has(f)) this.held.delete(f);
+    if (this.held.size > share) {
+      const mine = [...this.held].sort();
+      const order = [...mine.filter((f) => this.pending.has(f)).reverse(), ...mine.filter((f) => !this.pending.has(f)).reverse()];
+      const release = order.filter((f) => !this.parsing.has(f)).slice(0, this.held.size - share);
+      // Out of the held set before the release commits, so that the scan does not start one of them meanwhile.
+      for (const f of release) this.held.delete(f);
+      await inTransaction(this.db, (tx) => tx.query(sql('dag_file_leases_release'), [id, release]));
+      this.log.info({ released: release.length, share, processors: live }, 'DAG file leases given back to share the folder');
+    } else if (this.held.size < share) {
+      const wanted = files.filter((f) => !this.held.has(f));
+      const got = await inTransaction(this.db, async (tx) => (await tx.query<{ fileloc: string }>(sql('dag_file_leases_acquire'), [
+        id, wanted, this.leaseSec, share - this.held.size, this.opts.dagProcessorLostAfterSec ?? 1, this.opts.dbOutageGraceSec ?? 15, COMPONENT_LOCK_CLASS,
+      ])).rows.map((r) => r.fileloc));
+      for (const f of got) this.held.add(f);
+      if (got.length > 0) {
+        this.log.info({ taken: got.length, held: this.held.size, share, processors: live }, 'DAG file leases taken');
+        // Taken between scans (a peer died or gave files back): parse what is due now.
+        if (fromTimer) this.onTaken?.();
+      }
+    }
+    return [...this.held];
+  }
+
+  /** Files among `mine` whose content changed since their last parse (by anyone), never parsed, due again, or in a clash. */
+  private async dueForParsing(mine: string[], hashes: Map<string, string>): Promise<string[]> {
+    if (mine.length === 0) return [];
+    const rows = (await this.db.query<ParseState & { fileloc: string }>(sql('dag_files_parse_state'), [mine])).rows;
+    const state = new Map(rows.map((r) => [r.fileloc, r]));
+    return mine.filter((fileloc) => {
+      const s = state.get(fileloc);
+      if (!s || s.content_hash !== hashes.get(fileloc) || s.age_sec === null) return true;
+      if (this.clashed.has(fileloc) || (s.import_error !== null && CLASH.test(s.import_error))) return true;
+      return s.age_sec >= this.opts.dagReparseIntervalSec;
+    });
+  }
+
+  /** Returns the import error, null when stored fine, undefined when the lease was lost (nothing stored). */
+  private async processFile(abs: string, fileloc: string, hash: string): Promise<string | null | undefined> {
     const started = Date.now();
     this.clashed.delete(fileloc);
-    const loaded = await parseDagFile(abs, fileloc, this.opts.dagFileTimeoutSec);
-    let error: string | null = null;
+    this.parsing.add(fileloc);
+    const loaded = await parseDagFile(abs, fileloc, this.opts.dagFileTimeoutSec).finally(() => { this.parsing.delete(fileloc); });
+    this.opts.onParsed?.(fileloc, (Date.now() - started) / 1000, loaded.ok);
+    let error: string | null;
     if (!loaded.ok) error = loaded.error;
     else {
       const problems = loaded.dags.flatMap((d) => validateDag(d).map((p) => `DAG "${d.dagId}": ${p}`));
@@ -95,17 +249,100 @@ export class DagProcessor {
       for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i))) problems.push(`DAG id "${id}" is defined twice in this file`);
       if (problems.length) error = problems.join('\n');
       else {
-        error = await inTransaction(this.db, (tx) => storeParsedFile(tx, fileloc, hash, loaded.dags));
+        const stored = await inTransaction(this.db, async (tx) => (await this.stillHeld(tx, fileloc)) ? storeParsedFile(tx, fileloc, hash, loaded.dags) : undefined);
+        if (stored === undefined) return this.lost(fileloc);
+        error = stored;
         // The only error storing reports is a DAG id owned by another file; that file may let go of it any time.
         if (error) this.clashed.add(fileloc);
       }
     }
     if (error) {
-      await inTransaction(this.db, (tx) => storeImportError(tx, fileloc, hash, error));
+      const message = error;
+      const stored = await inTransaction(this.db, async (tx) => {
+        if (!(await this.stillHeld(tx, fileloc))) return false;
+        await storeImportError(tx, fileloc, hash, message);
+        return true;
+      });
+      if (!stored) return this.lost(fileloc);
       this.log.error({ file: fileloc }, `import error in ${fileloc}: ${error}`);
     } else if (loaded.ok) {
       this.log.info({ file: fileloc, dags: loaded.dags.map((d) => d.dagId), ms: Date.now() - started }, 'DAG file loaded');
     }
     return error;
+  }
+
+  private async stillHeld(tx: Parameters<Parameters<typeof inTransaction>[1]>[0], fileloc: string): Promise<boolean> {
+    if (!this.opts.componentId) return true;
+    return ((await tx.query(sql('dag_file_lease_check'), [fileloc, this.opts.componentId])).rowCount ?? 0) > 0;
+  }
+
+  private lost(fileloc: string): undefined {
+    this.held.delete(fileloc);
+    this.log.warn({ file: fileloc }, 'lease of the DAG file lost while parsing it: the new holder stores it');
+    return undefined;
+  }
+
+  /**
+   * Watches the folder (recursively where the platform can) and calls `changed` on every
+   * event; the periodic scan stays the fallback. Renews the leases while they are held.
+   */
+  start(changed: () => void): void {
+    try {
+      this.watcher = watch(this.opts.dagsFolder, { recursive: true, persistent: false }, () => changed());
+    } catch {
+      try {
+        this.watcher = watch(this.opts.dagsFolder, { persistent: false }, () => changed());
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message, folder: this.opts.dagsFolder }, 'cannot watch the DAGs folder: changes are seen by the periodic scan only');
+      }
+    }
+    this.watcher?.on('error', (err) => {
+      this.log.warn({ err: err.message }, 'watching the DAGs folder failed: changes are seen by the periodic scan only');
+      this.watcher?.close();
+      this.watcher = null;
+    });
+    if (this.opts.componentId) {
+      this.onTaken = changed;
+      this.renewTimer = setInterval(() => void this.renew(), Math.min(10_000, (this.leaseSec * 1000) / 3));
+      this.renewTimer.unref();
+      this.balanceTimer = setInterval(() => {
+        if (!this.lastListing || this.stopping) return;
+        this.balance(this.lastListing, true).catch((err) => this.log.warn({ err: (err as Error).message }, 'could not share the DAG files out'));
+      }, BALANCE_EVERY_MS);
+      this.balanceTimer.unref();
+    }
+  }
+
+  private async renew(): Promise<void> {
+    if (this.held.size === 0) return;
+    try {
+      const rows = (await this.db.query<{ fileloc: string }>(sql('dag_file_leases_renew'), [this.opts.componentId, this.leaseSec])).rows;
+      const still = new Set(rows.map((r) => r.fileloc));
+      for (const f of this.held) if (!still.has(f)) this.held.delete(f);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not renew DAG file leases');
+    }
+  }
+
+  /** A scan under way ends after the file it is parsing. */
+  stopSoon(): void {
+    this.stopping = true;
+  }
+
+  /** Stops watching and renewing and gives every lease back, so peers take the files over at once. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.watcher?.close();
+    this.watcher = null;
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.balanceTimer) clearInterval(this.balanceTimer);
+    if (!this.opts.componentId) return;
+    await this.balancing;
+    try {
+      await this.db.query(sql('dag_file_leases_release'), [this.opts.componentId, null]);
+      this.held.clear();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not give the DAG file leases back (they expire)');
+    }
   }
 }

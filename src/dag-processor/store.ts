@@ -39,7 +39,11 @@ async function idsOwnedElsewhere(tx: Tx, fileloc: string, dagIds: string[]): Pro
   return new Map(r.rows.map((row) => [row.dag_id, row.fileloc]));
 }
 
+/** Advisory-lock class of the per-DAG-id store lock (pg_locks.classid). */
+export const DAG_ID_LOCK_CLASS = 72834;
+
 export async function storeParsedFile(tx: Tx, fileloc: string, contentHash: string, dags: SerializedDag[]): Promise<string | null> {
+  for (const id of dags.map((d) => d.dagId).sort()) await tx.query(sql('dag_id_lock'), [DAG_ID_LOCK_CLASS, id]);
   const clash = await idsOwnedElsewhere(tx, fileloc, dags.map((d) => d.dagId));
   if (clash.size > 0) {
     return [...clash].map(([id, other]) => `DAG id "${id}" is already defined in ${other}; rename one of them`).join('\n');

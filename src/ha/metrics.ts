@@ -8,6 +8,9 @@ export class KeelMetrics {
   readonly registry = new client.Registry();
   readonly loopSeconds: client.Histogram<'role'>;
   readonly lockContention: client.Counter<'lock'>;
+  readonly parseSeconds: client.Histogram<'outcome'>;
+  /** DAG file leases this process holds (set by a DAG processor). */
+  fileLeases: (() => number) | null = null;
 
   constructor(db: Db) {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'keel_' });
@@ -17,6 +20,15 @@ export class KeelMetrics {
     });
     this.lockContention = new client.Counter({
       name: 'keel_lock_contention_total', help: 'Races for a shared budget this process lost (it did other work instead)', labelNames: ['lock'], registers: [this.registry],
+    });
+    this.parseSeconds = new client.Histogram({
+      name: 'keel_dag_file_parse_seconds', help: 'Time to load one DAG file in its loader process, by outcome (loaded or failed)', labelNames: ['outcome'],
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: [this.registry],
+    });
+    const leases = () => this.fileLeases?.() ?? 0;
+    new client.Gauge({
+      name: 'keel_dag_file_leases', help: 'DAG files whose lease this process holds (it parses them)', registers: [this.registry],
+      collect() { this.set(leases()); },
     });
     // prom-client collects all metrics of a scrape concurrently: the database gauges share
     // one refresh per scrape.
@@ -31,6 +43,7 @@ export class KeelMetrics {
     const haEvents = gauge('keel_ha_events', 'HA events recorded, by kind (cluster-wide)', ['kind']);
     const tasks = gauge('keel_task_instances', 'Task instances not yet final, by state and queue (cluster-wide)', ['state', 'queue']);
     const heartbeat = gauge('keel_component_heartbeat_age_seconds', 'Age of the last heartbeat of each live component', ['role', 'component', 'hostname']);
+    const importErrors = gauge('keel_dag_import_errors', 'DAG files that failed to load at their last parse (cluster-wide)');
     const pool = gauge('keel_db_pool_connections', 'Database pool connections of this process', ['state']);
     const readDatabase = async () => {
       pool.set({ state: 'total' }, db.totalCount);
@@ -43,6 +56,7 @@ export class KeelMetrics {
         for (const r of (await db.query<{ state: string; queue: string; n: number }>(
           `SELECT state, queue, count(*)::int AS n FROM task_instance WHERE state IN ('scheduled', 'queued', 'running', 'up_for_retry') GROUP BY state, queue`,
         )).rows) tasks.set({ state: r.state, queue: r.queue }, r.n);
+        importErrors.set((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM dag_file WHERE import_error IS NOT NULL')).rows[0]!.n);
         heartbeat.reset();
         for (const r of (await db.query<{ id: string; role: string; hostname: string; age: number }>(
           `SELECT id, role, hostname, extract(epoch FROM now() - last_heartbeat_at)::float8 AS age FROM component WHERE state = 'running'`,

@@ -52,7 +52,7 @@ function runLoop(name: string, turn: () => Promise<boolean>, idleMs: number, wak
   };
 }
 
-/** A scheduler that lost the queueing race looks again this soon: the winner may have missed its rows. */
+/** A scheduler that lost a race (the queueing budget, a hinted run) looks again this soon: the winner may have missed the news. */
 const CONTENDED_RETRY_MS = 20;
 
 /** Lost lock races are counted in metrics and summed into one HA event a minute, not one per race. */
@@ -91,7 +91,8 @@ function startScheduler(database: Database, options: KeelOptions, session: Compo
     const stats = await scheduler.tick(hints);
     end();
     session.loopTurned();
-    if (stats.queueContended) setTimeout(() => wakeup.wake(), CONTENDED_RETRY_MS).unref();
+    for (const id of stats.skippedHints) hinted.add(id);
+    if (stats.queueContended || stats.skippedHints.length) setTimeout(() => wakeup.wake(), CONTENDED_RETRY_MS).unref();
     return Scheduler.progressed(stats);
   }, options.schedulerLoopMs, wakeup, log);
   // Dead workers are looked for more often than the main loop turns: it is one cheap statement.
@@ -103,17 +104,41 @@ function startScheduler(database: Database, options: KeelOptions, session: Compo
   return [sweep, main, { stop: async () => { clearInterval(contentionTimer); await listener.stop(); } }];
 }
 
+/** A change seen by the folder watcher is scanned after this pause, so that a file written in several steps is read once. */
+const WATCH_SETTLE_MS = 100;
+
 /** With firstScanFirst, the first scan completes before this returns (standalone: DAGs are known before the first scheduler turn). */
-async function startProcessor(database: Database, options: KeelOptions, session: ComponentSession, log: Logger, firstScanFirst: boolean): Promise<Part> {
-  const processor = new DagProcessor(database.db, options, log);
+async function startProcessor(database: Database, options: KeelOptions, session: ComponentSession, metrics: KeelMetrics, log: Logger, firstScanFirst: boolean): Promise<Part> {
+  const processor = new DagProcessor(database.db, {
+    dagsFolder: options.dagsFolder, dagFileTimeoutSec: options.dagFileTimeoutSec, dagReparseIntervalSec: options.dagReparseIntervalSec,
+    componentId: session.id, dagFileLeaseSec: options.dagFileLeaseSec, dagProcessorLostAfterSec: options.dagProcessorLostAfterSec,
+    componentDeadAfterSec: options.componentDeadAfterSec, dbOutageGraceSec: options.dbOutageGraceSec, dagParseConcurrency: options.dagParseConcurrency,
+    onParsed: (_file, seconds, ok) => metrics.parseSeconds.observe({ outcome: ok ? 'loaded' : 'failed' }, seconds),
+  }, log);
+  const previous = session.details;
+  session.details = () => ({ ...previous(), ...processor.details() });
+  metrics.fileLeases = () => processor.heldCount;
+  const wakeup = new Wakeup();
+  let settle: NodeJS.Timeout | null = null;
+  processor.start(() => {
+    settle ??= setTimeout(() => { settle = null; wakeup.wake(); }, WATCH_SETTLE_MS);
+  });
   if (firstScanFirst) await processor.scan();
   let first = firstScanFirst;
-  return runLoop('DAG processor', async () => {
+  const loop = runLoop('DAG processor', async () => {
     if (first) first = false;
     else await processor.scan();
     session.loopTurned();
     return false;
-  }, options.dagScanIntervalSec * 1000, new Wakeup(), log);
+  }, options.dagScanIntervalSec * 1000, wakeup, log);
+  return {
+    stop: async () => {
+      processor.stopSoon();
+      if (settle) clearTimeout(settle);
+      await loop.stop();
+      await processor.stop();
+    },
+  };
 }
 
 async function startWorker(database: Database, options: KeelOptions, session: ComponentSession, log: Logger): Promise<Part> {
@@ -125,7 +150,8 @@ async function startWorker(database: Database, options: KeelOptions, session: Co
     queueBatchSize: options.schedulerBatchSize,
     onLoopTurn: () => session.loopTurned(),
   }, log);
-  session.details = () => ({ runningAttempts: worker.attemptIds(), capacity: options.workerConcurrency, queues: options.workerQueues });
+  const previous = session.details;
+  session.details = () => ({ ...previous(), runningAttempts: worker.attemptIds(), capacity: options.workerConcurrency, queues: options.workerQueues });
   const listener = new Listener(database.url, ['keel_queued'], (_ch, queue) => {
     if (options.workerQueues.includes(queue)) worker.wakeup.wake();
   }, log);
@@ -155,7 +181,7 @@ export async function startRole(role: RoleName, options: KeelOptions, log: Logge
   await session.start();
   const metrics = new KeelMetrics(database.db);
   const parts: Part[] = [];
-  if (role === 'dag-processor' || role === 'standalone') parts.push(await startProcessor(database, options, session, log, role === 'standalone'));
+  if (role === 'dag-processor' || role === 'standalone') parts.push(await startProcessor(database, options, session, metrics, log, role === 'standalone'));
   if (role === 'scheduler' || role === 'standalone') parts.push(...startScheduler(database, options, session, metrics, log));
   if (role === 'worker' || role === 'standalone') parts.push(await startWorker(database, options, session, log));
   const api = role === 'api' || role === 'standalone' ? await startApi(database.db, options, metrics, log) : null;

@@ -13,6 +13,8 @@ import type { Logger } from '../log.js';
 
 /** "keel queueing critical section": one transaction at a time spends the pools' budget. */
 export const QUEUE_LOCK_KEY = 7_283_310_002;
+/** Longest wait for the queueing lock before a copy gives up and does other work. */
+const QUEUE_LOCK_WAIT_MS = 200;
 
 export interface LockedRun extends VersionKey {
   id: string;
@@ -72,10 +74,23 @@ export interface QueueResult {
 const NOTHING: QueueResult = { queued: 0, contended: false };
 const CONTENDED: QueueResult = { queued: 0, contended: true };
 
-/** The budget step: pools and max_active_tasks, highest priority first. */
+/**
+ * The budget step: pools and max_active_tasks, highest priority first. Copies take turns
+ * on a transaction-level advisory lock, waiting at most QUEUE_LOCK_WAIT_MS for it: the
+ * critical section takes milliseconds, and a copy that waits sees what the previous holder
+ * committed, where a copy that gave up at once might leave freshly scheduled rows to a
+ * holder that started before they existed. Past the wait (a holder frozen mid-transaction)
+ * it gives up and does other work.
+ */
 export async function queueScheduled(tx: Tx, opts: QueueOptions): Promise<QueueResult> {
-  const lock = await tx.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS got', [QUEUE_LOCK_KEY]);
-  if (!lock.rows[0]?.got) {
+  try {
+    await tx.query('SAVEPOINT queue_lock');
+    await tx.query(`SET LOCAL lock_timeout = ${QUEUE_LOCK_WAIT_MS}`);
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [QUEUE_LOCK_KEY]);
+    await tx.query('SET LOCAL lock_timeout = 0');
+  } catch (err) {
+    if ((err as { code?: string }).code !== '55P03') throw err;
+    await tx.query('ROLLBACK TO SAVEPOINT queue_lock');
     opts.onContention?.('queue_lock');
     return CONTENDED;
   }

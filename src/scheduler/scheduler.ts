@@ -1,6 +1,6 @@
 // The scheduler role. Every copy runs every duty; row locks decide who does which part:
-// SKIP LOCKED for DAGs, runs and task instances, a transaction-level try-lock plus
-// NOWAIT pool rows for the queueing budget (a scheduler that loses it does other work).
+// SKIP LOCKED for DAGs, runs and task instances, a transaction-level advisory lock (with a
+// short bounded wait) plus NOWAIT pool rows for the queueing budget.
 // Lock order everywhere: dag → dag_run → task_instance → pool.
 import { dueIntervals } from '../core/schedule.js';
 import type { SerializedDag } from '../core/types.js';
@@ -49,6 +49,8 @@ export interface TickStats {
   full: boolean;
   /** The queueing budget was held by another transaction: turn again shortly. */
   queueContended: boolean;
+  /** Hinted runs another transaction held: what it saw may predate their news, so look again shortly. */
+  skippedHints: string[];
 }
 
 export class Scheduler {
@@ -76,7 +78,7 @@ export class Scheduler {
       await recordDisruption(this.db, this.opts.componentId, 'scheduler reconnected after losing the database');
       this.disrupted = false;
     }
-    const stats: TickStats = { runsCreated: 0, runsStarted: 0, runsExamined: 0, decisions: 0, runsFinished: 0, queued: 0, fenced: 0, full: false, queueContended: false };
+    const stats: TickStats = { runsCreated: 0, runsStarted: 0, runsExamined: 0, decisions: 0, runsFinished: 0, queued: 0, fenced: 0, full: false, queueContended: false, skippedHints: [] };
     // A turn woken for particular runs does only what moves them; the periodic duties
     // (due runs, every run that needs a look, fencing, dead components) run once per loop interval.
     const periodic = hintedRunIds.length === 0 || performance.now() - this.lastPeriodicAt >= (this.opts.periodicMs ?? 0);
@@ -85,8 +87,9 @@ export class Scheduler {
       stats.runsCreated = await this.createDueRuns();
     }
     stats.runsStarted = await this.startQueuedRuns();
-    const examined = await this.examineRuns(periodic ? [] : hintedRunIds);
+    const examined = await this.examineRuns(hintedRunIds, periodic);
     stats.runsExamined = examined.examined;
+    stats.skippedHints = examined.skippedHints;
     stats.runsFinished = examined.finished;
     stats.decisions = examined.decisions;
     const queued = await this.queueScheduled();
@@ -149,11 +152,14 @@ export class Scheduler {
   }
 
   /** Trigger rules, due retries and run completion, for runs no other scheduler holds. */
-  async examineRuns(hintedRunIds: string[]): Promise<{ examined: number; decisions: number; finished: number }> {
+  async examineRuns(hintedRunIds: string[], periodic: boolean): Promise<{ examined: number; decisions: number; finished: number; skippedHints: string[] }> {
     return inTransaction(this.db, async (tx) => {
-      const runs = await tx.query<LockedRun>(sql('dag_run_lock_running'), [hintedRunIds, this.opts.batchSize, EXAMINE_AGAIN_AFTER_SEC]);
+      const runs = await tx.query<LockedRun>(sql('dag_run_lock_running'), [hintedRunIds, this.opts.batchSize, EXAMINE_AGAIN_AFTER_SEC, periodic]);
       const result = await decideLockedRuns(tx, runs.rows, this.dags, this.log);
-      return { examined: runs.rows.length, ...result };
+      const locked = new Set(runs.rows.map((r) => r.id));
+      const missed = runs.rows.length < this.opts.batchSize ? hintedRunIds.filter((id) => !locked.has(id)) : [];
+      const skippedHints = missed.length ? (await tx.query<{ id: string }>(sql('dag_runs_still_running'), [missed])).rows.map((r) => r.id) : [];
+      return { examined: runs.rows.length, ...result, skippedHints };
     });
   }
 

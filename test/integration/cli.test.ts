@@ -2,28 +2,16 @@
 // database, checked by exit code and output. Exit codes: 0 ok, 1 failure, 2 bad usage/input.
 // A DAG processor, scheduler and worker run in-process so that triggered and cleared runs
 // really run.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LATEST_SCHEMA_VERSION } from '../../src/db/migrate.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { startRoles, taskStates, testOptions, waitFor, waitForDag, waitForRunEnd, type TestCluster } from '../support/cluster.js';
+import { taskStates, useCluster, waitFor, waitForRunEnd } from '../support/cluster.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DAGS = fileURLToPath(new URL('../fixtures/cli/', import.meta.url));
-let t: TestDatabase;
-let cluster: TestCluster;
-
-before(async () => {
-  t = await freshDatabase();
-  cluster = await startRoles(testOptions(t.url, DAGS), ['dag-processor', 'scheduler', 'worker']);
-  await waitForDag(t.db, 'cli_dag');
-});
-after(async () => {
-  await cluster?.stop();
-  await t?.drop();
-});
+const t = useCluster(DAGS, ['cli_dag']);
 
 interface CliResult { code: number | null; stdout: string; stderr: string }
 

@@ -1,24 +1,12 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { triggerDag } from '../../src/scheduler/trigger.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { startRoles, taskStates, testOptions, waitForDag, waitForRunEnd, type TestCluster } from '../support/cluster.js';
+import { taskStates, useCluster, waitForRunEnd } from '../support/cluster.js';
 
 
 const DAGS = fileURLToPath(new URL('../fixtures/dags/', import.meta.url));
-let t: TestDatabase;
-let cluster: TestCluster;
-
-before(async () => {
-  t = await freshDatabase();
-  cluster = await startRoles(testOptions(t.url, DAGS), ['dag-processor', 'scheduler', 'worker']);
-  await waitForDag(t.db, 't_chain');
-});
-after(async () => {
-  await cluster?.stop();
-  await t?.drop();
-});
+const t = useCluster(DAGS, ['t_chain']);
 
 test('a manual run passes params and upstream results down a chain', async () => {
   const run = await triggerDag(t.db, 't_chain', { params: { n: 7 } });

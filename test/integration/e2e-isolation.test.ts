@@ -1,28 +1,16 @@
 // Task isolation end to end: a task that loops forever, exits its process, throws, runs out
 // of memory or returns too much fails with an error that says why, and the worker survives
 // every one of them: other tasks run meanwhile and afterwards.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { triggerDag } from '../../src/scheduler/trigger.js';
 
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { startRoles, taskStates, testOptions, waitFor, waitForDag, waitForRunEnd, type TestCluster } from '../support/cluster.js';
+import { taskStates, useCluster, waitFor, waitForRunEnd } from '../support/cluster.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/isolation/', import.meta.url));
 const RESULT_LIMIT = 1000;
-let t: TestDatabase;
-let cluster: TestCluster;
-
-before(async () => {
-  t = await freshDatabase();
-  cluster = await startRoles(testOptions(t.url, DAGS, { runnerMemoryMb: 64, taskResultMaxBytes: RESULT_LIMIT, workerConcurrency: 2 }), ['dag-processor', 'scheduler', 'worker']);
-  for (const id of ['iso_loops', 'iso_exits', 'iso_throws', 'iso_oom', 'iso_big_result', 'iso_healthy', 'iso_quick']) await waitForDag(t.db, id);
-});
-after(async () => {
-  await cluster?.stop();
-  await t?.drop();
-});
+const t = useCluster(DAGS, ['iso_loops', 'iso_exits', 'iso_throws', 'iso_oom', 'iso_big_result', 'iso_healthy', 'iso_quick'], { runnerMemoryMb: 64, taskResultMaxBytes: RESULT_LIMIT, workerConcurrency: 2 });
 
 async function failedWith(dagId: string, taskId: string): Promise<string> {
   const run = await triggerDag(t.db, dagId);

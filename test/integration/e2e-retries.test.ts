@@ -1,26 +1,14 @@
 // Retries end to end: try numbers, one task_attempt row per try, the retry budget, and the
 // exponential backoff delay recorded in next_retry_at (computed by the database clock).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { triggerDag } from '../../src/scheduler/trigger.js';
 
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { startRoles, testOptions, waitForDag, waitForRunEnd, type TestCluster } from '../support/cluster.js';
+import { useCluster, waitForRunEnd } from '../support/cluster.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/retries/', import.meta.url));
-let t: TestDatabase;
-let cluster: TestCluster;
-
-before(async () => {
-  t = await freshDatabase();
-  cluster = await startRoles(testOptions(t.url, DAGS), ['dag-processor', 'scheduler', 'worker']);
-  for (const id of ['rt_enough', 'rt_too_few', 'rt_backoff']) await waitForDag(t.db, id);
-});
-after(async () => {
-  await cluster?.stop();
-  await t?.drop();
-});
+const t = useCluster(DAGS, ['rt_enough', 'rt_too_few', 'rt_backoff']);
 
 interface Attempt { try_number: number; state: string; error: string | null; started_at: Date; ended_at: Date }
 

@@ -1,29 +1,17 @@
 // Scheduling end to end: catch-up creates one run per missed interval (and without catch-up
 // only the latest), max_active_runs keeps runs apart, manual triggers validate their params
 // and DAG id before writing anything, and a paused DAG's runs wait until it is unpaused.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../src/errors.js';
 import { triggerDag } from '../../src/scheduler/trigger.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { startRoles, taskStates, testOptions, waitFor, waitForDag, waitForRunEnd, type TestCluster } from '../support/cluster.js';
+import { taskStates, useCluster, waitFor, waitForRunEnd } from '../support/cluster.js';
 import { overlaps } from '../support/intervals.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/schedule/', import.meta.url));
 const HOUR = 3_600_000;
-let t: TestDatabase;
-let cluster: TestCluster;
-
-before(async () => {
-  t = await freshDatabase();
-  cluster = await startRoles(testOptions(t.url, DAGS), ['dag-processor', 'scheduler', 'worker']);
-  for (const id of ['sc_catchup', 'sc_no_catchup', 'sc_one_run', 'sc_params', 'sc_pausable']) await waitForDag(t.db, id);
-});
-after(async () => {
-  await cluster?.stop();
-  await t?.drop();
-});
+const t = useCluster(DAGS, ['sc_catchup', 'sc_no_catchup', 'sc_one_run', 'sc_params', 'sc_pausable']);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,26 +1,14 @@
 // Every trigger rule, end to end on a real cluster: the states the scheduler gives each
 // task downstream of a failing and a succeeding branch, and the run state the leaves decide.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { triggerDag } from '../../src/scheduler/trigger.js';
 
-import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { startRoles, taskStates, testOptions, waitForDag, waitForRunEnd, type TestCluster } from '../support/cluster.js';
+import { taskStates, useCluster, waitForRunEnd } from '../support/cluster.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/trigger-rules/', import.meta.url));
-let t: TestDatabase;
-let cluster: TestCluster;
-
-before(async () => {
-  t = await freshDatabase();
-  cluster = await startRoles(testOptions(t.url, DAGS), ['dag-processor', 'scheduler', 'worker']);
-  for (const id of ['tr_mixed', 'tr_handled', 'tr_skips']) await waitForDag(t.db, id);
-});
-after(async () => {
-  await cluster?.stop();
-  await t?.drop();
-});
+const t = useCluster(DAGS, ['tr_mixed', 'tr_handled', 'tr_skips']);
 
 async function results(runId: string): Promise<Record<string, unknown>> {
   const r = await t.db.query<{ task_id: string; result: unknown }>('SELECT task_id, result FROM task_instance WHERE dag_run_id = $1 AND result IS NOT NULL', [runId]);

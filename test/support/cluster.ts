@@ -3,7 +3,9 @@ import { loadOptions } from '../../src/config/load.js';
 import type { KeelOptions, OptionName } from '../../src/config/options.js';
 import type { Db } from '../../src/db/pool.js';
 import { createLogger } from '../../src/log.js';
+import { after, before } from 'node:test';
 import { startRole, type RoleName, type RunningRole } from '../../src/runtime/roles.js';
+import { freshDatabase, type TestDatabase } from './db.js';
 
 export function testOptions(url: string, dagsFolder: string, extra: Partial<Record<OptionName, unknown>> = {}): KeelOptions {
   return loadOptions({
@@ -57,4 +59,32 @@ export async function taskStates(db: Db, runId: string): Promise<Record<string, 
 
 export async function waitForDag(db: Db, dagId: string, timeoutMs = 20000): Promise<void> {
   await waitFor(`DAG ${dagId} to be stored`, async () => (await db.query('SELECT 1 FROM dag WHERE dag_id = $1 AND is_active', [dagId])).rowCount, timeoutMs);
+}
+
+/** A test file's own database and in-process cluster: made before its tests, removed after. */
+export interface FileCluster {
+  readonly db: TestDatabase['db'];
+  readonly url: string;
+  readonly cluster: TestCluster;
+}
+
+/** Registers before/after hooks; `dagIds` are waited for before the first test. */
+export function useCluster(dagsFolder: string, dagIds: string[], extra: Partial<Record<OptionName, unknown>> = {},
+  roles: RoleName[] = ['dag-processor', 'scheduler', 'worker']): FileCluster {
+  let t: TestDatabase | undefined;
+  let cluster: TestCluster | undefined;
+  before(async () => {
+    t = await freshDatabase();
+    cluster = await startRoles(testOptions(t.url, dagsFolder, extra), roles);
+    for (const id of dagIds) await waitForDag(t.db, id);
+  });
+  after(async () => {
+    await cluster?.stop();
+    await t?.drop();
+  });
+  return {
+    get db() { return t!.db; },
+    get url() { return t!.url; },
+    get cluster() { return cluster!; },
+  };
 }
