@@ -206,15 +206,17 @@ try {
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const text = JSON.stringify(result, null, 2);
-  writeFileSync(join(dir, 'ha-latest.json'), text);
-  writeFileSync(join(dir, `ha-${startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`), text);
+  // A one-scenario run never replaces the last full one.
+  const prefix = only ? `ha-only-${only}` : 'ha';
+  writeFileSync(join(dir, `${prefix}-latest.json`), text);
+  writeFileSync(join(dir, `${prefix}-${startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`), text);
   const p = (s: Summary) => `p50 ${round(s.p50, 0)} ms · p99 ${round(s.p99, 0)} ms (n=${s.n})`;
   console.log('\nresult');
   console.log(`  (d) throughput with 1/2/3 schedulers: ${result.scaling.map((x) => `${x.tasksPerSec}/s (${x.ratioToOne}×)`).join(', ')}`);
   console.log(`  (e) worker killed → attempt fenced: ${p(killWorker.detectionMs)}; → running on another worker: ${p(killWorker.recoveryMs)}`);
   console.log(`  (f) scheduler killed → next run's task started: ${p(killScheduler.pickupAfterKillMs)} (no kill: ${p(killScheduler.pickupBaselineMs)}); marked dead after ${p(killScheduler.deadDetectedMs)}`);
   console.log(`  (g) worker frozen → attempt fenced (lease ${FREEZE_LEASE_SEC} s): ${p(freezeWorker.detectionMs)}; → running elsewhere: ${p(freezeWorker.recoveryMs)}`);
-  console.log('JSON: bench/results/ha-latest.json');
+  console.log(`JSON: bench/results/${prefix}-latest.json`);
 } finally {
   clearTimeout(watchdog);
   await server.stop();

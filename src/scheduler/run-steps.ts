@@ -26,7 +26,7 @@ export interface DecideResult {
 }
 
 /** Applies trigger rules and due retries to runs the caller has locked, and finishes complete runs. */
-export async function decideLockedRuns(tx: Tx, runs: readonly LockedRun[], dags: DagVersionCache, log: Logger): Promise<DecideResult> {
+export async function decideLockedRuns(tx: Tx, runs: readonly LockedRun[], dags: DagVersionCache, log?: Logger): Promise<DecideResult> {
   if (runs.length === 0) return { decisions: 0, finished: 0 };
   await dags.load(tx, runs);
   const runIds = runs.map((r) => r.id);
@@ -51,7 +51,7 @@ export async function decideLockedRuns(tx: Tx, runs: readonly LockedRun[], dags:
     if (decision.runState !== 'running') {
       await tx.query(sql('dag_run_finish'), [run.id, decision.runState]);
       finished++;
-      log.info({ dag: run.dag_id, runId: run.id, state: decision.runState }, `run ${decision.runState}`);
+      log?.info({ dag: run.dag_id, runId: run.id, state: decision.runState }, `run ${decision.runState}`);
     }
   }
   if (ids.length) await tx.query(sql('task_instances_apply_decisions'), [ids, states]);

@@ -3,10 +3,15 @@
 import { resolveParams } from '../core/params.js';
 import type { SerializedDag } from '../core/types.js';
 import type { Db } from '../db/pool.js';
-import { inTransaction } from '../db/pool.js';
+import { inTransaction, type Tx } from '../db/pool.js';
+import { DagVersionCache } from '../db/dag-versions.js';
+import { sql } from '../db/sql.js';
+import { decideLockedRuns, queueScheduled } from './run-steps.js';
 import { UsageError } from '../errors.js';
 import { createRun, runIdFor } from './create-run.js';
 
+/** Most task instances a trigger queues itself. */
+const QUEUE_BATCH = 200;
 /** Collisions of default logical dates tolerated before giving up. */
 const MAX_CLOCK_RETRIES = 5;
 
@@ -27,8 +32,10 @@ export interface TriggeredRun {
 
 export async function triggerDag(db: Db, dagId: string, input: TriggerInput = {}): Promise<TriggeredRun> {
   return inTransaction(db, async (tx) => {
-    const found = await tx.query<{ serialized: SerializedDag; version_hash: string; is_active: boolean }>(
-      'SELECT serialized, version_hash, is_active FROM dag WHERE dag_id = $1 FOR KEY SHARE',
+    // FOR UPDATE (lock order: dag first) so that the run may be started right here, counted
+    // against max_active_runs like the scheduler does.
+    const found = await tx.query<{ serialized: SerializedDag; version_hash: string; is_active: boolean; is_paused: boolean }>(
+      'SELECT serialized, version_hash, is_active, is_paused FROM dag WHERE dag_id = $1 FOR UPDATE',
       [dagId],
     );
     const row = found.rows[0];
@@ -48,10 +55,28 @@ export async function triggerDag(db: Db, dagId: string, input: TriggerInput = {}
       const id = await createRun(tx, row.serialized, row.version_hash, {
         runId, runType: 'manual', logicalDate, dataIntervalStart: logicalDate, dataIntervalEnd: logicalDate, params: resolved.params,
       });
-      if (id) return { id, dagId, runId, logicalDate, params: resolved.params };
+      if (id) {
+        if (!row.is_paused) await startAndQueue(tx, row.serialized, row.version_hash, id);
+        return { id, dagId, runId, logicalDate, params: resolved.params };
+      }
       if (input.logicalDate || input.runId || attempt >= MAX_CLOCK_RETRIES) {
         throw new UsageError(`DAG "${dagId}" already has a run with run id "${runId}" or logical date ${logicalDate.toISOString()}; pick another`);
       }
     }
   });
+}
+
+const dagVersions = new DagVersionCache();
+
+/**
+ * The scheduler's first steps for a new run, done in the trigger's own transaction when
+ * max_active_runs allows: start it, schedule its first tasks and queue them, so that a
+ * worker can claim them as soon as the trigger commits. Otherwise the run stays queued for
+ * a scheduler, as before.
+ */
+async function startAndQueue(tx: Tx, dag: SerializedDag, versionHash: string, runDbId: string): Promise<void> {
+  const started = await tx.query<{ id: string }>(sql('dag_run_start_queued'), [dag.dagId, dag.maxActiveRuns]);
+  if (!started.rows.some((r) => r.id === runDbId)) return;
+  const decided = await decideLockedRuns(tx, [{ id: runDbId, dag_id: dag.dagId, version_hash: versionHash }], dagVersions);
+  if (decided.decisions > 0) await queueScheduled(tx, { batchSize: QUEUE_BATCH, dags: dagVersions });
 }
