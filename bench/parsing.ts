@@ -1,0 +1,126 @@
+// `npm run bench:parsing`: DAG parsing throughput with 1 and then 2 DAG processors sharing
+// one generated folder of 500 DAG files (issue 6, part 3).
+//
+// Each phase gets a fresh database and `node bin/keel.js dag-processor` processes at
+// Keel's defaults (dagParseConcurrency loaders each). Throughput is files stored / time
+// from the first processor's registration to the last store, both on the database clock
+// (component.started_at, dag_file.last_parsed_at). From the processes' logs it also counts
+// how many files each processor loaded and whether any file was loaded twice. Every wait
+// is bounded (a phase gives up after KEEL_BENCH_PARSING_MAX_SEC, 130 s by default, and
+// reports what it parsed); it stops everything it started. Writes
+// bench/results/parsing-latest.json and a dated copy.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OPTION_SPECS } from '../src/config/options.js';
+import { createScenarioDatabase, startBenchServer } from './lib/postgres.js';
+import { round, sleep } from './lib/stats.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const KEEL_BIN = join(ROOT, 'bin', 'keel.js');
+const SDK_URL = new URL('../src/sdk/index.ts', import.meta.url).href;
+const FILES = Number(process.env.KEEL_BENCH_PARSING_FILES ?? 500);
+const MAX_SEC = Number(process.env.KEEL_BENCH_PARSING_MAX_SEC ?? 130);
+
+interface Proc { child: ChildProcess; out: string[]; exited: Promise<void> }
+
+function startProcessor(url: string, dags: string): Proc {
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KEEL_')));
+  Object.assign(env, { KEEL_DATABASE_URL: url, KEEL_DAGS_FOLDER: dags, KEEL_LOG_FORMAT: 'json', KEEL_LOG_LEVEL: 'info', KEEL_DB_OUTAGE_GRACE_SEC: '0' });
+  const child = spawn(process.execPath, [KEEL_BIN, 'dag-processor'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  const out: string[] = [];
+  let rest = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    const lines = (rest + c.toString()).split('\n');
+    rest = lines.pop()!;
+    for (const l of lines) if (l.includes('"DAG file loaded"')) out.push((JSON.parse(l) as { file: string }).file);
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return { child, out, exited };
+}
+
+function generate(dir: string, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const id = `parse_${String(i).padStart(4, '0')}`;
+    const tasks = 3 + (i % 8);
+    writeFileSync(join(dir, `${id}.ts`), `import { dag } from ${JSON.stringify(SDK_URL)};
+export default dag({ id: '${id}', schedule: '@daily', startDate: '2026-01-01', catchup: false, tags: ['bench'] }, (d) => {
+${Array.from({ length: tasks }, (_, k) => `  d.task('t${k}', ${k ? `{ upstream: 't${k - 1}', retries: ${k % 3} }, ` : ''}() => ${k});`).join('\n')}
+});
+`);
+  }
+}
+
+interface Phase {
+  processors: number;
+  filesStored: number;
+  complete: boolean;
+  seconds: number;
+  filesPerSec: number;
+  wallSeconds: number;
+  loadedPerProcessor: number[];
+  loadedTwice: number;
+  importErrors: number;
+}
+
+async function phase(adminUrl: string, dags: string, n: number): Promise<Phase> {
+  const s = await createScenarioDatabase(adminUrl, `parsing${n}`);
+  const spawnedAt = Date.now();
+  const procs = Array.from({ length: n }, () => startProcessor(s.url, dags));
+  try {
+    const deadline = spawnedAt + MAX_SEC * 1000;
+    let stored = 0;
+    while (Date.now() < deadline) {
+      stored = (await s.db.query<{ n: number }>('SELECT count(*)::int AS n FROM dag_file')).rows[0]!.n;
+      if (stored >= FILES) break;
+      await sleep(200);
+    }
+    const wallSeconds = (Date.now() - spawnedAt) / 1000;
+    const t = (await s.db.query<{ first: Date; last: Date; n: number; errors: number }>(
+      `SELECT (SELECT min(started_at) FROM component WHERE role = 'dag-processor') AS first, max(last_parsed_at) AS last, count(*)::int AS n,
+              count(*) FILTER (WHERE import_error IS NOT NULL)::int AS errors FROM dag_file`)).rows[0]!;
+    await sleep(1000); // a second load of some file would show in the logs by now
+    const seconds = (t.last.getTime() - t.first.getTime()) / 1000;
+    const all = procs.flatMap((p) => p.out);
+    return {
+      processors: n, filesStored: t.n, complete: t.n >= FILES, seconds: round(seconds, 1), filesPerSec: round(t.n / seconds, 2),
+      wallSeconds: round(wallSeconds, 1), loadedPerProcessor: procs.map((p) => p.out.length), loadedTwice: all.length - new Set(all).size, importErrors: t.errors,
+    };
+  } finally {
+    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.exited));
+    await s.drop();
+  }
+}
+
+const startedAt = new Date();
+const watchdog = setTimeout(() => { console.error('bench:parsing: over 5 minutes; giving up'); process.exit(1); }, 5 * 60_000);
+const dags = mkdtempSync(join(tmpdir(), 'keel-bench-parsing-'));
+const server = await startBenchServer({ externalUrl: process.env.KEEL_BENCH_DATABASE_URL, pgss: false, log: (m) => console.log(m) });
+try {
+  generate(dags, FILES);
+  console.log(`bench:parsing on ${server.kind} PostgreSQL, ${FILES} DAG files, ${availableParallelism()} CPUs, load ${loadavg().map((x) => round(x, 2)).join(' ')}`);
+  const phases: Phase[] = [];
+  for (const n of [1, 2]) {
+    const p = await phase(server.adminUrl, dags, n);
+    phases.push(p);
+    console.log(`  ${n} processor(s): ${p.filesStored}/${FILES} files in ${p.seconds} s → ${p.filesPerSec} files/s; loaded per processor ${p.loadedPerProcessor.join(' + ')}, loaded twice: ${p.loadedTwice}`);
+  }
+  const result = {
+    schema: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), files: FILES, cpus: availableParallelism(), loadAverage: loadavg().map((x) => round(x, 2)),
+    dagParseConcurrency: OPTION_SPECS.dagParseConcurrency.default, database: server.kind,
+    phases, speedup: round(phases[1]!.filesPerSec / phases[0]!.filesPerSec, 2),
+  };
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const text = JSON.stringify(result, null, 2);
+  writeFileSync(join(dir, 'parsing-latest.json'), text);
+  writeFileSync(join(dir, `parsing-${startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`), text);
+  console.log(`speedup with 2 processors: ${result.speedup}×\nJSON: bench/results/parsing-latest.json`);
+} finally {
+  clearTimeout(watchdog);
+  await server.stop();
+  rmSync(dags, { recursive: true, force: true });
+}
