@@ -186,3 +186,30 @@ test('a processor stopped with SIGTERM gives its leases back at once', async () 
   await waitFor('the remaining processor to hold every file', async () => (await leasesBy()).get(idC) === FILES, 10_000, 50);
   assert.equal(await activeCount(), FILES);
 });
+
+test('a frozen processor (SIGSTOP) loses its files when their leases expire; after SIGCONT it gets its share back', async () => {
+  const c = started.at(-1)!;
+  const idC = await componentOf(c);
+  const d = spawnKeel(['dag-processor'], { ...env(), KEEL_DAG_FILE_LEASE_SEC: '3' });
+  started.push(d);
+  const idD = await componentOf(d);
+  await waitFor('the new processor to take its share', async () => ((await leasesBy()).get(idD) ?? 0) >= FILES / 2 - 1, 20_000, 50);
+  const ofD = (await t.db.query<{ fileloc: string }>(`SELECT fileloc FROM dag_file_lease WHERE holder_id = $1 ORDER BY fileloc`, [idD])).rows.map((r) => r.fileloc);
+  const changedFile = ofD[0]!;
+  const changedIndex = Number(changedFile.slice(4, 7));
+  const frozenAt = Date.now();
+  d.child.kill('SIGSTOP');
+  dags.write(changedFile, source(changedIndex, 5));
+  try {
+    await waitFor('the other processor to hold every file', async () => (await leasesBy()).get(idC) === FILES, 20_000, 50);
+    const takenOverMs = Date.now() - frozenAt;
+    await waitFor('the changed file to be parsed', async () => (await taskCount(dagId(changedIndex))) === 5, 10_000, 50);
+    console.log(`# processor frozen → its files held by the other: ${takenOverMs} ms (3 s leases; it stops counting as live after 5 s without a heartbeat)`);
+    assert.equal(await activeCount(), FILES, 'no DAG turned inactive');
+  } finally {
+    d.child.kill('SIGCONT');
+  }
+  await waitFor('the thawed processor to get its share back', async () => ((await leasesBy()).get(idD) ?? 0) >= FILES / 2 - 1, 20_000, 50);
+  assert.equal(loads([d]).get(changedFile), undefined, 'the thawed processor did not parse the file it had lost');
+  assert.equal(await taskCount(dagId(changedIndex)), 5);
+});
