@@ -10,6 +10,7 @@ import pg from 'pg';
 import { startEmbedded } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
+import { freePort } from '../src/free-port.js';
 import { TEMPLATE_DB, withDatabase } from './support/db-url.js';
 
 const args = new Set(process.argv.slice(2));
@@ -46,7 +47,7 @@ if (only !== 'unit' && status === 0) {
   let dataDir: string | null = null;
   if (!adminUrl) {
     dataDir = mkdtempSync(join(tmpdir(), 'keel-test-pg-'));
-    const port = 55000 + (process.pid % 5000);
+    const port = await freePort();
     const server = await startEmbedded({ dataDir, port, durable: false });
     adminUrl = server.url;
     stop = server.stop;

@@ -23,7 +23,7 @@ import { inTransaction } from '../db/pool.js';
 import { sql } from '../db/sql.js';
 import { COMPONENT_LOCK_CLASS } from '../ha/session.js';
 import type { Logger } from '../log.js';
-import { parseDagFile } from './parse-file.js';
+import { LoaderPool } from './parse-file.js';
 import { storeImportError, storeParsedFile } from './store.js';
 
 export interface ProcessorOptions {
@@ -149,18 +149,23 @@ export class DagProcessor {
     const mine = this.opts.componentId ? await this.balance(present) : present;
     const due = await this.dueForParsing(mine, hashes);
     this.pending = new Set(due);
+    const loaders = new LoaderPool();
     const next = async (): Promise<void> => {
       for (let fileloc = due.shift(); fileloc !== undefined && !this.stopping; fileloc = due.shift()) {
         this.pending.delete(fileloc);
         // Given to a peer that joined (the balance timer runs during the scan), or lost.
         if (this.opts.componentId && !this.held.has(fileloc)) continue;
-        const error = await this.processFile(join(this.opts.dagsFolder, fileloc), fileloc, hashes.get(fileloc)!);
+        const error = await this.processFile(loaders, join(this.opts.dagsFolder, fileloc), fileloc, hashes.get(fileloc)!);
         if (error === undefined) continue; // the lease was lost while parsing: the new holder stores
         result.parsed.push(fileloc);
         if (error) result.errors[fileloc] = error;
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(this.opts.dagParseConcurrency ?? 1, due.length)) }, next));
+    try {
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(this.opts.dagParseConcurrency ?? 1, due.length)) }, next));
+    } finally {
+      loaders.close();
+    }
     result.parsed.sort();
     if (listing.ok) {
       const gone = await inTransaction(this.db, async (tx) => (await tx.query<{ dag_id: string }>(sql('dag_file_delete_missing'), [files, listedAt])).rows);
@@ -234,11 +239,11 @@ export class DagProcessor {
   }
 
   /** Returns the import error, null when stored fine, undefined when the lease was lost (nothing stored). */
-  private async processFile(abs: string, fileloc: string, hash: string): Promise<string | null | undefined> {
+  private async processFile(loaders: LoaderPool, abs: string, fileloc: string, hash: string): Promise<string | null | undefined> {
     const started = Date.now();
     this.clashed.delete(fileloc);
     this.parsing.add(fileloc);
-    const loaded = await parseDagFile(abs, fileloc, this.opts.dagFileTimeoutSec).finally(() => { this.parsing.delete(fileloc); });
+    const loaded = await loaders.load(abs, fileloc, hash, this.opts.dagFileTimeoutSec).finally(() => { this.parsing.delete(fileloc); });
     this.opts.onParsed?.(fileloc, (Date.now() - started) / 1000, loaded.ok);
     let error: string | null;
     if (!loaded.ok) error = loaded.error;

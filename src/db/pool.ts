@@ -79,6 +79,11 @@ export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>, opts:
   return withRetry(async () => {
     const client = await db.connect();
     let broken = false;
+    // A connection cut while checked out (server shutdown, admin kill, idle-in-transaction
+    // limit) emits 'error' on the client; unhandled, it would end the process. The next
+    // query on it fails and is retried as a transient error.
+    const onError = () => { broken = true; };
+    client.on('error', onError);
     try {
       await client.query(transactionBegin.get(db) ?? 'BEGIN');
       const result = await fn(client);
@@ -89,6 +94,7 @@ export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>, opts:
       await client.query('ROLLBACK').catch(() => { broken = true; });
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }, opts);

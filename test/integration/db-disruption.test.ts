@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
+import { freePort } from '../../src/free-port.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createPool, type Db } from '../../src/db/pool.js';
 import { triggerDag } from '../../src/scheduler/trigger.js';
@@ -16,12 +17,14 @@ import { startRoles, testOptions, waitFor, waitForDag, waitForRunEnd, type TestC
 
 const DAGS = fileURLToPath(new URL('../fixtures/ha-dags/', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'keel-disruption-'));
-const port = 57000 + (process.pid % 3000);
 let server: EmbeddedServer;
 let db: Db;
 let cluster: TestCluster;
 
+let port: number;
+
 before(async () => {
+  port = await freePort();
   server = await startEmbedded({ dataDir, port, durable: false });
   db = createPool(server.url, { size: 3, applicationName: 'keel-test' });
   await migrate(db);

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createPool, type Db } from '../../db/pool.js';
 import { migrate } from '../../db/migrate.js';
 import { startEmbedded } from '../../db/embedded.js';
+import { freePort } from '../../free-port.js';
 import { triggerDag } from '../../scheduler/trigger.js';
 import type { Logger } from '../../log.js';
 import { checkChaos, type AckedRun, type ChaosReport, type Fault } from './checker.js';
@@ -77,7 +78,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   let dataDir: string | null = null;
   if (!url) {
     dataDir = mkdtempSync(join(tmpdir(), 'keel-chaos-'));
-    const server = await startEmbedded({ dataDir, port: 56000 + (process.pid % 4000), durable: true });
+    const server = await startEmbedded({ dataDir, port: await freePort(), durable: true });
     url = server.url;
     stopServer = server.stop;
   }
