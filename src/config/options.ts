@@ -204,7 +204,7 @@ export const OPTION_SPECS = {
     env: 'KEEL_DAG_PARSE_CONCURRENCY',
     schema: positiveInt,
     default: 2,
-    doc: 'DAG files each DAG processor loads at once, each in its own loader process (about 0.5 s of CPU per file).',
+    doc: 'DAG files each DAG processor loads at once: each in its own loader process, kept warm for the length of a scan (up to 100 files).',
   },
   dagFileLeaseSec: {
     env: 'KEEL_DAG_FILE_LEASE_SEC',
