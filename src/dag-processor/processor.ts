@@ -40,6 +40,8 @@ export interface ProcessorOptions {
   dbOutageGraceSec?: number;
   /** Files loaded at once, each in its own loader process (default 1). */
   dagParseConcurrency?: number;
+  /** Called every second while the processor runs (even during a long scan): the liveness probe. */
+  onTick?: () => void;
   /** Called after every parse (metrics). */
   onParsed?: (fileloc: string, seconds: number, ok: boolean) => void;
 }
@@ -109,6 +111,9 @@ export class DagProcessor {
   private filesListed = 0;
   private readonly parsing = new Set<string>();
   private lastScanMs = 0;
+  private loadedTotal = 0;
+  /** Files this processor found broken at their last parse. */
+  private readonly broken = new Set<string>();
   private stopping = false;
 
   constructor(private readonly db: Db, private readonly opts: ProcessorOptions, private readonly log: Logger) {}
@@ -119,7 +124,10 @@ export class DagProcessor {
 
   /** What `keel ha status` shows for this processor. */
   details(): Record<string, unknown> {
-    return { fileLeases: this.held.size, filesListed: this.filesListed, parsing: this.parsing.size, lastScanMs: this.lastScanMs, watching: this.watcher !== null };
+    return {
+      fileLeases: this.held.size, filesListed: this.filesListed, parsing: this.parsing.size, filesLoaded: this.loadedTotal,
+      importErrors: [...this.broken].filter((f) => this.held.has(f) || !this.opts.componentId).length, lastScanMs: this.lastScanMs, watching: this.watcher !== null,
+    };
   }
 
   get heldCount(): number {
@@ -176,6 +184,7 @@ export class DagProcessor {
     }
     const listed = new Set(files);
     for (const fileloc of this.clashed) if (!listed.has(fileloc)) this.clashed.delete(fileloc);
+    for (const fileloc of this.broken) if (!listed.has(fileloc)) this.broken.delete(fileloc);
     for (const fileloc of this.held) if (!listed.has(fileloc)) this.held.delete(fileloc);
     this.lastScanMs = Date.now() - started;
     return result;
@@ -261,6 +270,9 @@ export class DagProcessor {
         if (error) this.clashed.add(fileloc);
       }
     }
+    this.loadedTotal++;
+    if (error) this.broken.add(fileloc);
+    else this.broken.delete(fileloc);
     if (error) {
       const message = error;
       const stored = await inTransaction(this.db, async (tx) => {
@@ -311,6 +323,7 @@ export class DagProcessor {
       this.renewTimer = setInterval(() => void this.renew(), Math.min(10_000, (this.leaseSec * 1000) / 3));
       this.renewTimer.unref();
       this.balanceTimer = setInterval(() => {
+        this.opts.onTick?.();
         if (!this.lastListing || this.stopping) return;
         this.balance(this.lastListing, true).catch((err) => this.log.warn({ err: (err as Error).message }, 'could not share the DAG files out'));
       }, BALANCE_EVERY_MS);

@@ -113,7 +113,12 @@ async function startProcessor(database: Database, options: KeelOptions, session:
     dagsFolder: options.dagsFolder, dagFileTimeoutSec: options.dagFileTimeoutSec, dagReparseIntervalSec: options.dagReparseIntervalSec,
     componentId: session.id, dagFileLeaseSec: options.dagFileLeaseSec, dagProcessorLostAfterSec: options.dagProcessorLostAfterSec,
     componentDeadAfterSec: options.componentDeadAfterSec, dbOutageGraceSec: options.dbOutageGraceSec, dagParseConcurrency: options.dagParseConcurrency,
-    onParsed: (_file, seconds, ok) => metrics.parseSeconds.observe({ outcome: ok ? 'loaded' : 'failed' }, seconds),
+    onParsed: (_file, seconds, ok) => {
+      metrics.parseSeconds.observe({ outcome: ok ? 'loaded' : 'failed' }, seconds);
+      session.loopTurned();
+    },
+    // A scan waiting on a slow file (up to dagFileTimeoutSec) is not a stuck process.
+    onTick: () => session.loopTurned(),
   }, log);
   const previous = session.details;
   session.details = () => ({ ...previous(), ...processor.details() });

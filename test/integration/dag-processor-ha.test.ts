@@ -11,6 +11,7 @@ import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { waitFor } from '../support/cluster.js';
 import { KEEL_BIN, killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
 import { dagSource, tempDags, type TempDags } from '../support/temp-dags.js';
+import { freePort } from '../../src/free-port.js';
 
 const FILES = 40;
 let t: TestDatabase;
@@ -33,8 +34,8 @@ function env(): Record<string, string> {
     KEEL_DAG_SCAN_INTERVAL_SEC: '60',
   };
 }
-function processor(): KeelProcess {
-  const p = spawnKeel(['dag-processor'], env());
+function processor(extra: Record<string, string> = {}): KeelProcess {
+  const p = spawnKeel(['dag-processor'], { ...env(), ...extra });
   started.push(p);
   return p;
 }
@@ -78,7 +79,8 @@ after(async () => {
 });
 
 test('two processors on one folder split the files by leases and parse each file once', async () => {
-  a = processor();
+  const healthPort = await freePort();
+  a = processor({ KEEL_HEALTH_PORT: String(healthPort) });
   b = processor();
   const [idA, idB] = [await componentOf(a), await componentOf(b)];
   const startedAt = Date.now();
@@ -113,6 +115,17 @@ test('two processors on one folder split the files by leases and parse each file
   }
   const text = spawnSync(process.execPath, [KEEL_BIN, 'ha', 'status'], { env: { ...process.env, ...env(), KEEL_LOG_LEVEL: 'silent' }, encoding: 'utf8' });
   assert.match(text.stdout, new RegExp(`${FILES / 2} file lease\\(s\\)`));
+  const health = spawnSync(process.execPath, [KEEL_BIN, 'health', '--role', 'dag-processor'], { env: { ...process.env, ...env(), KEEL_LOG_LEVEL: 'silent' }, encoding: 'utf8' });
+  assert.equal(health.status, 0, health.stdout + health.stderr);
+
+  // Metrics: the leases this process holds, its parse times, the cluster's import errors.
+  assert.equal((await fetch(`http://127.0.0.1:${healthPort}/health/live`)).status, 200);
+  const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+  assert.match(metrics, new RegExp(`^keel_dag_file_leases ${FILES / 2}$`, 'm'));
+  assert.match(metrics, /^keel_dag_import_errors 0$/m);
+  const parsedByA = loads([a]).size;
+  const count = /^keel_dag_file_parse_seconds_count\{outcome="loaded"\} (\d+)$/m.exec(metrics)?.[1];
+  assert.equal(Number(count ?? 0), parsedByA, 'one parse time per file this process loaded');
 });
 
 test('kill -9 of a processor: the survivor takes its files over within seconds, a file changed meanwhile is parsed, no DAG turns inactive', async () => {
