@@ -15,7 +15,7 @@
 // misses a file that was parsed before that listing was taken; a processor that dies, or
 // whose folder cannot be read, deactivates nothing.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { validateDag } from '../core/dag-graph.js';
 import type { Db } from '../db/pool.js';
@@ -101,6 +101,9 @@ export class DagProcessor {
   /** Files whose lease this processor holds (HA mode). */
   private readonly held = new Set<string>();
   private watcher: FSWatcher | null = null;
+  /** realpath, device and inode of the folder being watched. */
+  private watched = '';
+  private changed: (() => void) | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   /** Files of the scan under way not parsed yet: given back first when a peer joins. */
   private pending = new Set<string>();
@@ -138,6 +141,7 @@ export class DagProcessor {
   async scan(): Promise<ScanResult> {
     const started = Date.now();
     const listedAt = (await this.db.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
+    this.watch();
     const listing = listDagFolder(this.opts.dagsFolder);
     const files = listing.files;
     this.filesListed = files.length;
@@ -300,10 +304,23 @@ export class DagProcessor {
   }
 
   /**
-   * Watches the folder (recursively where the platform can) and calls `changed` on every
-   * event; the periodic scan stays the fallback. Renews the leases while they are held.
+   * Watches the folder, again when it was replaced (a symlink swapped to a new checkout, as
+   * git-sync does, or a folder created after start); a folder that cannot be watched is
+   * seen by the periodic scan only.
    */
-  start(changed: () => void): void {
+  private watch(): void {
+    if (!this.changed || this.stopping) return;
+    let identity: string;
+    try {
+      const st = statSync(this.opts.dagsFolder);
+      identity = `${realpathSync(this.opts.dagsFolder)}:${st.dev}:${st.ino}`;
+    } catch {
+      return; // no folder (yet): the next scan looks again
+    }
+    if (this.watcher && identity === this.watched) return;
+    this.watcher?.close();
+    this.watcher = null;
+    const changed = this.changed;
     try {
       this.watcher = watch(this.opts.dagsFolder, { recursive: true, persistent: false }, () => changed());
     } catch {
@@ -311,13 +328,25 @@ export class DagProcessor {
         this.watcher = watch(this.opts.dagsFolder, { persistent: false }, () => changed());
       } catch (err) {
         this.log.warn({ err: (err as Error).message, folder: this.opts.dagsFolder }, 'cannot watch the DAGs folder: changes are seen by the periodic scan only');
+        return;
       }
     }
-    this.watcher?.on('error', (err) => {
-      this.log.warn({ err: err.message }, 'watching the DAGs folder failed: changes are seen by the periodic scan only');
-      this.watcher?.close();
-      this.watcher = null;
+    this.watched = identity;
+    const w = this.watcher;
+    w.on('error', (err) => {
+      this.log.warn({ err: err.message }, 'watching the DAGs folder failed: changes are seen by the periodic scan until it can be watched again');
+      w.close();
+      if (this.watcher === w) this.watcher = null;
     });
+  }
+
+  /**
+   * Watches the folder (recursively where the platform can) and calls `changed` on every
+   * event; the periodic scan stays the fallback. Renews the leases while they are held.
+   */
+  start(changed: () => void): void {
+    this.changed = changed;
+    this.watch();
     if (this.opts.componentId) {
       this.onTaken = changed;
       this.renewTimer = setInterval(() => void this.renew(), Math.min(10_000, (this.leaseSec * 1000) / 3));
