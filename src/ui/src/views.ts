@@ -265,7 +265,8 @@ export const haView: View = async (root) => {
     comps.replaceChildren(table(['role', 'host', 'pid', 'state', 'heartbeat age', 'holds', 'started'], c.components.map((x: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
       const stale = x.state === 'running' && x.heartbeat_age_sec > 5;
       return [x.role, x.hostname, x.pid, badge(stale ? 'unresponsive' : x.state), h('span', { class: stale || x.state === 'dead' ? 'error' : '' }, ago(x.heartbeat_age_sec)),
-        x.role === 'worker' || x.role === 'standalone' ? `${x.running_attempts} attempt(s)` : '', time(x.started_at)];
+        [x.role === 'worker' || x.role === 'standalone' ? `${x.running_attempts} attempt(s)` : '',
+          x.role === 'dag-processor' || x.role === 'standalone' ? `${x.file_leases} file lease(s)` : ''].filter(Boolean).join(', '), time(x.started_at)];
     })));
     events.replaceChildren(h('ol', { class: 'timeline' }, ...e.events.map((ev: any) => // eslint-disable-line @typescript-eslint/no-explicit-any
       h('li', { class: `ev ev-${ev.kind}` }, h('time', {}, time(ev.at)), ' ', h('strong', {}, ev.kind), ` ${ev.role ?? ''} ${ev.hostname ?? ''} `, h('code', {}, JSON.stringify(ev.details))))));
