@@ -225,4 +225,13 @@ test('a frozen processor (SIGSTOP) loses its files when their leases expire; aft
   await waitFor('the thawed processor to get its share back', async () => ((await leasesBy()).get(idD) ?? 0) >= FILES / 2 - 1, 20_000, 50);
   assert.equal(loads([d]).get(changedFile), undefined, 'the thawed processor did not parse the file it had lost');
   assert.equal(await taskCount(dagId(changedIndex)), 5);
+
+  // With both processors live, deleting a file deactivates its DAG, and only that one.
+  const heldByC = (await t.db.query<{ fileloc: string }>(`SELECT fileloc FROM dag_file_lease WHERE holder_id = $1 ORDER BY fileloc LIMIT 1`, [idC])).rows[0]!.fileloc;
+  const goneIndex = Number(heldByC.slice(4, 7));
+  dags.remove(heldByC);
+  await waitFor('the deleted file\'s DAG to be deactivated', async () =>
+    (await t.db.query(`SELECT 1 FROM dag WHERE dag_id = $1 AND NOT is_active`, [dagId(goneIndex)])).rowCount, 10_000, 20);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(await activeCount(), FILES - 1);
 });

@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DagProcessor } from '../../src/dag-processor/processor.js';
+import { sql } from '../../src/db/sql.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { testLog } from '../support/cluster.js';
 import { dagSource, tempDags, type TempDags } from '../support/temp-dags.js';
@@ -26,8 +27,8 @@ function folder(): TempDags {
   return f;
 }
 
-function processor(dir: string, dagFileTimeoutSec = 30): DagProcessor {
-  return new DagProcessor(t.db, { dagsFolder: dir, dagFileTimeoutSec, dagReparseIntervalSec: 300 }, testLog());
+function processor(dir: string, dagFileTimeoutSec = 30, dagParseConcurrency = 1): DagProcessor {
+  return new DagProcessor(t.db, { dagsFolder: dir, dagFileTimeoutSec, dagReparseIntervalSec: 300, dagParseConcurrency }, testLog());
 }
 
 async function importError(fileloc: string): Promise<string | null> {
@@ -250,4 +251,33 @@ test('moving a DAG to another file: once the old file lets go of the id, the new
   assert.equal(row?.is_active, true);
   assert.equal(row?.fileloc, 'b_new_home.ts');
   assert.deepEqual(row?.serialized.tasks.map((x) => x.taskId), ['a', 'b', 'c']);
+});
+
+test('two files defining one DAG id, loaded at the same time: exactly one of them gets it', async () => {
+  const f = folder();
+  f.write('x_one.ts', good('pg_race'));
+  f.write('x_two.ts', good('pg_race', `\n  d.task('c', () => 3);`));
+  const result = await processor(f.dir, 30, 2).scan();
+  assert.equal(Object.keys(result.errors).length, 1, 'one of the two files is an import error');
+  const loser = Object.keys(result.errors)[0]!;
+  const winner = loser === 'x_one.ts' ? 'x_two.ts' : 'x_one.ts';
+  assert.match(result.errors[loser]!, new RegExp(`DAG id "pg_race" is already defined in ${winner.replace('.', '\\.')}`));
+  assert.equal((await dagRow('pg_race'))?.fileloc, winner);
+});
+
+test('a listing taken before another processor parsed a file does not deactivate that file\'s DAG', async () => {
+  const f = folder();
+  f.write('late.ts', good('pg_late'));
+  const before = (await t.db.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
+  await processor(f.dir).scan(); // "another processor" stores late.ts after `before`
+  // A processor whose listing (taken at `before`) did not have the file yet; every other file of this database is in it.
+  const others = (await t.db.query<{ fileloc: string }>(`SELECT fileloc FROM dag_file WHERE fileloc <> 'late.ts'`)).rows.map((r) => r.fileloc);
+  const gone = await t.db.query(sql('dag_file_delete_missing'), [others, before]);
+  assert.equal(gone.rowCount, 0);
+  assert.equal((await dagRow('pg_late'))?.is_active, true);
+  assert.equal((await t.db.query(`SELECT 1 FROM dag_file WHERE fileloc = 'late.ts'`)).rowCount, 1);
+  // A listing taken after the parse that misses the file does deactivate it.
+  const now = (await t.db.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
+  const gone2 = await t.db.query<{ dag_id: string }>(sql('dag_file_delete_missing'), [others, now]);
+  assert.deepEqual(gone2.rows.map((r) => r.dag_id), ['pg_late']);
 });
