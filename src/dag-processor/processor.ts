@@ -100,9 +100,8 @@ export class DagProcessor {
   private readonly clashed = new Set<string>();
   /** Files whose lease this processor holds (HA mode). */
   private readonly held = new Set<string>();
-  private watcher: FSWatcher | null = null;
-  /** realpath, device and inode of the folder being watched. */
-  private watched = '';
+  /** One watcher per folder, by realpath, device and inode. */
+  private readonly watchers = new Map<string, FSWatcher>();
   private changed: (() => void) | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   /** Files of the scan under way not parsed yet: given back first when a peer joins. */
@@ -129,7 +128,7 @@ export class DagProcessor {
   details(): Record<string, unknown> {
     return {
       fileLeases: this.held.size, filesListed: this.filesListed, parsing: this.parsing.size, filesLoaded: this.loadedTotal,
-      importErrors: [...this.broken].filter((f) => this.held.has(f) || !this.opts.componentId).length, lastScanMs: this.lastScanMs, watching: this.watcher !== null,
+      importErrors: [...this.broken].filter((f) => this.held.has(f) || !this.opts.componentId).length, lastScanMs: this.lastScanMs, watching: this.watchers.size > 0,
     };
   }
 
@@ -146,19 +145,25 @@ export class DagProcessor {
     const files = listing.files;
     this.filesListed = files.length;
     const result: ScanResult = { parsed: [], errors: {}, deactivated: [] };
-    const hashes = new Map<string, string>();
-    for (const fileloc of files) {
+    // Every processor lists and stats the whole folder (cheap: it decides what is gone);
+    // only the files this processor holds are read and hashed.
+    const present = files.filter((fileloc) => {
       try {
-        const abs = join(this.opts.dagsFolder, fileloc);
-        if (!statSync(abs).isFile()) continue;
-        hashes.set(fileloc, createHash('sha256').update(readFileSync(abs)).digest('hex').slice(0, 16));
+        return statSync(join(this.opts.dagsFolder, fileloc)).isFile();
+      } catch {
+        return false; // vanished between listing and stat: a later scan deactivates it
+      }
+    });
+    this.lastListing = present;
+    const hashes = new Map<string, string>();
+    for (const fileloc of this.opts.componentId ? await this.balance(present) : present) {
+      try {
+        hashes.set(fileloc, createHash('sha256').update(readFileSync(join(this.opts.dagsFolder, fileloc))).digest('hex').slice(0, 16));
       } catch {
         continue; // vanished between listing and reading; a later scan deactivates it
       }
     }
-    const present = [...hashes.keys()];
-    this.lastListing = present;
-    const mine = this.opts.componentId ? await this.balance(present) : present;
+    const mine = [...hashes.keys()];
     const due = await this.dueForParsing(mine, hashes);
     this.pending = new Set(due);
     const loaders = new LoaderPool();
@@ -304,44 +309,53 @@ export class DagProcessor {
   }
 
   /**
-   * Watches the folder, again when it was replaced (a symlink swapped to a new checkout, as
-   * git-sync does, or a folder created after start); a folder that cannot be watched is
-   * seen by the periodic scan only.
+   * Watches the folder and every folder below it, one plain (non-recursive) watcher each:
+   * Node's recursive watcher on Linux loses a file once it was replaced by a rename (how
+   * editors and deploy tools save), a directory watch does not. Called on every scan, it
+   * follows folders created, removed or swapped (a symlink to a new checkout, as git-sync
+   * does); a folder that cannot be watched is seen by the periodic scan only.
    */
   private watch(): void {
-    if (!this.changed || this.stopping) return;
-    let identity: string;
-    try {
-      const st = statSync(this.opts.dagsFolder);
-      identity = `${realpathSync(this.opts.dagsFolder)}:${st.dev}:${st.ino}`;
-    } catch {
-      return; // no folder (yet): the next scan looks again
-    }
-    if (this.watcher && identity === this.watched) return;
-    this.watcher?.close();
-    this.watcher = null;
     const changed = this.changed;
-    try {
-      this.watcher = watch(this.opts.dagsFolder, { recursive: true, persistent: false }, () => changed());
-    } catch {
+    if (!changed || this.stopping) return;
+    const wanted = new Map<string, string>();
+    const walk = (dir: string) => {
       try {
-        this.watcher = watch(this.opts.dagsFolder, { persistent: false }, () => changed());
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message, folder: this.opts.dagsFolder }, 'cannot watch the DAGs folder: changes are seen by the periodic scan only');
-        return;
+        const st = statSync(dir);
+        if (!st.isDirectory()) return;
+        wanted.set(`${realpathSync(dir)}:${st.dev}:${st.ino}`, dir);
+        for (const e of readdirSync(dir, { withFileTypes: true })) {
+          if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules') walk(join(dir, e.name));
+        }
+      } catch {
+        // gone meanwhile, or not readable: the next scan looks again
+      }
+    };
+    walk(this.opts.dagsFolder);
+    for (const [identity, w] of this.watchers) {
+      if (!wanted.has(identity)) {
+        w.close();
+        this.watchers.delete(identity);
       }
     }
-    this.watched = identity;
-    const w = this.watcher;
-    w.on('error', (err) => {
-      this.log.warn({ err: err.message }, 'watching the DAGs folder failed: changes are seen by the periodic scan until it can be watched again');
-      w.close();
-      if (this.watcher === w) this.watcher = null;
-    });
+    for (const [identity, dir] of wanted) {
+      if (this.watchers.has(identity)) continue;
+      try {
+        const w = watch(dir, { persistent: false }, () => changed());
+        w.on('error', (err) => {
+          this.log.warn({ err: err.message, folder: dir }, 'watching a DAG folder failed: its changes are seen by the periodic scan until it can be watched again');
+          w.close();
+          this.watchers.delete(identity);
+        });
+        this.watchers.set(identity, w);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message, folder: dir }, 'cannot watch a DAG folder: its changes are seen by the periodic scan only');
+      }
+    }
   }
 
   /**
-   * Watches the folder (recursively where the platform can) and calls `changed` on every
+   * Watches the folder and its subfolders and calls `changed` on every
    * event; the periodic scan stays the fallback. Renews the leases while they are held.
    */
   start(changed: () => void): void {
@@ -379,8 +393,8 @@ export class DagProcessor {
   /** Stops watching and renewing and gives every lease back, so peers take the files over at once. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.watcher?.close();
-    this.watcher = null;
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
     if (this.renewTimer) clearInterval(this.renewTimer);
     if (this.balanceTimer) clearInterval(this.balanceTimer);
     if (!this.opts.componentId) return;

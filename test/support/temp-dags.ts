@@ -1,7 +1,7 @@
 // Temporary DAG folders for tests that write, edit and delete DAG files. Files in a
 // folder outside the repository cannot import 'keel' by name, so they import the SDK by
 // its absolute file URL: write `import { dag, param } from SDK;` via dagSource().
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,7 +23,13 @@ export function tempDags(prefix = 'keel-dags-'): TempDags {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return {
     dir,
-    write: (name, text) => writeFileSync(join(dir, name), text),
+    // Write then rename, as editors and deploy tools do: a watcher never sees a half-written
+    // file (dot files are not DAG files, so the temporary one is ignored).
+    write: (name, text) => {
+      const tmp = join(dir, `.${name}.tmp`);
+      writeFileSync(tmp, text);
+      renameSync(tmp, join(dir, name));
+    },
     remove: (name) => unlinkSync(join(dir, name)),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
