@@ -346,6 +346,7 @@ export class DagProcessor {
           this.log.warn({ err: err.message, folder: dir }, 'watching a DAG folder failed: its changes are seen by the periodic scan until it can be watched again');
           w.close();
           this.watchers.delete(identity);
+          changed(); // a scan now looks at the folder and watches it again
         });
         this.watchers.set(identity, w);
       } catch (err) {

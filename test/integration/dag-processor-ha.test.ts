@@ -180,10 +180,8 @@ test('the folder watcher parses an edited file within a second or two; a new fil
 
   at = Date.now();
   dags.remove(name(edited));
-  try {
   await waitFor('the deleted file\'s DAG to be deactivated', async () =>
     (await t.db.query(`SELECT 1 FROM dag WHERE dag_id = $1 AND NOT is_active`, [dagId(edited)])).rowCount, 10_000, 20);
-  } catch (e) { console.log(b.output().split('\n').slice(-30).join('\n')); console.log(JSON.stringify((await t.db.query(`SELECT fileloc, last_parsed_at, now() FROM dag_file WHERE fileloc = $1`, [name(edited)])).rows)); throw e; }
   const deleteMs = Date.now() - at;
   console.log(`# watcher: edit parsed in ${editMs} ms, new file in ${newMs} ms, deletion deactivated in ${deleteMs} ms (full scan every 60 s)`);
   assert.ok(editMs < 2500 && newMs < 2500 && deleteMs < 2500, 'within a second or two, not at the next full scan');
