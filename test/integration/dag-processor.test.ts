@@ -4,10 +4,11 @@
 // DAGs, and a DAG id may belong to one file only.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { DagProcessor } from '../../src/dag-processor/processor.js';
 import { sql } from '../../src/db/sql.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { testLog } from '../support/cluster.js';
+import { testLog, waitFor } from '../support/cluster.js';
 import { dagSource, tempDags, type TempDags } from '../support/temp-dags.js';
 
 let t: TestDatabase;
@@ -280,4 +281,21 @@ test('a listing taken before another processor parsed a file does not deactivate
   const now = (await t.db.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
   const gone2 = await t.db.query<{ dag_id: string }>(sql('dag_file_delete_missing'), [others, now]);
   assert.deepEqual(gone2.rows.map((r) => r.dag_id), ['pg_late']);
+});
+
+test('a processor that lost the lease of a file while loading it stores nothing (the new holder does)', async () => {
+  const f = folder();
+  f.write('slow.mts', dagSource(`await new Promise((r) => setTimeout(r, 1500));
+export default dag({ id: 'pg_slow' }, (d) => { d.task('a', () => 1); });`));
+  const me = randomUUID();
+  const p = new DagProcessor(t.db, { dagsFolder: f.dir, dagFileTimeoutSec: 30, dagReparseIntervalSec: 300, componentId: me, dbOutageGraceSec: 0 }, testLog());
+  const scanning = p.scan();
+  await waitFor('the lease of slow.mts', async () => (await t.db.query(`SELECT 1 FROM dag_file_lease WHERE fileloc = 'slow.mts' AND holder_id = $1`, [me])).rowCount, 5000, 20);
+  // While it loads, the lease moves to another processor (this one froze past the expiry).
+  await t.db.query(`UPDATE dag_file_lease SET holder_id = $1 WHERE fileloc = 'slow.mts'`, [randomUUID()]);
+  const result = await scanning;
+  assert.deepEqual(result.parsed, [], 'not reported as parsed');
+  assert.equal(await dagRow('pg_slow'), null, 'the DAG was not stored');
+  assert.equal((await t.db.query(`SELECT 1 FROM dag_file WHERE fileloc = 'slow.mts'`)).rowCount, 0, 'nor the file');
+  assert.equal(p.heldCount, 0, 'it knows it lost the file');
 });
