@@ -21,11 +21,9 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
+import { withDatabase } from '../../src/db/url.js';
+
+export { withDatabase };
 
 import { freePort } from '../../src/free-port.js';
 

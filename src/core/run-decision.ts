@@ -4,6 +4,7 @@
 import { topologicalOrder, leafTaskIds } from './dag-graph.js';
 import { decideReadiness } from './trigger-rules.js';
 import { decideRunState } from './run-state.js';
+import { canTransition } from './task-state.js';
 import type { SerializedDag, TaskState } from './types.js';
 
 export interface TaskInstanceView {
@@ -27,6 +28,8 @@ export function decideRun(dag: SerializedDag, instances: readonly TaskInstanceVi
   const tasks = new Map(dag.tasks.map((t) => [t.taskId, t]));
   const changes: RunDecision['changes'] = [];
   const change = (ti: TaskInstanceView, to: TaskState) => {
+    // The state machine is the contract: a decision outside it is a bug, never a write.
+    if (!canTransition(ti.state, to)) throw new Error(`task "${ti.taskId}": ${ti.state} → ${to} is not a legal transition`);
     changes.push({ id: ti.id, taskId: ti.taskId, from: ti.state, to });
     state.set(ti.taskId, to);
   };
