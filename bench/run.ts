@@ -214,7 +214,10 @@ async function main(): Promise<number> {
   const dir = join(REPO_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const stamp = started.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
-  const prefix = args.profile === 'full' ? '' : `${args.profile}-`;
+  // Only a full run of every scenario is `latest.json`; a partial run (another profile, or
+  // --only) never replaces it.
+  const partial = args.only.length < SCENARIOS.length ? `only-${args.only.join('-')}-` : '';
+  const prefix = `${args.profile === 'full' ? '' : `${args.profile}-`}${partial}`;
   const json = `${JSON.stringify(report, null, 2)}\n`;
   writeFileSync(join(dir, `${prefix}latest.json`), json);
   writeFileSync(join(dir, `${prefix}${stamp}.json`), json);
