@@ -48,3 +48,6 @@ export function validateRetryPolicy(p: RetryPolicy): string[] {
   }
   return errors;
 }
+
+/** The policy of a task whose definition is gone from its stored DAG version: no retry. */
+export const NO_RETRIES: RetryPolicy = { retries: 0, retryDelaySec: 0, exponentialBackoff: false, maxRetryDelaySec: 0 };

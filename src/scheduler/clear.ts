@@ -3,6 +3,7 @@
 // nothing changes unless every named task can be cleared.
 import * as q from '../cli/queries.js';
 import { inTransaction, type Db } from '../db/pool.js';
+import { sql } from '../db/sql.js';
 import { UsageError } from '../errors.js';
 
 export class RunNotFoundError extends UsageError {}
@@ -23,7 +24,7 @@ export async function clearTaskInstances(db: Db, runId: string, taskIds: string[
     }
     if (done.length) {
       await tx.query(q.RUN_REOPEN, [runId]);
-      await tx.query(`SELECT pg_notify('keel_scheduler', $1)`, [runId]);
+      await tx.query(sql('notify_scheduler'), [runId]);
     }
     return done;
   });

@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { computeNextDue, lastScheduledLogicalDate } from '../dag-processor/store.js';
 import { endAttempt } from '../ha/end-attempt.js';
 import { findTask } from '../core/dag-lookup.js';
+import { NO_RETRIES } from '../core/retry-policy.js';
 import { createRun, runIdFor } from './create-run.js';
 import { decideLockedRuns, queueScheduled, type LockedRun, type QueueResult } from './run-steps.js';
 
@@ -204,7 +205,7 @@ export class Scheduler {
 
   private async fence(tx: Tx, ti: FenceCandidate, reason: string, error: string): Promise<void> {
     const task = findTask(ti.serialized, ti.task_id);
-    const policy = task ?? { retries: 0, retryDelaySec: 0, exponentialBackoff: false, maxRetryDelaySec: 0 };
+    const policy = task ?? NO_RETRIES;
     const ended = await endAttempt(tx, {
       taskInstanceId: ti.id, attemptId: ti.attempt_id, tryNumber: ti.try_number, maxTries: ti.max_tries, policy, retryNow: true,
       outcome: { kind: 'failure', error, attemptState: 'fenced' }, componentId: this.opts.componentId,

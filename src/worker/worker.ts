@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { findTask } from '../core/dag-lookup.js';
+import { NO_RETRIES } from '../core/retry-policy.js';
 import type { SerializedTask } from '../core/types.js';
 import { DagVersionCache } from '../db/dag-versions.js';
 import { decideLockedRuns, queueScheduled, type LockedRun } from '../scheduler/run-steps.js';
@@ -169,7 +170,7 @@ export class Worker {
     }
     if (!this.active.has(c.attempt_id)) return; // handed back during shutdown
     log.add(outcome.ok ? 'INFO task succeeded' : `ERROR task failed: ${outcome.error}`);
-    const policy = task ?? { retries: 0, retryDelaySec: 0, exponentialBackoff: false, maxRetryDelaySec: 0 };
+    const policy = task ?? NO_RETRIES;
     try {
       const ended = await inTransaction(this.db, async (tx) => {
         // Lock the run first (lock order dag_run → task_instance); if no one else holds it,
@@ -267,7 +268,7 @@ export class Worker {
         await inTransaction(this.db, async (tx) => {
           const back = await tx.query<{ queue: string }>(sql('task_instances_hand_back'), [left.map(([id]) => id)]);
           await tx.query(sql('task_attempts_handed_back'), [left.map(([id]) => id), left.map(([, a]) => a.log.text())]);
-          for (const q of new Set(back.rows.map((r) => r.queue))) await tx.query(`SELECT pg_notify('keel_queued', $1)`, [q]);
+          for (const q of new Set(back.rows.map((r) => r.queue))) await tx.query(sql('notify_workers'), [q]);
         });
         this.log.info({ attempts: left.length }, 'attempts handed back');
       } catch (err) {
