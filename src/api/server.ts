@@ -2,7 +2,7 @@
 // /api/v1/openapi.json), probes (/health/live, /health/ready), the detailed health
 // document (/health, /api/v1/health), Prometheus metrics (/metrics) and the web UI.
 // It keeps no state of its own: users, sessions, rate-limit counters and everything
-// else live in PostgreSQL, so any copy serves any request.
+// else live in PostgreSQL (browser sessions there or in Redis), so any copy serves any request.
 import fastifyCookie from '@fastify/cookie';
 import fastifyEtag from '@fastify/etag';
 import fastifyHelmet from '@fastify/helmet';
@@ -18,7 +18,6 @@ import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';
 import { KEEL_VERSION } from '../version.js';
 import { registerAuthentication } from './auth/authenticate.js';
-import { SESSIONS_SWEEP } from './auth/queries.js';
 import { authRoutes } from './auth/routes.js';
 import { errorHandler } from './errors.js';
 import { httpStatusOf, readHealth } from './health.js';
@@ -29,6 +28,8 @@ import { haRoutes } from './routes/ha.js';
 import { resourceRoutes } from './routes/resources.js';
 import { runRoutes } from './routes/runs.js';
 import { SecretBox } from './secrets.js';
+import { openSessionStore } from './sessions/open.js';
+import type { SessionStore } from './sessions/store.js';
 import { registerUi } from './ui.js';
 
 export const API_PREFIX = '/api/v1';
@@ -36,7 +37,7 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const SWEEP_EVERY_MS = 10 * 60_000;
 const READY_TIMEOUT_MS = 2000;
 
-export type ApiOptions = Pick<KeelOptions, 'apiTrustProxy' | 'apiCookieSecure' | 'apiSessionIdleSec' | 'apiSessionMaxSec' | 'apiLoginRateLimit' | 'apiWriteRateLimit' | 'secretKey' | 'componentDeadAfterSec'>;
+export type ApiOptions = Pick<KeelOptions, 'apiTrustProxy' | 'apiCookieSecure' | 'apiSessionIdleSec' | 'apiSessionMaxSec' | 'apiLoginRateLimit' | 'apiWriteRateLimit' | 'secretKey' | 'componentDeadAfterSec' | 'apiSessionStore' | 'redisUrl' | 'dbConnectRetrySec'>;
 
 export interface ApiServer {
   app: FastifyInstance;
@@ -46,6 +47,16 @@ export interface ApiServer {
 }
 
 export async function buildApiServer(db: Db, options: ApiOptions, deps: { log: Logger; registry: Registry }): Promise<ApiServer> {
+  const sessions = await openSessionStore(db, options, deps.log);
+  try {
+    return await buildOn(db, sessions, options, deps);
+  } catch (err) {
+    await sessions.close();
+    throw err;
+  }
+}
+
+async function buildOn(db: Db, sessions: SessionStore, options: ApiOptions, deps: { log: Logger; registry: Registry }): Promise<ApiServer> {
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
     disableRequestLogging: true,
@@ -88,14 +99,18 @@ export async function buildApiServer(db: Db, options: ApiOptions, deps: { log: L
   const health = async () => readHealth(db, options.componentDeadAfterSec);
 
   app.get('/health/live', { config: { public: true }, schema: { tags: ['health'], summary: 'Liveness: the process answers' } }, async () => ({ status: 'live' }));
-  app.get('/health/ready', { config: { public: true }, schema: { tags: ['health'], summary: 'Readiness: this copy reaches the database (503 otherwise, or while draining)' } }, async (_req, reply) => {
+  app.get('/health/ready', { config: { public: true }, schema: { tags: ['health'], summary: 'Readiness: this copy reaches the database and its session store (503 otherwise, or while draining)' } }, async (_req, reply) => {
     if (draining) return reply.code(503).send({ status: 'draining' });
-    try {
-      await Promise.race([db.query('SELECT 1'), new Promise((_r, reject) => setTimeout(() => reject(new Error(`no answer in ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS).unref())]);
-      return { status: 'ready' };
-    } catch (err) {
-      return reply.code(503).send({ status: 'not_ready', reason: `database: ${(err as Error).message}` });
-    }
+    const within = async (what: string, probe: () => Promise<unknown>) => {
+      try {
+        await Promise.race([probe(), new Promise((_r, reject) => setTimeout(() => reject(new Error(`no answer in ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS).unref())]);
+        return null;
+      } catch (err) {
+        return `${what}: ${(err as Error).message}`;
+      }
+    };
+    const failed = (await Promise.all([within('database', () => db.query('SELECT 1')), within(`session store (${sessions.kind})`, () => sessions.check())])).filter(Boolean);
+    return failed.length ? reply.code(503).send({ status: 'not_ready', reason: failed.join('; ') }) : { status: 'ready' };
   });
   const detailed = async (_req: unknown, reply: import('fastify').FastifyReply) => {
     const doc = await health();
@@ -106,10 +121,10 @@ export async function buildApiServer(db: Db, options: ApiOptions, deps: { log: L
 
   await app.register(async (api) => {
     await api.register(fastifyEtag);
-    registerAuthentication(api, db, { sessionIdleSec: options.apiSessionIdleSec });
+    registerAuthentication(api, db, sessions, { sessionIdleSec: options.apiSessionIdleSec });
     api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
     api.get('/health', { config: { public: true }, schema: { tags: ['health'], summary: 'Detailed health (as /health)' } }, detailed);
-    authRoutes(api, db, { sessionMaxSec: options.apiSessionMaxSec, sessionIdleSec: options.apiSessionIdleSec, cookieSecure: options.apiCookieSecure, loginRateLimit: options.apiLoginRateLimit });
+    authRoutes(api, db, sessions, { sessionMaxSec: options.apiSessionMaxSec, sessionIdleSec: options.apiSessionIdleSec, cookieSecure: options.apiCookieSecure, loginRateLimit: options.apiLoginRateLimit });
     dagRoutes(api, db);
     runRoutes(api, db);
     resourceRoutes(api, db, secrets);
@@ -118,7 +133,7 @@ export async function buildApiServer(db: Db, options: ApiOptions, deps: { log: L
   await registerUi(app);
 
   const sweep = setInterval(() => {
-    db.query(SESSIONS_SWEEP, [options.apiSessionIdleSec]).catch(() => {});
+    sessions.sweep(options.apiSessionIdleSec).catch(() => {});
     db.query(sql('rate_limit_sweep')).catch(() => {});
   }, SWEEP_EVERY_MS);
   sweep.unref();
@@ -129,6 +144,7 @@ export async function buildApiServer(db: Db, options: ApiOptions, deps: { log: L
       draining = true;
       clearInterval(sweep);
       await app.close();
+      await sessions.close();
     },
   };
 }

@@ -25,7 +25,11 @@ function embeddedSecretKey(options: KeelOptions): string | undefined {
   return readFileSync(file, 'utf8').trim();
 }
 
-export async function startApi(db: Db, options: KeelOptions, metrics: KeelMetrics, log: Logger): Promise<RunningApi> {
+/**
+ * `drainSec`: on stop, readiness answers 503 this long while requests are still served,
+ * so that a load balancer takes the copy out before it closes (`keel api`: apiDrainSec).
+ */
+export async function startApi(db: Db, options: KeelOptions, metrics: KeelMetrics, log: Logger, drainSec = options.apiDrainSec): Promise<RunningApi> {
   const server = await buildApiServer(db, { ...options, secretKey: embeddedSecretKey(options) }, { log, registry: metrics.registry });
   await server.app.listen({ host: options.apiHost, port: options.apiPort });
   const address = server.app.server.address();
@@ -36,5 +40,15 @@ export async function startApi(db: Db, options: KeelOptions, metrics: KeelMetric
   if (users === 0) {
     log.warn('no users yet: create the first admin with `npm run keel -- users create --username admin --password <at least 8 characters> --role admin`, then log in at the URL above');
   }
-  return { port, stop: () => server.close() };
+  return {
+    port,
+    stop: async () => {
+      if (drainSec > 0) {
+        server.drain();
+        log.info({ drainSec }, `draining: /health/ready answers 503 and requests are still served for ${drainSec} s, then the server closes`);
+        await new Promise((r) => setTimeout(r, drainSec * 1000));
+      }
+      await server.close();
+    },
+  };
 }

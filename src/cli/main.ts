@@ -13,6 +13,7 @@ import { print, printChaosSummary, printJson } from './output.js';
 import { runChaos } from '../ops/chaos/harness.js';
 import * as q from './queries.js';
 import { createToken, createUser } from '../api/auth/users.js';
+import { redactRedisUrl } from '../api/sessions/redis.js';
 
 interface GlobalFlags {
   config?: string;
@@ -337,7 +338,7 @@ export function buildProgram(): Command {
         return;
       }
       const options = optionsFrom(cmd);
-      printJson({ ...options, databaseUrl: options.databaseUrl && redactUrl(options.databaseUrl) });
+      printJson({ ...options, databaseUrl: options.databaseUrl && redactUrl(options.databaseUrl), redisUrl: options.redisUrl && redactRedisUrl(options.redisUrl), secretKey: options.secretKey && '***' });
     });
   return program;
 }

@@ -246,7 +246,7 @@ export const OPTION_SPECS = {
     env: 'KEEL_API_SESSION_IDLE_SEC',
     schema: positiveInt,
     default: 28800,
-    doc: 'A browser session unused this long expires (sessions live in PostgreSQL, so any API copy serves them).',
+    doc: 'A browser session unused this long expires (sessions live in PostgreSQL or Redis, so any API copy serves them).',
   },
   apiSessionMaxSec: {
     env: 'KEEL_API_SESSION_MAX_SEC',
@@ -265,6 +265,24 @@ export const OPTION_SPECS = {
     schema: positiveInt,
     default: 300,
     doc: 'Write requests (POST, PUT, PATCH, DELETE) per minute per user or client address, counted across all API copies.',
+  },
+  apiSessionStore: {
+    env: 'KEEL_API_SESSION_STORE',
+    schema: z.enum(['postgres', 'redis']),
+    default: 'postgres',
+    doc: 'Where browser sessions live: `postgres` (the Keel database) or `redis` (the server at `redisUrl`; a session expires with its key\'s TTL). Either way every API copy serves every session.',
+  },
+  redisUrl: {
+    env: 'KEEL_REDIS_URL',
+    schema: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+    default: undefined,
+    doc: 'Redis URL (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS) for `apiSessionStore=redis`. An API copy that cannot reach it within `dbConnectRetrySec` at start exits with an error naming this option.',
+  },
+  apiDrainSec: {
+    env: 'KEEL_API_DRAIN_SEC',
+    schema: z.coerce.number().nonnegative(),
+    default: 3,
+    doc: 'On SIGTERM, a `keel api` copy answers `/health/ready` with 503 and keeps serving for this long, so that a load balancer checking readiness stops sending to it before it closes (`keel standalone` stops at once).',
   },
   secretKey: {
     env: 'KEEL_SECRET_KEY',

@@ -189,7 +189,7 @@ export async function startRole(role: RoleName, options: KeelOptions, log: Logge
   if (role === 'dag-processor' || role === 'standalone') parts.push(await startProcessor(database, options, session, metrics, log, role === 'standalone'));
   if (role === 'scheduler' || role === 'standalone') parts.push(...startScheduler(database, options, session, metrics, log));
   if (role === 'worker' || role === 'standalone') parts.push(await startWorker(database, options, session, log));
-  const api = role === 'api' || role === 'standalone' ? await startApi(database.db, options, metrics, log) : null;
+  const api = role === 'api' || role === 'standalone' ? await startApi(database.db, options, metrics, log, role === 'api' ? options.apiDrainSec : 0) : null;
   if (api) parts.unshift(api); // stopped last of the parts: the UI shows the drain to the end
   const health = options.healthPort === undefined ? null : await startHealthServer({ host: options.healthHost, port: options.healthPort, session, metrics, log });
   const address = health?.server.address();

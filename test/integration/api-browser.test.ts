@@ -32,7 +32,7 @@ before(async () => {
   const executablePath = requireTool('/usr/bin/chromium', 'chromium');
   mkdirSync(SHOTS, { recursive: true });
   t = await freshDatabase();
-  cluster = await startRoles(testOptions(t.url, DAGS, { apiPort: 0 }), ['dag-processor', 'scheduler', 'worker', 'api']);
+  cluster = await startRoles(testOptions(t.url, DAGS, { apiPort: 0, apiDrainSec: 0 }), ['dag-processor', 'scheduler', 'worker', 'api']);
   base = `http://127.0.0.1:${cluster.roles[3]!.apiPort}`;
   scheduler = spawnKeel(['scheduler'], { KEEL_DATABASE_URL: t.url, KEEL_DAGS_FOLDER: DAGS, KEEL_DB_OUTAGE_GRACE_SEC: '0', KEEL_LOG_LEVEL: 'warn' });
   await waitForDag(t.db, 'hello');

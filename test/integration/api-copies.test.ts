@@ -1,12 +1,13 @@
 // Two API copies on one database, as behind a load balancer: a session made on one copy
 // works on the other (and a logout on one ends it on both), and a rate limit is shared:
-// a client cannot multiply its budget by the number of copies.
+// a client cannot multiply its budget by the number of copies. A stopping copy drains:
+// readiness fails first while it still serves, so a load balancer takes it out cleanly.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { createUser } from '../../src/api/auth/users.js';
+import { createToken, createUser } from '../../src/api/auth/users.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
-import { startRoles, testOptions, type TestCluster } from '../support/cluster.js';
+import { startRoles, testOptions, waitFor, type TestCluster } from '../support/cluster.js';
 import { ApiClient } from '../support/api.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/api/', import.meta.url));
@@ -17,7 +18,7 @@ let b: string;
 
 before(async () => {
   t = await freshDatabase();
-  cluster = await startRoles(testOptions(t.url, DAGS, { apiPort: 0, apiLoginRateLimit: 4, apiWriteRateLimit: 6 }), ['api', 'api']);
+  cluster = await startRoles(testOptions(t.url, DAGS, { apiPort: 0, apiLoginRateLimit: 4, apiWriteRateLimit: 6, apiDrainSec: 0 }), ['api', 'api']);
   a = `http://127.0.0.1:${cluster.roles[0]!.apiPort}`;
   b = `http://127.0.0.1:${cluster.roles[1]!.apiPort}`;
   await createUser(t.db, 'ada', 'correct horse', 'admin');
@@ -66,4 +67,21 @@ test('the write rate limit is shared by both copies', async () => {
   assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 429, 429]);
   const written = (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM variable WHERE key LIKE 'v%'`)).rows[0]!.n;
   assert.equal(written, 6, 'a limited write changes nothing');
+});
+
+test('a stopping copy drains: readiness answers 503 while requests are still served, then it closes', async () => {
+  const extra = await startRoles(testOptions(t.url, DAGS, { apiPort: 0, apiDrainSec: 2 }), ['api']);
+  const base = `http://127.0.0.1:${extra.roles[0]!.apiPort}`;
+  const client = new ApiClient(base);
+  client.token = (await createToken(t.db, 'ada', 'drain', null)).token;
+  assert.equal((await client.req('GET', '/health/ready')).status, 200);
+  const stopping = extra.stop();
+  const ready = await waitFor('readiness to turn 503', async () => {
+    const r = await client.req('GET', '/health/ready');
+    return r.status === 503 ? r : null;
+  }, 5000, 50);
+  assert.equal(ready.body.status, 'draining');
+  assert.equal((await client.req('GET', '/api/v1/dags')).status, 200, 'still serving while the load balancer takes it out');
+  await stopping;
+  await assert.rejects(client.req('GET', '/health/live'), 'closed after the drain');
 });

@@ -19,7 +19,7 @@ const count = async (table: string) => (await t.db.query<{ n: number }>(`SELECT 
 
 before(async () => {
   t = await freshDatabase();
-  cluster = await startRoles(testOptions(t.url, DAGS, { apiPort: 0, secretKey: 'test-secret-key-0123456789' }), ['dag-processor', 'scheduler', 'worker', 'api']);
+  cluster = await startRoles(testOptions(t.url, DAGS, { apiPort: 0, apiDrainSec: 0, secretKey: 'test-secret-key-0123456789' }), ['dag-processor', 'scheduler', 'worker', 'api']);
   base = `http://127.0.0.1:${cluster.roles[3]!.apiPort}`;
   await waitForDag(t.db, 'api_dag');
   await createUser(t.db, 'ada', 'correct horse', 'admin');

@@ -1,12 +1,14 @@
-// Who is calling: an API token (`Authorization: Bearer keel_…`) or a browser session
-// cookie, both looked up in PostgreSQL so that any API copy serves any caller. Writes
+// Who is calling: an API token (`Authorization: Bearer keel_…`, looked up in PostgreSQL)
+// or a browser session cookie (looked up in the session store: PostgreSQL or Redis), so
+// that any API copy serves any caller. Writes
 // made with a session cookie must carry the session's CSRF token in `X-CSRF-Token`
 // (tokens are not sent by browsers on their own, so they need none). Viewers may only read.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../db/pool.js';
 import { HttpError } from '../errors.js';
-import { SESSION_TOUCH, TOKEN_USE } from './queries.js';
+import type { SessionStore } from '../sessions/store.js';
+import { TOKEN_USE } from './queries.js';
 import { tokenHash } from './tokens.js';
 import type { User, UserRole } from './users.js';
 
@@ -35,7 +37,7 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function registerAuthentication(app: FastifyInstance, db: Db, opts: { sessionIdleSec: number }): void {
+export function registerAuthentication(app: FastifyInstance, db: Db, sessions: SessionStore, opts: { sessionIdleSec: number }): void {
   app.decorateRequest('user', null);
   app.decorateRequest('authVia', null);
   app.decorateRequest('csrfToken', null);
@@ -50,11 +52,11 @@ export function registerAuthentication(app: FastifyInstance, db: Db, opts: { ses
     } else {
       const cookie = request.cookies[SESSION_COOKIE];
       if (cookie) {
-        const row = (await db.query<User & { csrf_token: string }>(SESSION_TOUCH, [tokenHash(cookie), opts.sessionIdleSec])).rows[0];
-        if (row) {
-          request.user = { id: row.id, username: row.username, role: row.role };
+        const live = await sessions.touch(tokenHash(cookie), opts.sessionIdleSec);
+        if (live) {
+          request.user = live.user;
           request.authVia = 'session';
-          request.csrfToken = row.csrf_token;
+          request.csrfToken = live.csrfToken;
         }
       }
     }

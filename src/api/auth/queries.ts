@@ -9,6 +9,9 @@ RETURNING id, username, role, created_at`;
 /** $1 username */
 export const USER_BY_NAME = `SELECT id, username, role, password_hash FROM keel_user WHERE username = $1`;
 
+/** $1 user id */
+export const USER_BY_ID = `SELECT id, username, role FROM keel_user WHERE id = $1`;
+
 /** No parameters. */
 export const USER_COUNT = `SELECT count(*)::int AS n FROM keel_user`;
 

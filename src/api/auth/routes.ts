@@ -6,7 +6,8 @@ import { HttpError } from '../errors.js';
 import { object } from '../schemas.js';
 import { SESSION_COOKIE } from './authenticate.js';
 import { DUMMY_HASH, verifyPassword } from './passwords.js';
-import { SESSION_DELETE, SESSION_INSERT, USER_BY_NAME } from './queries.js';
+import type { SessionStore } from '../sessions/store.js';
+import { USER_BY_NAME } from './queries.js';
 import { newToken, tokenHash } from './tokens.js';
 import { createToken } from './users.js';
 
@@ -19,7 +20,7 @@ export interface AuthRouteOptions {
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-export function authRoutes(app: FastifyInstance, db: Db, opts: AuthRouteOptions): void {
+export function authRoutes(app: FastifyInstance, db: Db, sessions: SessionStore, opts: AuthRouteOptions): void {
   app.post('/auth/login', {
     config: { public: true, rateLimit: { max: opts.loginRateLimit, timeWindow: 60_000, keyGenerator: (req) => `login:${req.ip}` } },
     schema: { tags: ['auth'], summary: 'Log in; sets an HTTP-only session cookie and returns the CSRF token for writes', body: object({ username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 1000 } }, ['username', 'password']) },
@@ -30,7 +31,7 @@ export function authRoutes(app: FastifyInstance, db: Db, opts: AuthRouteOptions)
     if (!user || !ok) throw new HttpError(401, 'wrong username or password');
     const sessionId = newToken('');
     const csrfToken = newToken('');
-    await db.query(SESSION_INSERT, [tokenHash(sessionId), user.id, csrfToken, opts.sessionMaxSec]);
+    await sessions.create(tokenHash(sessionId), user.id, csrfToken, opts.sessionMaxSec, opts.sessionIdleSec);
     const secure = opts.cookieSecure === 'always' || (opts.cookieSecure === 'auto' && (req.protocol === 'https' || LOOPBACK.has(req.hostname)));
     reply.setCookie(SESSION_COOKIE, sessionId, { httpOnly: true, secure, sameSite: 'strict', path: '/', maxAge: opts.sessionMaxSec });
     return { user: { id: user.id, username: user.username, role: user.role }, csrfToken, idleTimeoutSec: opts.sessionIdleSec };
@@ -38,7 +39,7 @@ export function authRoutes(app: FastifyInstance, db: Db, opts: AuthRouteOptions)
 
   app.post('/auth/logout', { schema: { tags: ['auth'], summary: 'End the browser session' }, config: { minRole: 'viewer' } }, async (req, reply) => {
     const cookie = req.cookies[SESSION_COOKIE];
-    if (cookie) await db.query(SESSION_DELETE, [tokenHash(cookie)]);
+    if (cookie) await sessions.delete(tokenHash(cookie));
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { loggedOut: true };
   });

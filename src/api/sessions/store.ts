@@ -1,0 +1,23 @@
+// Browser sessions live outside the API copy (PostgreSQL by default, Redis when
+// configured), so that any copy serves any session. A store keeps, under the SHA-256 of
+// the session id, the user id and the session's CSRF token, with an idle timeout that
+// slides on each use and an absolute one from login.
+import type { User } from '../auth/users.js';
+
+export interface LiveSession {
+  user: User;
+  csrfToken: string;
+}
+
+export interface SessionStore {
+  readonly kind: 'postgres' | 'redis';
+  create(idHash: string, userId: string, csrfToken: string, maxSec: number, idleSec: number): Promise<void>;
+  /** The session's user and CSRF token, its idle timeout slid; null when unknown, idle too long or past its absolute expiry. */
+  touch(idHash: string, idleSec: number): Promise<LiveSession | null>;
+  delete(idHash: string): Promise<void>;
+  /** Removes expired sessions (a no-op where expiry is the store's own). */
+  sweep(idleSec: number): Promise<void>;
+  /** Throws when the store cannot be reached (readiness). */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}
