@@ -35,6 +35,16 @@ export interface ChaosOptions {
   /** Longest wait for the last runs after the fault phase. */
   settleTimeoutSec: number;
   log: Logger;
+  /** KEEL_DB_OUTAGE_GRACE_SEC of the processes (default 0: the fault is a process, not the database). */
+  outageGraceSec?: number;
+  /** KEEL_DATABASE_URL of the processes, when it differs from databaseUrl (for example a PgBouncer URL). */
+  processDatabaseUrl?: string;
+  /**
+   * Replaces the random process faults: called once the cluster is up, while the workload
+   * runs; the fault phase lasts until both it and the trigger loop are done. Used by the
+   * database failover tests, whose fault is the database itself.
+   */
+  faultPlan?: (ctx: { db: Db; log: Logger }) => Promise<void>;
 }
 
 export interface ChaosResult {
@@ -93,11 +103,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
 
     const env = {
       ...process.env,
-      KEEL_DATABASE_URL: url,
+      KEEL_DATABASE_URL: opts.processDatabaseUrl ?? url,
       KEEL_DAGS_FOLDER: CHAOS_DAGS,
       KEEL_CHAOS_HISTORY_URL: url,
       KEEL_ATTEMPT_LEASE_SEC: String(opts.leaseSec),
-      KEEL_DB_OUTAGE_GRACE_SEC: '0',
+      KEEL_DB_OUTAGE_GRACE_SEC: String(opts.outageGraceSec ?? 0),
       KEEL_LOG_FORMAT: 'json',
       KEEL_LOG_LEVEL: 'warn',
       KEEL_WORKER_CONCURRENCY: '4',
@@ -133,7 +143,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       }
     })();
 
-    const faulting = (async () => {
+    const faulting = opts.faultPlan ? opts.faultPlan({ db, log }) : (async () => {
       await sleep(2000);
       while (Date.now() < end - 2000) {
         await sleep(opts.faultEverySec * 1000 * (0.5 + random()));

@@ -2,6 +2,7 @@
 // its finish here, through its own connection, as a task writing to an external system
 // would. The checker compares this ledger with what Keel accepted.
 import pg from 'pg';
+import { withRetry } from '../../db/pool.js';
 
 export const HISTORY_TABLE_SQL = `
 CREATE TABLE IF NOT EXISTS keel_chaos_history (
@@ -23,6 +24,13 @@ let pool: pg.Pool | null = null;
 export async function recordEvent(ctx: { dagId: string; runId: string; taskId: string; attemptId: string; tryNumber: number }, event: 'start' | 'finish'): Promise<void> {
   const url = process.env.KEEL_CHAOS_HISTORY_URL;
   if (!url) throw new Error('KEEL_CHAOS_HISTORY_URL is not set: chaos DAGs run only under `keel chaos`');
-  pool ??= new pg.Pool({ connectionString: url, max: 1 });
-  await pool.query(RECORD, [ctx.dagId, ctx.runId, ctx.taskId, ctx.attemptId, ctx.tryNumber, event]);
+  if (!pool) {
+    pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 3000 });
+    // An idle connection cut by a database failover must not end the runner process.
+    pool.on('error', () => {});
+  }
+  const p = pool;
+  // Retried through a database failover like Keel's own writes. A retried insert whose
+  // first commit did land adds a second identical row, which the checker reads as one event.
+  await withRetry(() => p.query(RECORD, [ctx.dagId, ctx.runId, ctx.taskId, ctx.attemptId, ctx.tryNumber, event]), { maxElapsedMs: 60_000 });
 }
