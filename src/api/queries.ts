@@ -65,7 +65,7 @@ ORDER BY a.try_number DESC, a.started_at DESC LIMIT 1`;
  * lease renewal and result are rejected, so its worker stops it). $1 dag_run id */
 export const API_RUN_CANCEL_TASKS = `
 UPDATE task_instance SET state = 'failed', error = 'cancelled by a user', ended_at = now(), lease_expires_at = NULL, next_retry_at = NULL
-WHERE dag_run_id = $1 AND state IN ('pending', 'scheduled', 'queued', 'running', 'up_for_retry')
+WHERE dag_run_id = $1 AND state IN ('pending', 'scheduled', 'queued', 'running', 'deferred', 'up_for_retry')
 RETURNING task_id, attempt_id`;
 
 /** $1 attempt ids (uuid[]) */

@@ -9,6 +9,7 @@ import { openDatabase, redactUrl, type Database } from '../runtime/database.js';
 import { startRole, type RoleName } from '../runtime/roles.js';
 import { triggerDag } from '../scheduler/trigger.js';
 import { clearTaskInstances } from '../scheduler/clear.js';
+import { postExternalEvent } from '../triggerer/events.js';
 import { print, printChaosSummary, printJson } from './output.js';
 import { runChaos } from '../ops/chaos/harness.js';
 import * as q from './queries.js';
@@ -93,13 +94,14 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
 
-  for (const role of ['standalone', 'scheduler', 'worker', 'dag-processor', 'api'] as const) {
+  for (const role of ['standalone', 'scheduler', 'worker', 'dag-processor', 'triggerer', 'api'] as const) {
     const descriptions = {
       api: 'REST API, web UI, health and metrics (stateless: run any number of copies behind a load balancer)',
       standalone: 'every role in one process, on the embedded PostgreSQL unless a URL is set',
       scheduler: 'create runs, decide and queue task instances, fence expired attempts',
       worker: 'claim and run task instances in runner processes',
       'dag-processor': 'load, validate and store DAG files',
+      triggerer: 'wait on triggers for deferred tasks and deferrable sensors, then resume them',
     };
     program.command(role).description(descriptions[role]).action((_o, cmd: Command) => runRole(role, cmd));
   }
@@ -234,6 +236,36 @@ export function buildProgram(): Command {
       });
     });
 
+  const events = program.command('events').description('external events that resume deferred tasks waiting on triggers.external(key)');
+  events.command('post <key>').description('post an event; tasks waiting on this key resume with the payload')
+    .option('--payload <json>', 'the event payload (any JSON value)', 'null')
+    .option('--event-id <id>', 'idempotency id: posting the same id again changes nothing (default: a new UUID)')
+    .action(async (key: string, o: { payload: string; eventId?: string }, cmd: Command) => {
+      let payload: unknown;
+      try {
+        payload = JSON.parse(o.payload);
+      } catch (err) {
+        throw new UsageError(`--payload: not JSON (${(err as Error).message}); quote it, e.g. --payload '{"ok": true}'`);
+      }
+      await withDb(cmd, async (d, json) => {
+        const e = await postExternalEvent(d.db, key, payload, o.eventId);
+        if (json) printJson(e);
+        else console.log(e.created ? `posted event ${e.eventId} with key "${key}"` : `event ${e.eventId} had been posted already; nothing changed`);
+      });
+    });
+  const triggersCmd = program.command('triggers').description('triggers of deferred tasks');
+  triggersCmd.command('list').description('triggers, newest first')
+    .option('--limit <n>', 'how many', '50')
+    .addOption(new Option('--state <state>', 'only this state').choices(['waiting', 'fired', 'timed_out', 'failed', 'cancelled']))
+    .action(async (o: { limit: string; state?: string }, cmd: Command) => {
+      const limit = Number(o.limit);
+      if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive integer, got "${o.limit}"`);
+      await withDb(cmd, async (d, json) => {
+        print(json, (await d.db.query(q.TRIGGERS_LIST, [limit, o.state ?? null])).rows,
+          ['id', 'state', 'dag_id', 'run_id', 'task_id', 'kind', 'holder_count', 'created_at', 'fired_at']);
+      });
+    });
+
   const users = program.command('users').description('users of the web UI and REST API');
   users.command('create').description('create a user (the first one should be an admin)')
     .requiredOption('--username <name>', 'login name')
@@ -266,9 +298,10 @@ export function buildProgram(): Command {
       const database = (await d.db.query(q.HA_DATABASE)).rows[0];
       if (json) return printJson({ database, components });
       console.log(`database: ${database.role}, PostgreSQL ${database.version}, up since ${database.server_started_at.toISOString()}, last disruption ${database.last_disruption_at instanceof Date && Number.isFinite(database.last_disruption_at.getTime()) ? database.last_disruption_at.toISOString() : 'never'}`);
-      const holds = (c: { role: string; running_attempts: number; file_leases: number }) => [
+      const holds = (c: { role: string; running_attempts: number; file_leases: number; triggers_held: number }) => [
         c.role === 'worker' || c.role === 'standalone' ? `${c.running_attempts} attempt(s)` : '',
         c.role === 'dag-processor' || c.role === 'standalone' ? `${c.file_leases} file lease(s)` : '',
+        c.role === 'triggerer' || c.role === 'standalone' ? `${c.triggers_held} trigger(s)` : '',
       ].filter(Boolean).join(', ');
       print(false, components.map((c) => ({ ...c, holds: holds(c) })),
         ['role', 'hostname', 'pid', 'state', 'heartbeat_age_sec', 'holds', 'started_at', 'id']);

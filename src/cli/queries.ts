@@ -54,7 +54,7 @@ SET state = 'pending',
       JOIN dag_version v ON v.dag_id = r.dag_id AND v.version_hash = r.version_hash
       CROSS JOIN jsonb_array_elements(v.serialized -> 'tasks') AS task
       WHERE r.id = t.dag_run_id AND task ->> 'taskId' = t.task_id), 0),
-    result = NULL, error = NULL, next_retry_at = NULL, scheduled_at = NULL, queued_at = NULL, ended_at = NULL
+    result = NULL, error = NULL, next_retry_at = NULL, next_event = NULL, scheduled_at = NULL, queued_at = NULL, ended_at = NULL
 WHERE t.dag_run_id = $1 AND ($2::text[] IS NULL OR t.task_id = ANY ($2::text[]))
   AND t.state IN ('success', 'failed', 'skipped', 'upstream_failed', 'up_for_retry')
 RETURNING task_id`;
@@ -65,7 +65,7 @@ export const RUN_REOPEN = `UPDATE dag_run SET state = 'running', ended_at = NULL
 /** Task instances that are neither final nor clearable right now. $1 dag_run id, $2 task ids (text[]) or NULL */
 export const TASKS_ACTIVE = `
 SELECT task_id, state FROM task_instance
-WHERE dag_run_id = $1 AND ($2::text[] IS NULL OR task_id = ANY ($2::text[])) AND state IN ('queued', 'running')`;
+WHERE dag_run_id = $1 AND ($2::text[] IS NULL OR task_id = ANY ($2::text[])) AND state IN ('queued', 'running', 'deferred')`;
 
 /** Every component not long gone, with its heartbeat age, the attempts and DAG file leases it holds. No parameters. */
 export const HA_COMPONENTS = `
@@ -73,6 +73,7 @@ SELECT c.id, c.role, c.hostname, c.pid, c.version, c.state, c.started_at,
        round(extract(epoch FROM now() - c.last_heartbeat_at)::numeric, 1)::float8 AS heartbeat_age_sec,
        (SELECT count(*) FROM task_instance t WHERE t.worker_id = c.id AND t.state = 'running')::int AS running_attempts,
        (SELECT count(*) FROM dag_file_lease l WHERE l.holder_id = c.id AND l.expires_at > now())::int AS file_leases,
+       (SELECT count(*) FROM trigger tr WHERE tr.holder_id = c.id AND tr.state = 'waiting')::int AS triggers_held,
        c.details
 FROM component c
 WHERE c.state IN ('running', 'stopping', 'dead') OR c.last_heartbeat_at > now() - interval '1 hour'
@@ -98,3 +99,14 @@ SELECT id, role, hostname, pid, extract(epoch FROM now() - last_heartbeat_at)::f
 FROM component
 WHERE state = 'running' AND (role = $1 OR (role = 'standalone' AND $1 IN ('scheduler', 'worker', 'dag-processor')))
   AND last_heartbeat_at > now() - make_interval(secs => $2::float8)`;
+
+/** Triggers, newest first, with their task. $1 limit, $2 state (text or NULL) */
+export const TRIGGERS_LIST = `
+SELECT tr.id, tr.state, tr.dag_id, r.run_id, ti.task_id, tr.spec->>'kind' AS kind, tr.holder_id, tr.holder_count,
+       tr.created_at, tr.timeout_at, tr.fired_at
+FROM trigger tr
+JOIN task_instance ti ON ti.id = tr.task_instance_id
+JOIN dag_run r ON r.id = ti.dag_run_id
+WHERE $2::text IS NULL OR tr.state = $2
+ORDER BY tr.id DESC
+LIMIT $1`;

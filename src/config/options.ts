@@ -218,6 +218,30 @@ export const OPTION_SPECS = {
     default: 1,
     doc: 'A DAG processor whose session lock is gone (its process died) and whose heartbeat is older than this has its files taken over at once, without waiting for their leases.',
   },
+  triggererCapacity: {
+    env: 'KEEL_TRIGGERER_CAPACITY',
+    schema: positiveInt,
+    default: 1000,
+    doc: 'Triggers one triggerer runs at once (deferred tasks and deferrable sensors waiting).',
+  },
+  triggerLeaseSec: {
+    env: 'KEEL_TRIGGER_LEASE_SEC',
+    schema: positiveNumber,
+    default: 10,
+    doc: 'Lease of a trigger held by a triggerer, renewed every third of it; a frozen triggerer loses its triggers when it expires.',
+  },
+  triggererLostAfterSec: {
+    env: 'KEEL_TRIGGERER_LOST_AFTER_SEC',
+    schema: positiveNumber,
+    default: 1,
+    doc: 'A triggerer whose session lock is gone (its process died) and whose heartbeat is older than this has its triggers taken over at once, without waiting for their leases.',
+  },
+  triggererPollMs: {
+    env: 'KEEL_TRIGGERER_POLL_MS',
+    schema: positiveInt,
+    default: 1000,
+    doc: 'How often a triggerer looks for triggers to take (new deferrals also wake it at once).',
+  },
   apiHost: {
     env: 'KEEL_API_HOST',
     schema: z.string().min(1),

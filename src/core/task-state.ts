@@ -13,7 +13,10 @@ const ALLOWED: Readonly<Record<TaskState, readonly TaskState[]>> = {
   // Claimable; handed back to scheduled when the queue is drained or the claim is undone.
   queued: ['running', 'scheduled', 'removed'],
   // Back to queued only when a worker shuts down gracefully: that attempt counts no try.
-  running: ['success', 'failed', 'up_for_retry', 'queued', 'removed'],
+  // Deferred: the attempt waits on a trigger without holding a worker slot.
+  running: ['success', 'failed', 'up_for_retry', 'queued', 'removed', 'deferred'],
+  // The trigger fired or timed out: scheduled again, to resume on any worker; or cancelled.
+  deferred: ['scheduled', 'failed', 'removed'],
   // The retry delay has passed (or the task left the DAG).
   up_for_retry: ['scheduled', 'removed'],
   // Final states only move back to pending: the operator's "clear".

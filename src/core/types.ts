@@ -19,6 +19,7 @@ export type TriggerRule = (typeof TRIGGER_RULES)[number];
  * - scheduled: dependencies met, waiting for a pool slot / run budget
  * - queued: may be claimed by a worker
  * - running: one attempt holds it (attempt_id set, lease renewed)
+ * - deferred: its attempt gave the worker slot back and waits on a trigger
  * - up_for_retry: failed, will return to scheduled at next_retry_at
  * - success, failed, skipped, upstream_failed, removed: final
  */
@@ -27,6 +28,7 @@ export const TASK_STATES = [
   'scheduled',
   'queued',
   'running',
+  'deferred',
   'up_for_retry',
   'success',
   'failed',

@@ -56,11 +56,19 @@ export async function endAttempt(tx: Tx, input: EndAttemptInput): Promise<EndAtt
     await tx.query(sql('task_attempt_end'), [input.attemptId, attemptState, outcome.kind === 'failure' ? outcome.error : null, input.log ?? null]);
     if (input.notify !== false) await tx.query(sql('notify_scheduler'), [dagRunId]);
   } else {
-    // The attempt was fenced already; keep its log, change nothing else.
-    await tx.query(sql('task_attempt_end'), [input.attemptId, 'fenced', null, input.log ?? null]);
-    await tx.query(sql('ha_event_insert'), ['late_write_rejected', input.componentId, {
-      taskInstanceId: input.taskInstanceId, attemptId: input.attemptId, outcome: outcome.kind,
-    }]);
+    await recordLateWrite(tx, input, outcome.kind);
   }
   return { accepted, state, dagRunId };
+}
+
+/** The attempt was fenced already: keep its log, record the rejected write, change nothing else. */
+export async function recordLateWrite(
+  tx: Tx,
+  input: { taskInstanceId: string; attemptId: string; log?: string; componentId: string | null },
+  outcome: string,
+): Promise<void> {
+  await tx.query(sql('task_attempt_end'), [input.attemptId, 'fenced', null, input.log ?? null]);
+  await tx.query(sql('ha_event_insert'), ['late_write_rejected', input.componentId, {
+    taskInstanceId: input.taskInstanceId, attemptId: input.attemptId, outcome,
+  }]);
 }

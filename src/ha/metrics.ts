@@ -11,6 +11,10 @@ export class KeelMetrics {
   readonly parseSeconds: client.Histogram<'outcome'>;
   /** DAG file leases this process holds (set by a DAG processor). */
   fileLeases: (() => number) | null = null;
+  /** Triggers this process holds and may hold (set by a triggerer). */
+  triggers: (() => { held: number; capacity: number }) | null = null;
+  readonly triggersFired: client.Counter<'kind' | 'outcome'>;
+  readonly triggerWaitSeconds: client.Histogram<'kind'>;
 
   constructor(db: Db) {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'keel_' });
@@ -24,6 +28,22 @@ export class KeelMetrics {
     this.parseSeconds = new client.Histogram({
       name: 'keel_dag_file_parse_seconds', help: 'Time to load one DAG file in its loader process, by outcome (loaded or failed)', labelNames: ['outcome'],
       buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: [this.registry],
+    });
+    this.triggersFired = new client.Counter({
+      name: 'keel_triggers_fired_total', help: 'Triggers this process fired, by kind and outcome (resumed, lost to another holder, cancelled)', labelNames: ['kind', 'outcome'], registers: [this.registry],
+    });
+    this.triggerWaitSeconds = new client.Histogram({
+      name: 'keel_trigger_wait_seconds', help: 'Time from deferral to firing of the triggers this process fired', labelNames: ['kind'],
+      buckets: [0.1, 0.5, 1, 5, 30, 60, 300, 3600, 86400], registers: [this.registry],
+    });
+    const triggers = () => this.triggers?.() ?? { held: 0, capacity: 0 };
+    new client.Gauge({
+      name: 'keel_triggers_held', help: 'Triggers this process holds (a triggerer runs them)', registers: [this.registry],
+      collect() { this.set(triggers().held); },
+    });
+    new client.Gauge({
+      name: 'keel_triggerer_capacity', help: 'Triggers this process may hold at once', registers: [this.registry],
+      collect() { this.set(triggers().capacity); },
     });
     const leases = () => this.fileLeases?.() ?? 0;
     new client.Gauge({
@@ -54,7 +74,7 @@ export class KeelMetrics {
         for (const r of (await db.query<{ kind: string; n: number }>('SELECT kind, count(*)::int AS n FROM ha_event GROUP BY kind')).rows) haEvents.set({ kind: r.kind }, r.n);
         tasks.reset();
         for (const r of (await db.query<{ state: string; queue: string; n: number }>(
-          `SELECT state, queue, count(*)::int AS n FROM task_instance WHERE state IN ('scheduled', 'queued', 'running', 'up_for_retry') GROUP BY state, queue`,
+          `SELECT state, queue, count(*)::int AS n FROM task_instance WHERE state IN ('scheduled', 'queued', 'running', 'deferred', 'up_for_retry') GROUP BY state, queue`,
         )).rows) tasks.set({ state: r.state, queue: r.queue }, r.n);
         importErrors.set((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM dag_file WHERE import_error IS NOT NULL')).rows[0]!.n);
         heartbeat.reset();

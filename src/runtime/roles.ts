@@ -11,6 +11,7 @@ import { Wakeup } from '../loop.js';
 import { DagProcessor } from '../dag-processor/processor.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { Worker } from '../worker/worker.js';
+import { Triggerer } from '../triggerer/triggerer.js';
 import { openDatabase, type Database } from './database.js';
 import { sql } from '../db/sql.js';
 import { startApi } from '../api/start.js';
@@ -170,7 +171,34 @@ async function startWorker(database: Database, options: KeelOptions, session: Co
   };
 }
 
-export type RoleName = 'scheduler' | 'worker' | 'dag-processor' | 'standalone' | 'api';
+async function startTriggerer(database: Database, options: KeelOptions, session: ComponentSession, metrics: KeelMetrics, log: Logger): Promise<Part> {
+  const triggerer = new Triggerer(database.db, {
+    componentId: session.id, dagsFolder: options.dagsFolder, capacity: options.triggererCapacity, leaseSec: options.triggerLeaseSec,
+    lostAfterSec: options.triggererLostAfterSec, pollMs: options.triggererPollMs,
+    onLoopTurn: () => session.loopTurned(),
+    onFired: (kind, outcome, waitedSec) => {
+      metrics.triggersFired.inc({ kind, outcome });
+      if (outcome === 'resumed') metrics.triggerWaitSeconds.observe({ kind }, waitedSec);
+    },
+  }, log);
+  const previous = session.details;
+  session.details = () => ({ ...previous(), ...triggerer.details() });
+  metrics.triggers = () => ({ held: triggerer.heldCount, capacity: options.triggererCapacity });
+  const listener = new Listener(database.url, ['keel_triggerer'], (_ch, payload) => {
+    if (payload.startsWith('external:')) triggerer.externalEventPosted(payload.slice('external:'.length));
+    else triggerer.deferralAnnounced();
+  }, log);
+  await listener.start();
+  triggerer.start();
+  return {
+    stop: async () => {
+      await triggerer.stop();
+      await listener.stop();
+    },
+  };
+}
+
+export type RoleName = 'scheduler' | 'worker' | 'dag-processor' | 'triggerer' | 'standalone' | 'api';
 
 /** Opens the database, registers the component and starts the role's loops. */
 export async function startRole(role: RoleName, options: KeelOptions, log: Logger): Promise<RunningRole> {
@@ -189,6 +217,7 @@ export async function startRole(role: RoleName, options: KeelOptions, log: Logge
   if (role === 'dag-processor' || role === 'standalone') parts.push(await startProcessor(database, options, session, metrics, log, role === 'standalone'));
   if (role === 'scheduler' || role === 'standalone') parts.push(...startScheduler(database, options, session, metrics, log));
   if (role === 'worker' || role === 'standalone') parts.push(await startWorker(database, options, session, log));
+  if (role === 'triggerer' || role === 'standalone') parts.push(await startTriggerer(database, options, session, metrics, log));
   const api = role === 'api' || role === 'standalone' ? await startApi(database.db, options, metrics, log, role === 'api' ? options.apiDrainSec : 0) : null;
   if (api) parts.unshift(api); // stopped last of the parts: the UI shows the drain to the end
   const health = options.healthPort === undefined ? null : await startHealthServer({ host: options.healthHost, port: options.healthPort, session, metrics, log });

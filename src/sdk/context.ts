@@ -1,4 +1,6 @@
 // What a task function receives. Built by the runner process for each attempt.
+import type { TriggerSpec } from '../triggers/spec.js';
+import type { DeferOptions } from './defer.js';
 
 export interface TaskLogger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -23,4 +25,13 @@ export interface TaskContext<P = Record<string, unknown>> {
   log: TaskLogger;
   /** Aborted when the attempt times out, is fenced, or its worker shuts down. */
   signal: AbortSignal;
+  /**
+   * Gives the worker slot back and waits on a trigger; the task function runs again (same
+   * try, new attempt id) when it fires, with the event in `triggerEvent`. Never returns.
+   */
+  defer(trigger: TriggerSpec, options?: DeferOptions): never;
+  /** The event of the trigger this attempt resumed from; undefined on a first run. */
+  triggerEvent: unknown;
+  /** Whether this attempt resumes a deferral. */
+  resumed: boolean;
 }

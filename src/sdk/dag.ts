@@ -3,6 +3,8 @@
 // process looks task functions up by id.
 import type { ParamSpec, Schedule, TriggerRule } from '../core/types.js';
 import type { TaskContext } from './context.js';
+import { pokeUntilFired } from '../triggers/poke.js';
+import { LOCAL_TRIGGER_KINDS, parseTriggerSpec, type TriggerSpec } from '../triggers/spec.js';
 import type { ParamsShape, ParamValues } from './params.js';
 
 export const DAG_BRAND = Symbol.for('keel.dag');
@@ -26,6 +28,17 @@ export interface TaskOptions {
 export interface ShellTaskOptions extends TaskOptions {
   /** Run by bash -c. Params are in the environment as KEEL_PARAM_<NAME>; the last stdout line is the result. */
   command: string;
+}
+
+export interface SensorOptions<P> extends TaskOptions {
+  /** What to wait for: a spec from `triggers.*` / a custom trigger, or a function of the task context that returns one. */
+  trigger: TriggerSpec | ((ctx: TaskContext<P>) => TriggerSpec);
+  /** deferrable (default): wait in a triggerer without a worker slot. poke: hold the slot and check every pokeIntervalSec. */
+  mode?: 'deferrable' | 'poke';
+  /** Poke mode: seconds between checks (default: the trigger's own interval). */
+  pokeIntervalSec?: number;
+  /** Fail (per the retry policy) when the trigger has not fired after this many seconds. */
+  timeoutSec?: number;
 }
 
 export interface DagOptions<P extends ParamsShape> {
@@ -72,6 +85,8 @@ export interface DagBuilder<P extends ParamsShape> {
   task(taskId: string, fn: TaskFunction<ParamValues<P>>): TaskRef;
   task(taskId: string, options: TaskOptions, fn: TaskFunction<ParamValues<P>>): TaskRef;
   shell(taskId: string, options: ShellTaskOptions): TaskRef;
+  /** A task that waits for a trigger and returns its event (Airflow's sensors, in poke or deferrable mode). */
+  sensor(taskId: string, options: SensorOptions<ParamValues<P>>): TaskRef;
   /** chain(a, b, c): a runs before b, b before c. */
   chain(...refs: TaskRef[]): void;
 }
@@ -90,6 +105,29 @@ export function dag<P extends ParamsShape = Record<never, never>>(options: DagOp
     shell(taskId, opts) {
       const { command, ...rest } = opts;
       tasks.push({ taskId, kind: 'shell', command, options: rest });
+      return { taskId };
+    },
+    sensor(taskId, opts) {
+      const { trigger, mode = 'deferrable', pokeIntervalSec, timeoutSec, ...rest } = opts;
+      if (typeof trigger !== 'function') {
+        // A fixed trigger is checked when the DAG loads, so a mistake is an import error.
+        const where = `sensor "${taskId}" of DAG "${options.id}"`;
+        try {
+          parseTriggerSpec(trigger);
+        } catch (err) {
+          throw new TypeError(`${where}: ${(err as Error).message}`, { cause: err });
+        }
+        if (mode === 'poke' && !LOCAL_TRIGGER_KINDS.includes(trigger.kind)) {
+          throw new TypeError(`${where}: a "${trigger.kind}" trigger needs mode "deferrable" (poke mode checks inside the task's runner, without the database)`);
+        }
+      }
+      const fn = async (ctx: TaskContext<ParamValues<P>>): Promise<unknown> => {
+        if (ctx.resumed) return ctx.triggerEvent;
+        const spec = parseTriggerSpec(typeof trigger === 'function' ? trigger(ctx) : trigger);
+        if (mode === 'deferrable') ctx.defer(spec, { timeoutSec });
+        return pokeUntilFired(spec, { signal: ctx.signal, intervalSec: pokeIntervalSec, timeoutSec, log: (m) => ctx.log.info(m) });
+      };
+      tasks.push({ taskId, kind: 'function', fn: fn as TaskFunction<never>, options: rest });
       return { taskId };
     },
     chain(...refs) {

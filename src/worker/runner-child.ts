@@ -6,6 +6,8 @@ import { format } from 'node:util';
 import { importDagFile } from '../dag-processor/import-dag-file.js';
 import type { Dag } from '../sdk/dag.js';
 import type { TaskContext, TaskLogger } from '../sdk/context.js';
+import { isTaskDeferral, TaskDeferral, type DeferOptions } from '../sdk/defer.js';
+import { parseTriggerSpec, type TriggerSpec } from '../triggers/spec.js';
 import type { ChildMessage, ParentMessage, RunRequest } from './runner-protocol.js';
 
 const send = (m: ChildMessage) => process.send!(m);
@@ -66,6 +68,12 @@ async function runFunction(req: RunRequest, signal: AbortSignal): Promise<unknow
     dataInterval: { start: new Date(c.dataIntervalStart), end: new Date(c.dataIntervalEnd) },
     tryNumber: c.tryNumber, maxTries: c.maxTries, attemptId: c.attemptId,
     params: c.params, upstream: c.upstream, log: taskLogger(), signal,
+    resumed: c.resumed, triggerEvent: c.triggerEvent,
+    defer(trigger: TriggerSpec, options: DeferOptions = {}): never {
+      const timeoutSec = options.timeoutSec ?? null;
+      if (timeoutSec !== null && !(timeoutSec > 0)) throw new TypeError(`defer: timeoutSec must be a positive number of seconds, got ${JSON.stringify(timeoutSec)}`);
+      throw new TaskDeferral(parseTriggerSpec(trigger), timeoutSec);
+    },
   };
   return await (task.fn as (ctx: TaskContext) => unknown)(ctx);
 }
@@ -128,7 +136,8 @@ async function run(req: RunRequest): Promise<void> {
     msg = { type: 'done', attemptId: req.attemptId, ok: true, result: JSON.parse(json) };
   } catch (err) {
     const e = err as Error;
-    msg = { type: 'done', attemptId: req.attemptId, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : format(err) };
+    if (isTaskDeferral(err)) msg = { type: 'done', attemptId: req.attemptId, ok: true, result: null, deferral: { trigger: err.trigger, timeoutSec: err.timeoutSec } };
+    else msg = { type: 'done', attemptId: req.attemptId, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : format(err) };
   }
   current = null;
   send(msg);

@@ -2,13 +2,14 @@
 // dies, times out or is fenced is killed with its whole process group and replaced.
 import { fork, type ChildProcess } from 'node:child_process';
 import { TSX_IMPORT, childEntry } from '../child-process.js';
-import type { ChildMessage, ParentMessage, RunRequest } from './runner-protocol.js';
+import type { ChildMessage, Deferral, ParentMessage, RunRequest } from './runner-protocol.js';
 
 const RUNNER = childEntry('./worker/runner-child.ts');
 /** Time a task gets to react to its abort signal before its process group is killed. */
 const ABORT_GRACE_MS = 500;
 
-export type RunOutcome = { ok: true; result: unknown } | { ok: false; error: string };
+/** How an attempt's run ended; a task that deferred itself ends ok with its deferral. */
+export type RunOutcome = { ok: true; result: unknown; deferral?: Deferral } | { ok: false; error: string };
 
 export interface RunnerPoolOptions {
   size: number;
@@ -97,7 +98,7 @@ class Runner {
     const run = this.active;
     if (!run || m.type === 'ready' || m.attemptId !== run.attemptId) return;
     if (m.type === 'log') run.onLog(m.line);
-    else if (m.type === 'done') this.finish(m.ok ? { ok: true, result: m.result } : { ok: false, error: m.error });
+    else if (m.type === 'done') this.finish(m.ok ? { ok: true, result: m.result, ...(m.deferral ? { deferral: m.deferral } : {}) } : { ok: false, error: m.error });
   }
 
   private finish(outcome: RunOutcome): void {

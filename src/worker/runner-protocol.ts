@@ -1,4 +1,11 @@
 // Messages between a worker and its runner processes.
+import type { TriggerSpec } from '../triggers/spec.js';
+
+/** A task that deferred itself: what it waits on. */
+export interface Deferral {
+  trigger: TriggerSpec;
+  timeoutSec: number | null;
+}
 
 export interface RunRequest {
   type: 'run';
@@ -21,6 +28,9 @@ export interface RunRequest {
     attemptId: string;
     params: Record<string, unknown>;
     upstream: Record<string, unknown>;
+    /** Set when this attempt resumes a deferral: the trigger's event. */
+    resumed: boolean;
+    triggerEvent: unknown;
   };
 }
 
@@ -33,5 +43,5 @@ export type ParentMessage =
 export type ChildMessage =
   | { type: 'ready' }
   | { type: 'log'; attemptId: string; line: string }
-  | { type: 'done'; attemptId: string; ok: true; result: unknown }
+  | { type: 'done'; attemptId: string; ok: true; result: unknown; deferral?: Deferral }
   | { type: 'done'; attemptId: string; ok: false; error: string };

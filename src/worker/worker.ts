@@ -15,9 +15,11 @@ import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';
 import { Wakeup } from '../loop.js';
 import { endAttempt } from '../ha/end-attempt.js';
+import { describeTrigger, type ResumeEnvelope } from '../triggers/spec.js';
 import { AttemptLog } from './attempt-log.js';
+import { deferAttempt } from './defer-attempt.js';
 import { RunnerPool, type RunOutcome } from './runner-pool.js';
-import type { RunRequest } from './runner-protocol.js';
+import type { Deferral, RunRequest } from './runner-protocol.js';
 
 export interface WorkerOptions {
   componentId: string;
@@ -52,6 +54,8 @@ interface Claimed {
   params: Record<string, unknown>;
   version_hash: string;
   fileloc: string;
+  /** Set when this attempt resumes a deferral. */
+  next_event: ResumeEnvelope | null;
 }
 
 /** Fraction of the lease after which a worker that could not renew kills its attempts. */
@@ -151,8 +155,12 @@ export class Worker {
   private async runAttempt(c: Claimed, log: AttemptLog, allUpstream: Record<string, unknown>): Promise<void> {
     const task = this.taskOf(c);
     let outcome: RunOutcome;
+    const resume = c.next_event;
     if (!task) {
       outcome = { ok: false, error: `task "${c.task_id}" is missing from the stored version ${c.version_hash} of DAG "${c.dag_id}"` };
+    } else if (resume && !('event' in resume)) {
+      // The deferral timed out or its trigger failed: this attempt fails without running.
+      outcome = { ok: false, error: 'timeout' in resume ? resume.timeout : resume.error };
     } else {
       const upstream: Record<string, unknown> = {};
       for (const u of task.upstream) if (u in allUpstream) upstream[u] = allUpstream[u];
@@ -163,12 +171,17 @@ export class Worker {
           dagId: c.dag_id, runId: c.run_id, taskId: c.task_id, logicalDate: c.logical_date.toISOString(),
           dataIntervalStart: c.data_interval_start.toISOString(), dataIntervalEnd: c.data_interval_end.toISOString(),
           tryNumber: c.try_number, maxTries: c.max_tries, attemptId: c.attempt_id, params: c.params, upstream,
+          resumed: resume !== null, triggerEvent: resume && 'event' in resume ? resume.event : undefined,
         },
       };
-      log.add(`INFO attempt ${c.attempt_id} try ${c.try_number}/${c.max_tries} on ${this.host} (worker ${this.opts.componentId})`);
+      log.add(`INFO attempt ${c.attempt_id} try ${c.try_number}/${c.max_tries} on ${this.host} (worker ${this.opts.componentId})${resume ? ', resuming from its trigger' : ''}`);
       outcome = await this.runners.run(req, task.executionTimeoutSec, (line) => log.add(line));
     }
     if (!this.active.has(c.attempt_id)) return; // handed back during shutdown
+    if (outcome.ok && outcome.deferral) {
+      await this.defer(c, log, outcome.deferral);
+      return;
+    }
     log.add(outcome.ok ? 'INFO task succeeded' : `ERROR task failed: ${outcome.error}`);
     const policy = task ?? NO_RETRIES;
     try {
@@ -194,6 +207,23 @@ export class Worker {
     } catch (err) {
       // The lease will expire and a scheduler fences the attempt: nothing is lost.
       this.log.error({ err: (err as Error).message, attemptId: c.attempt_id }, 'could not record the end of an attempt');
+    } finally {
+      this.active.delete(c.attempt_id);
+      this.wakeup.wake();
+    }
+  }
+
+  private async defer(c: Claimed, log: AttemptLog, deferral: Deferral): Promise<void> {
+    const waitsFor = describeTrigger(deferral.trigger);
+    log.add(`INFO task deferred: waits for ${waitsFor}${deferral.timeoutSec ? ` (timeout ${deferral.timeoutSec} s)` : ''}; its worker slot is free`);
+    try {
+      const triggerId = await inTransaction(this.db, (tx) => deferAttempt(tx, {
+        taskInstanceId: c.id, attemptId: c.attempt_id, fileloc: c.fileloc, deferral, log: log.text(), componentId: this.opts.componentId,
+      }), { log: this.log, what: 'deferring an attempt', maxElapsedMs: this.opts.leaseSec * 1000 * 3 });
+      if (triggerId === null) this.log.warn({ dag: c.dag_id, task: c.task_id, attemptId: c.attempt_id }, 'late deferral rejected: the attempt had been fenced');
+      else this.log.info({ dag: c.dag_id, task: c.task_id, run: c.run_id, trigger: triggerId }, `task deferred on ${waitsFor}`);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, attemptId: c.attempt_id }, 'could not record a deferral');
     } finally {
       this.active.delete(c.attempt_id);
       this.wakeup.wake();

@@ -8,6 +8,7 @@ SET state = $3,
     error = $5,
     ended_at = now(),
     lease_expires_at = NULL,
+    next_event = NULL,
     next_retry_at = CASE WHEN $3 = 'up_for_retry' THEN now() + make_interval(secs => $6::float8) END
 WHERE id = $1 AND attempt_id = $2 AND state = 'running'
 RETURNING dag_run_id

@@ -1,6 +1,7 @@
 -- Claim queued task instances for one worker: a new attempt id (the fencing token) and a
 -- lease per attempt, plus the attempt's record, in one statement. Rows another worker is
--- claiming are skipped, never waited for.
+-- claiming are skipped, never waited for. An instance resuming a deferral (next_event set)
+-- continues its try: it gets a new attempt id but the same try number.
 -- $1 queues (text[]), $2 limit, $3 worker component id, $4 lease seconds, $5 hostname
 WITH candidate AS (
   SELECT id FROM task_instance
@@ -10,12 +11,12 @@ WITH candidate AS (
   FOR UPDATE SKIP LOCKED
 ), claimed AS (
   UPDATE task_instance t
-  SET state = 'running', try_number = t.try_number + 1, attempt_id = gen_random_uuid(), worker_id = $3,
+  SET state = 'running', try_number = t.try_number + CASE WHEN t.next_event IS NULL THEN 1 ELSE 0 END, attempt_id = gen_random_uuid(), worker_id = $3,
       started_at = now(), ended_at = NULL, error = NULL, result = NULL,
       lease_expires_at = now() + make_interval(secs => $4::float8)
   FROM candidate c
   WHERE t.id = c.id
-  RETURNING t.id, t.dag_run_id, t.dag_id, t.task_id, t.try_number, t.max_tries, t.attempt_id
+  RETURNING t.id, t.dag_run_id, t.dag_id, t.task_id, t.try_number, t.max_tries, t.attempt_id, t.next_event
 ), recorded AS (
   INSERT INTO task_attempt (attempt_id, task_instance_id, try_number, worker_id, hostname, state)
   SELECT attempt_id, id, try_number, $3, $5, 'running' FROM claimed

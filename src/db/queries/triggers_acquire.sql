@@ -1,0 +1,30 @@
+-- A triggerer takes waiting triggers that nobody holds, whose holder's lease expired, or
+-- whose holder is gone (its session lock released and its heartbeat stale: killed). Rows
+-- another triggerer is taking are skipped. Triggers whose task instance no longer waits on
+-- them are left to triggers_cancel_orphaned.
+-- $1 triggerer component id, $2 limit, $3 lease seconds, $4 heartbeat age in seconds after
+-- which a holder without its session lock counts as gone, $5 component lock class
+WITH candidate AS (
+  SELECT tr.id, tr.holder_id AS previous_holder
+  FROM trigger tr
+  JOIN task_instance ti ON ti.id = tr.task_instance_id AND ti.attempt_id = tr.attempt_id AND ti.state = 'deferred'
+  LEFT JOIN component c ON c.id = tr.holder_id
+  WHERE tr.state = 'waiting'
+    AND (tr.holder_id IS NULL
+         OR tr.lease_expires_at < now()
+         OR c.id IS NULL
+         OR c.state IN ('stopped', 'dead')
+         OR (c.last_heartbeat_at < now() - make_interval(secs => $4::float8)
+             AND NOT EXISTS (
+               SELECT 1 FROM pg_locks l
+               WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $5::int::oid AND l.objid = c.lock_key::oid AND l.objsubid = 2
+                 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))))
+  ORDER BY tr.id
+  LIMIT $2
+  FOR UPDATE OF tr SKIP LOCKED
+)
+UPDATE trigger t
+SET holder_id = $1, lease_expires_at = now() + make_interval(secs => $3::float8), holder_count = t.holder_count + 1
+FROM candidate c
+WHERE t.id = c.id
+RETURNING t.id, t.task_instance_id, t.dag_id, t.fileloc, t.spec, t.timeout_at, t.created_at, c.previous_holder
