@@ -108,12 +108,14 @@ const CONNECTION_COLUMNS = `conn_id, conn_type, host, port, login, schema, extra
 export const API_CONNECTIONS = `SELECT ${CONNECTION_COLUMNS} FROM connection ORDER BY conn_id`;
 /** $1 conn_id */
 export const API_CONNECTION = `SELECT ${CONNECTION_COLUMNS} FROM connection WHERE conn_id = $1`;
-/** $1 conn_id, $2 conn_type, $3 host, $4 port, $5 login, $6 schema, $7 extra, $8 encrypted password (NULL: none), $9 description */
+/** $1 conn_id, $2 conn_type, $3 host, $4 port, $5 login, $6 schema, $7 extra, $8 encrypted password (NULL: none), $9 description,
+ * $10 keep the stored password (an edit that does not send the write-only password again) */
 export const API_CONNECTION_UPSERT = `
 INSERT INTO connection (conn_id, conn_type, host, port, login, schema, extra, password_encrypted, description)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (conn_id) DO UPDATE SET conn_type = EXCLUDED.conn_type, host = EXCLUDED.host, port = EXCLUDED.port, login = EXCLUDED.login,
-  schema = EXCLUDED.schema, extra = EXCLUDED.extra, password_encrypted = EXCLUDED.password_encrypted, description = EXCLUDED.description, updated_at = now()
+  schema = EXCLUDED.schema, extra = EXCLUDED.extra, description = EXCLUDED.description, updated_at = now(),
+  password_encrypted = CASE WHEN $10::boolean THEN connection.password_encrypted ELSE EXCLUDED.password_encrypted END
 RETURNING ${CONNECTION_COLUMNS}`;
 /** $1 conn_id */
 export const API_CONNECTION_DELETE = `DELETE FROM connection WHERE conn_id = $1 RETURNING conn_id`;

@@ -13,7 +13,7 @@ import { postExternalEvent } from '../triggerer/events.js';
 import { print, printChaosSummary, printJson } from './output.js';
 import { runChaos } from '../ops/chaos/harness.js';
 import * as q from './queries.js';
-import { createToken, createUser } from '../api/auth/users.js';
+import { createToken, createUser, listTokens, revokeToken, userIdOf } from '../api/auth/users.js';
 import { redactRedisUrl } from '../api/sessions/redis.js';
 
 interface GlobalFlags {
@@ -288,6 +288,24 @@ export function buildProgram(): Command {
         const t = await createToken(d.db, o.username, o.name, o.lifetime ? Number(o.lifetime) : null);
         if (json) printJson(t);
         else console.log(t.token);
+      });
+    });
+  users.command('tokens').description("API tokens (never the token itself): one user's, or everyone's")
+    .option('--username <name>', 'whose tokens (default: every user\'s)')
+    .action(async (o: { username?: string }, cmd: Command) => {
+      await withDb(cmd, async (d, json) => {
+        const tokens = await listTokens(d.db, o.username === undefined ? null : await userIdOf(d.db, o.username));
+        print(json, tokens as unknown as Record<string, unknown>[], ['id', 'username', 'name', 'created_at', 'expires_at', 'last_used_at', 'expired']);
+      });
+    });
+  users.command('revoke-token <tokenId>').description('revoke an API token (see `users tokens` for ids): every API copy refuses it from the next request on')
+    .action(async (tokenId: string, _o, cmd: Command) => {
+      positiveId(tokenId, 'token id');
+      await withDb(cmd, async (d, json) => {
+        const revoked = await revokeToken(d.db, tokenId, null);
+        if (!revoked) throw new UsageError(`token id: no API token ${tokenId}; see \`keel users tokens\``);
+        if (json) printJson(revoked);
+        else console.log(`revoked token ${revoked.id} "${revoked.name}" of ${revoked.username}`);
       });
     });
 

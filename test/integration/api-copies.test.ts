@@ -69,6 +69,23 @@ test('the write rate limit is shared by both copies', async () => {
   assert.equal(written, 6, 'a limited write changes nothing');
 });
 
+test('an API token revoked on one copy is refused by both at once', async () => {
+  await t.db.query('DELETE FROM rate_limit');
+  const onA = new ApiClient(a);
+  await onA.login('ada', 'correct horse');
+  const made = await onA.req('POST', '/api/v1/auth/tokens', { name: 'ci' });
+  assert.equal(made.status, 201);
+  const viaA = Object.assign(new ApiClient(a), { token: made.body.token });
+  const viaB = Object.assign(new ApiClient(b), { token: made.body.token });
+  assert.equal((await viaA.req('GET', '/api/v1/dags')).status, 200);
+  assert.equal((await viaB.req('GET', '/api/v1/dags')).status, 200);
+  const onB = Object.assign(new ApiClient(b), { cookie: onA.cookie, csrf: onA.csrf });
+  const listed = (await onB.req('GET', '/api/v1/auth/tokens')).body.tokens.find((x: { name: string }) => x.name === 'ci');
+  assert.equal((await onB.req('DELETE', `/api/v1/auth/tokens/${listed.id}`)).status, 204);
+  assert.equal((await viaA.req('GET', '/api/v1/dags')).status, 401);
+  assert.equal((await viaB.req('GET', '/api/v1/dags')).status, 401);
+});
+
 test('a stopping copy drains: readiness answers 503 while requests are still served, then it closes', async () => {
   const extra = await startRoles(testOptions(t.url, DAGS, { apiPort: 0, apiDrainSec: 2 }), ['api']);
   const base = `http://127.0.0.1:${extra.roles[0]!.apiPort}`;

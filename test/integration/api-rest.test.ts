@@ -8,6 +8,7 @@ import { createToken, createUser } from '../../src/api/auth/users.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startRoles, testOptions, waitFor, waitForDag, waitForRunEnd, type TestCluster } from '../support/cluster.js';
 import { ApiClient } from '../support/api.js';
+import { spawnKeel } from '../support/processes.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/api/', import.meta.url));
 let t: TestDatabase;
@@ -209,6 +210,13 @@ test('pools, variables and connections; connection passwords encrypted at rest a
   assert.equal(got.body.password, '***');
   assert.ok(!JSON.stringify(got.body).includes('s3cret'));
   assert.ok(!JSON.stringify((await admin.req('GET', '/api/v1/connections')).body).includes('s3cret'));
+  const kept = await admin.req('PUT', '/api/v1/connections/warehouse_db', { connType: 'postgres', host: 'db2', keepPassword: true });
+  assert.equal(kept.body.host, 'db2');
+  assert.equal(kept.body.password, '***', 'an edit with keepPassword keeps the write-only password');
+  const both = await admin.req('PUT', '/api/v1/connections/warehouse_db', { connType: 'postgres', password: 'x', keepPassword: true });
+  assert.equal(both.status, 400);
+  assert.equal(both.body.field, 'body.keepPassword');
+  assert.equal((await admin.req('PUT', '/api/v1/connections/warehouse_db', { connType: 'postgres', host: 'db2' })).body.password, null, 'a replacement without it has none');
   assert.equal((await admin.req('DELETE', '/api/v1/connections/warehouse_db')).status, 204);
 });
 
@@ -260,6 +268,46 @@ test('CSRF: cookie writes need the token; tokens need none; viewers cannot write
   const stale = new ApiClient(base);
   stale.cookie = cookie;
   assert.equal((await stale.req('GET', '/api/v1/dags')).status, 401, 'a logged-out session is gone');
+});
+
+test('API tokens: list without secrets, revoke your own, admins see and revoke anyone\'s; the CLI does the same', async () => {
+  const viewer = new ApiClient(base);
+  await viewer.login('vic', 'viewer password');
+  const made = await viewer.req('POST', '/api/v1/auth/tokens', { name: 'vic-laptop', lifetimeSec: 3600 });
+  assert.equal(made.status, 201);
+  const vicToken = Object.assign(new ApiClient(base), { token: made.body.token });
+  assert.equal((await vicToken.req('GET', '/api/v1/dags')).status, 200);
+
+  const mine = await viewer.req('GET', '/api/v1/auth/tokens');
+  assert.deepEqual(mine.body.tokens.map((x: { name: string }) => x.name), ['vic-laptop'], 'only the caller\'s');
+  const listed = mine.body.tokens[0];
+  assert.equal(listed.username, 'vic');
+  assert.ok(listed.expires_at && listed.last_used_at, 'expiry and last use are shown');
+  assert.ok(!('token' in listed) && !('token_hash' in listed), 'never the token or its hash');
+  const all = await viewer.req('GET', '/api/v1/auth/tokens?all=true');
+  assert.equal(all.status, 403);
+  assert.equal(all.body.field, 'querystring.all');
+  const everyone = await admin.req('GET', '/api/v1/auth/tokens?all=true');
+  assert.ok(everyone.body.tokens.some((x: { username: string }) => x.username === 'vic') && everyone.body.tokens.some((x: { username: string }) => x.username === 'ada'));
+
+  const adaToken = everyone.body.tokens.find((x: { username: string }) => x.username === 'ada');
+  assert.equal((await viewer.req('DELETE', `/api/v1/auth/tokens/${adaToken.id}`)).status, 404, 'not someone else\'s');
+  const badId = await viewer.req('DELETE', '/api/v1/auth/tokens/abc');
+  assert.equal(badId.status, 400);
+  assert.equal(badId.body.field, 'params.tokenId');
+  assert.equal((await viewer.req('DELETE', `/api/v1/auth/tokens/${listed.id}`)).status, 204);
+  assert.equal((await vicToken.req('GET', '/api/v1/dags')).status, 401, 'refused from the next request on');
+  assert.equal((await viewer.req('DELETE', `/api/v1/auth/tokens/${listed.id}`)).status, 404);
+
+  const { id } = await createToken(t.db, 'vic', 'cli-made', null);
+  const cli = (args: string[]) => spawnKeel(['--json', 'users', ...args], { KEEL_DATABASE_URL: t.url, KEEL_LOG_LEVEL: 'warn' });
+  const list = cli(['tokens', '--username', 'vic']);
+  assert.equal(await list.exited, 0);
+  assert.deepEqual(JSON.parse(list.output()).map((x: { name: string }) => x.name), ['cli-made']);
+  const revoke = cli(['revoke-token', id]);
+  assert.equal(await revoke.exited, 0);
+  assert.equal(JSON.parse(revoke.output()).username, 'vic');
+  assert.equal((await t.db.query('SELECT 1 FROM api_token WHERE id = $1', [id])).rowCount, 0);
 });
 
 test('sessions time out when idle', async () => {

@@ -21,6 +21,20 @@ INSERT INTO api_token (user_id, name, token_hash, expires_at)
 VALUES ($1, $2, $3, CASE WHEN $4::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $4::float8) END)
 RETURNING id, name, created_at, expires_at`;
 
+/** API tokens (never the token itself), newest first. $1 user id (NULL: every user's) */
+export const TOKENS_LIST = `
+SELECT t.id, u.username, t.name, t.created_at, t.expires_at, t.last_used_at,
+       (t.expires_at IS NOT NULL AND t.expires_at <= now()) AS expired
+FROM api_token t JOIN keel_user u ON u.id = t.user_id
+WHERE ($1::bigint IS NULL OR t.user_id = $1)
+ORDER BY t.created_at DESC, t.id DESC`;
+
+/** Revoke a token: it stops working on every API copy at once. $1 token id, $2 owner's user id (NULL: any owner) */
+export const TOKEN_REVOKE = `
+DELETE FROM api_token t USING keel_user u
+WHERE t.id = $1 AND u.id = t.user_id AND ($2::bigint IS NULL OR t.user_id = $2)
+RETURNING t.id, t.name, u.username`;
+
 /** The user of a valid API token; marks it used. $1 token hash */
 export const TOKEN_USE = `
 UPDATE api_token t SET last_used_at = now()

@@ -2,14 +2,14 @@
 // with counters in PostgreSQL, so the limit holds across all API copies.
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../db/pool.js';
-import { HttpError } from '../errors.js';
-import { object } from '../schemas.js';
+import { HttpError, notFound } from '../errors.js';
+import { idParam, object } from '../schemas.js';
 import { SESSION_COOKIE } from './authenticate.js';
 import { DUMMY_HASH, verifyPassword } from './passwords.js';
 import type { SessionStore } from '../sessions/store.js';
 import { USER_BY_NAME } from './queries.js';
 import { newToken, tokenHash } from './tokens.js';
-import { createToken } from './users.js';
+import { createToken, listTokens, revokeToken } from './users.js';
 
 export interface AuthRouteOptions {
   sessionMaxSec: number;
@@ -52,5 +52,23 @@ export function authRoutes(app: FastifyInstance, db: Db, sessions: SessionStore,
   }, async (req, reply) => {
     const b = req.body as { name: string; lifetimeSec?: number };
     return reply.code(201).send(await createToken(db, req.user!.username, b.name, b.lifetimeSec ?? null));
+  });
+
+  app.get('/auth/tokens', {
+    schema: { tags: ['auth'], summary: "The caller's API tokens (never the token itself); admins may ask for every user's with all=true", querystring: object({ all: { type: 'boolean', default: false } }) },
+  }, async (req) => {
+    const { all } = req.query as { all: boolean };
+    if (all && req.user!.role !== 'admin') throw new HttpError(403, `querystring.all: only admins see every user's tokens; ${req.user!.username} is ${req.user!.role}`, 'querystring.all');
+    return { tokens: await listTokens(db, all ? null : req.user!.id) };
+  });
+
+  app.delete('/auth/tokens/:tokenId', {
+    config: { minRole: 'viewer' },
+    schema: { tags: ['auth'], summary: 'Revoke an API token (your own; admins: anyone\'s): every API copy refuses it from the next request on', params: object({ tokenId: idParam }, ['tokenId']) },
+  }, async (req, reply) => {
+    const { tokenId } = req.params as { tokenId: string };
+    const revoked = await revokeToken(db, tokenId, req.user!.role === 'admin' ? null : req.user!.id);
+    if (!revoked) throw notFound(`no API token ${tokenId}${req.user!.role === 'admin' ? '' : ` of ${req.user!.username}`}`);
+    return reply.code(204).send();
   });
 }

@@ -1,8 +1,8 @@
-// Creating users (the CLI's `keel users create`) and API tokens.
+// Creating users (the CLI's `keel users create`) and API tokens: create, list, revoke.
 import type { Db } from '../../db/pool.js';
 import { UsageError } from '../../errors.js';
 import { hashPassword } from './passwords.js';
-import { TOKEN_INSERT, USER_BY_NAME, USER_INSERT } from './queries.js';
+import { TOKEN_INSERT, TOKEN_REVOKE, TOKENS_LIST, USER_BY_NAME, USER_INSERT } from './queries.js';
 import { API_TOKEN_PREFIX, newToken, tokenHash } from './tokens.js';
 
 export const USER_ROLES = ['admin', 'op', 'viewer'] as const;
@@ -32,9 +32,34 @@ export async function createUser(db: Db, username: string, password: string, rol
 
 /** A new API token for a user; the token itself is returned once and only its hash is kept. */
 export async function createToken(db: Db, username: string, name: string, lifetimeSec: number | null): Promise<{ token: string; id: string; expiresAt: Date | null }> {
+  const userId = await userIdOf(db, username);
+  const token = newToken(API_TOKEN_PREFIX);
+  const row = (await db.query<{ id: string; expires_at: Date | null }>(TOKEN_INSERT, [userId, name, tokenHash(token), lifetimeSec])).rows[0]!;
+  return { token, id: row.id, expiresAt: row.expires_at };
+}
+
+export interface TokenInfo {
+  id: string;
+  username: string;
+  name: string;
+  created_at: Date;
+  expires_at: Date | null;
+  last_used_at: Date | null;
+  expired: boolean;
+}
+
+export async function userIdOf(db: Db, username: string): Promise<string> {
   const user = (await db.query<{ id: string }>(USER_BY_NAME, [username])).rows[0];
   if (!user) throw new UsageError(`username: no user "${username}"`);
-  const token = newToken(API_TOKEN_PREFIX);
-  const row = (await db.query<{ id: string; expires_at: Date | null }>(TOKEN_INSERT, [user.id, name, tokenHash(token), lifetimeSec])).rows[0]!;
-  return { token, id: row.id, expiresAt: row.expires_at };
+  return user.id;
+}
+
+/** API tokens without their secret, newest first: one user's, or everyone's (userId null). */
+export async function listTokens(db: Db, userId: string | null): Promise<TokenInfo[]> {
+  return (await db.query<TokenInfo>(TOKENS_LIST, [userId])).rows;
+}
+
+/** Deletes a token, so that every API copy refuses it from the next request on; null when there is no such token (of that owner). */
+export async function revokeToken(db: Db, tokenId: string, ownerId: string | null): Promise<{ id: string; name: string; username: string } | null> {
+  return (await db.query<{ id: string; name: string; username: string }>(TOKEN_REVOKE, [tokenId, ownerId])).rows[0] ?? null;
 }

@@ -57,13 +57,15 @@ export function resourceRoutes(app: FastifyInstance, db: Db, secrets: SecretBox 
         connType: { type: 'string', minLength: 1, maxLength: 100 }, host: { type: 'string', maxLength: 500 }, port: { type: 'integer', minimum: 1, maximum: 65535 },
         login: { type: 'string', maxLength: 500 }, schema: { type: 'string', maxLength: 500 }, password: { type: 'string', maxLength: 10000 },
         extra: { type: 'object', additionalProperties: true }, description: { type: 'string', maxLength: 1000 },
+        keepPassword: { type: 'boolean', description: 'keep the stored password (the password is write-only, so an edit need not send it again)' },
       }, ['connType']),
     },
   }, async (req) => {
-    const b = req.body as { connType: string; host?: string; port?: number; login?: string; schema?: string; password?: string; extra?: Record<string, unknown>; description?: string };
+    const b = req.body as { connType: string; host?: string; port?: number; login?: string; schema?: string; password?: string; extra?: Record<string, unknown>; description?: string; keepPassword?: boolean };
+    if (b.keepPassword && b.password !== undefined) throw badRequest('body.keepPassword', 'send either a new password or keepPassword, not both');
     if (b.password !== undefined && !secrets) throw badRequest('body.password', 'connection passwords need a secret key to be encrypted at rest: set KEEL_SECRET_KEY (secretKey) on every API copy');
     const encrypted = b.password !== undefined && secrets ? secrets.encrypt(b.password) : null;
-    const row = (await db.query(q.API_CONNECTION_UPSERT, [(req.params as { connId: string }).connId, b.connType, b.host ?? null, b.port ?? null, b.login ?? null, b.schema ?? null, b.extra ?? {}, encrypted, b.description ?? ''])).rows[0];
+    const row = (await db.query(q.API_CONNECTION_UPSERT, [(req.params as { connId: string }).connId, b.connType, b.host ?? null, b.port ?? null, b.login ?? null, b.schema ?? null, b.extra ?? {}, encrypted, b.description ?? '', b.keepPassword === true])).rows[0];
     return toConnection(row);
   });
   app.delete('/connections/:connId', { schema: { tags: ['connections'], summary: 'Delete a connection', params: connParams } }, async (req, reply) => {
