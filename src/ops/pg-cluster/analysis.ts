@@ -47,8 +47,9 @@ export interface HaEventRow { kind: string; at: Date; details: unknown }
 
 /**
  * Violations of "running tasks are not killed merely because the database failed over":
- * the scenarios inject no process fault, so any fenced attempt, any self-fenced one,
- * any zombie_fenced event or a component declared dead is the failover's doing.
+ * the scenarios inject no process fault, so any fenced attempt, any self-fenced one, any
+ * attempt failed by an error other than the workload's planned one, and any zombie_fenced
+ * event is the failover's doing.
  */
 export function failoverCasualties(attempts: AttemptEnd[], events: HaEventRow[]): string[] {
   const out: string[] = [];
@@ -58,7 +59,22 @@ export function failoverCasualties(attempts: AttemptEnd[], events: HaEventRow[])
     else if (a.state === 'failed' && a.error && !/planned failure of the first try/.test(a.error)) out.push(`attempt ${a.attempt_id} failed: ${a.error}`);
   }
   for (const e of events) {
-    if (e.kind === 'zombie_fenced' || e.kind === 'component_dead') out.push(`HA event ${e.kind} at ${e.at.toISOString()}: ${JSON.stringify(e.details)}`);
+    if (e.kind === 'zombie_fenced') out.push(`HA event ${e.kind} at ${e.at.toISOString()}: ${JSON.stringify(e.details)}`);
   }
   return out;
+}
+
+/** Components declared dead (component_dead events) although no process was killed: false positives of the failover, by role. */
+export function declaredDead(events: HaEventRow[]): string[] {
+  return events.filter((e) => e.kind === 'component_dead').map((e) => {
+    const d = (e.details ?? {}) as { role?: string; lastHeartbeatAt?: string };
+    return `${d.role ?? '?'} declared dead at ${e.at.toISOString()} (last heartbeat ${d.lastHeartbeatAt ?? '?'})`;
+  });
+}
+
+/** A chaos-checker violation that the loss of acknowledged commits explains (an acknowledged run missing, fewer runs than acknowledgements). */
+export function isReplicationLoss(violation: string): boolean {
+  if (/^acknowledged run \S+ of \S+ is missing$/.test(violation)) return true;
+  const counts = /^(\d+) runs exist for (\d+) acknowledged triggers$/.exec(violation);
+  return counts !== null && Number(counts[1]) < Number(counts[2]);
 }

@@ -3,7 +3,8 @@
 // (transaction pooling, in front of the read-write port), all on free loopback ports in a
 // temporary folder. The configurations are the shipped ones under deploy/, rendered with
 // this run's ports and paths. Faults are by PID; teardown stops only what it started.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -291,9 +292,11 @@ export class PgCluster {
     return '';
   }
 
-  private patronictl(args: string[]): string {
+  /** patronictl, asynchronously: a probe or a workload in this process must go on meanwhile. */
+  private async patronictl(args: string[]): Promise<string> {
     const cfg = this.nodes[0]!.config;
-    return execFileSync(BINARIES.patronictl, ['-c', cfg, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}` } });
+    const { stdout } = await promisify(execFile)(BINARIES.patronictl, ['-c', cfg, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PATH: `/usr/bin:${process.env.PATH ?? ''}` } });
+    return stdout;
   }
 
   /** Planned switchover with patronictl to a replica (the synchronous standby when synchronous mode is on). */
@@ -302,7 +305,7 @@ export class PgCluster {
     const from = members.find((m) => m.role === 'leader')!.name;
     const to = candidate ?? (members.find((m) => m.role === 'sync_standby') ?? members.find((m) => m.role === 'replica'))!.name;
     const at = new Date();
-    this.patronictl(['switchover', '--leader', from, '--candidate', to, '--force']);
+    await this.patronictl(['switchover', '--leader', from, '--candidate', to, '--force']);
     this.log(`pg-cluster: switchover ${from} → ${to}`);
     return { from, to, at };
   }
@@ -355,7 +358,7 @@ export class PgCluster {
 
   /** Switches Patroni's synchronous_mode and waits until the cluster shows it. */
   async setSynchronous(on: boolean, timeoutMs = 60_000): Promise<void> {
-    this.patronictl(['edit-config', '--force', '--set', `synchronous_mode=${on}`]);
+    await this.patronictl(['edit-config', '--force', '--set', `synchronous_mode=${on}`]);
     this.synchronous = on;
     await this.waitHealthy(timeoutMs);
     this.log(`pg-cluster: synchronous_mode ${on}`);

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { runChaos, type ChaosResult } from '../chaos/harness.js';
 import type { Logger } from '../../log.js';
-import { failoverCasualties, firstAtOrAfter, outageAfter, type AttemptEnd, type HaEventRow } from './analysis.js';
+import { declaredDead, failoverCasualties, firstAtOrAfter, outageAfter, type AttemptEnd, type HaEventRow } from './analysis.js';
 import type { PgCluster } from './cluster.js';
 import { WriteProbe } from './probe.js';
 
@@ -49,8 +49,10 @@ export interface FailoverResult {
   probeLost: number;
   /** Violations of the chaos checker (acknowledged triggers lost, duplicates, two results, overlaps, unfinished runs). */
   violations: string[];
-  /** Attempts fenced, self-fenced or failed, and components declared dead, because of the failover. */
+  /** Attempts fenced, self-fenced or failed because of the failover. */
   casualties: string[];
+  /** Components declared dead during the failover (none was killed): reported, see the README. */
+  declaredDead: string[];
   chaos: Pick<ChaosResult, 'settled'> & { runs: number; taskInstances: number; attempts: number };
   failoverDetectedEvents: number;
 }
@@ -146,7 +148,7 @@ export async function runFailover(cluster: PgCluster, opts: FailoverOptions): Pr
       dbOutageMs: outage.outageMs, keelResumeMs, schedulerResumeMs: q === null ? null : q - faultAt,
       keelExtraMs: keelResumeMs === null ? null : keelResumeMs - outage.outageMs,
       probeFailedWrites: outage.failedWrites, probeAcknowledged: probe.acknowledged().length, probeLost: lost.length,
-      violations: chaos.report.violations, casualties: failoverCasualties(attempts.rows, events.rows),
+      violations: chaos.report.violations, casualties: failoverCasualties(attempts.rows, events.rows), declaredDead: declaredDead(events.rows),
       chaos: { settled: chaos.settled, runs: chaos.report.runs, taskInstances: chaos.report.taskInstances, attempts: chaos.report.attempts },
       failoverDetectedEvents: detected.rows[0]!.n,
     };

@@ -1,0 +1,243 @@
+// `npm run bench:pg-ha`: what database HA costs Keel and how fast Keel resumes after a
+// database failover, on a real 3-node Patroni cluster (src/ops/pg-cluster) from Debian packages.
+//
+//   (a) per-hop latency, one client: a round trip (SELECT 1) and a durable commit (INSERT)
+//       directly on the primary, through HAProxy, through PgBouncer → HAProxy; and commits/s
+//       of 8 clients through HAProxy — with synchronous replication off and on, in one run
+//   (b) Keel throughput: 1,000 no-op tasks (10 × bench_fanout) through HAProxy, sync off and on
+//   (c) Keel's resume after each failover kind (switchover, kill -9 postmaster, node killed):
+//       a fleet (1 dag-processor, 2 schedulers, 2 workers) on HAProxy's read-write port with a
+//       queue of short tasks; per trial the database's own outage (write probe every 100 ms),
+//       fault → first task started after the database was back, and the difference; p50/p99.
+//
+// Flags: --trials N (default 5 per kind), --quick (2 trials, shorter loads), --kinds k1,k2,
+// --sync (resume trials with synchronous replication on). Every wait is bounded; it stops
+// everything it started. Writes bench/results/pg-ha-latest.json and a dated copy.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { triggerDag } from '../src/scheduler/trigger.js';
+import { startPgCluster, type PgCluster } from '../src/ops/pg-cluster/cluster.js';
+import { WriteProbe } from '../src/ops/pg-cluster/probe.js';
+import { firstAtOrAfter, outageAfter } from '../src/ops/pg-cluster/analysis.js';
+import { FAILOVER_KINDS, databaseUrl, type FailoverKind } from '../src/ops/pg-cluster/failover.js';
+import { createScenarioDatabase } from './lib/postgres.js';
+import { round, sleep, summarize, waitFor, type Summary } from './lib/stats.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const KEEL_BIN = join(ROOT, 'bin', 'keel.js');
+const args = process.argv.slice(2);
+const flag = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+const QUICK = args.includes('--quick');
+const TRIALS = Number(flag('--trials') ?? (QUICK ? 2 : 5));
+const KINDS = (flag('--kinds')?.split(',') ?? FAILOVER_KINDS) as FailoverKind[];
+const RESUME_SYNC = args.includes('--sync');
+const LATENCY_SAMPLES = QUICK ? 150 : 400;
+const FANOUT_RUNS = QUICK ? 5 : 10;
+
+interface Proc { role: string; child: ChildProcess; exited: Promise<void> }
+
+function startProc(role: string, url: string, dags: string, extra: Record<string, string> = {}): Proc {
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KEEL_')));
+  Object.assign(env, { KEEL_DATABASE_URL: url, KEEL_DAGS_FOLDER: dags, KEEL_LOG_FORMAT: 'json', KEEL_LOG_LEVEL: 'error', ...extra });
+  const child = spawn(process.execPath, [KEEL_BIN, role], { env, stdio: 'ignore' });
+  return { role, child, exited: new Promise<void>((r) => child.once('exit', () => r())) };
+}
+
+async function stopAll(procs: Proc[]): Promise<void> {
+  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  await Promise.all(procs.map((p) => p.exited));
+}
+
+async function ready(db: pg.Pool, dagIds: string[], workers: number): Promise<void> {
+  await waitFor('DAGs to load', async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM dag WHERE dag_id = ANY ($1) AND is_active`, [dagIds])).rows[0]!.n === dagIds.length, 60_000, 200);
+  await waitFor('workers to register', async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM component WHERE role = 'worker' AND state = 'running'`)).rows[0]!.n >= workers, 60_000, 200);
+}
+
+// ---- (a) per-hop latency and raw commits/s ---------------------------------------------
+
+async function hopLatency(url: string, n: number): Promise<{ roundTripMs: Summary; commitMs: Summary }> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('CREATE TABLE IF NOT EXISTS keel_bench_hop (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamptz DEFAULT now())');
+    const rt: number[] = [];
+    const commit: number[] = [];
+    for (let i = 0; i < n; i++) {
+      let t = performance.now();
+      await c.query('SELECT 1');
+      rt.push(performance.now() - t);
+      t = performance.now();
+      await c.query('INSERT INTO keel_bench_hop DEFAULT VALUES');
+      commit.push(performance.now() - t);
+    }
+    return { roundTripMs: summarize(rt), commitMs: summarize(commit) };
+  } finally {
+    await c.end();
+  }
+}
+
+async function commitsPerSec(url: string, clients: number, seconds: number): Promise<number> {
+  const end = Date.now() + seconds * 1000;
+  const counts = await Promise.all(Array.from({ length: clients }, async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    let n = 0;
+    while (Date.now() < end) { await c.query('INSERT INTO keel_bench_hop DEFAULT VALUES'); n++; }
+    await c.end();
+    return n;
+  }));
+  return round(counts.reduce((a, b) => a + b, 0) / seconds, 0);
+}
+
+// ---- (b) Keel throughput ---------------------------------------------------------------
+
+async function keelThroughput(cluster: PgCluster, label: string): Promise<number> {
+  const s = await createScenarioDatabase(cluster.urls.rw, `pgha_tp_${label}`);
+  const dags = join(ROOT, 'bench', 'dags', 'throughput');
+  const procs = [startProc('dag-processor', s.url, dags), startProc('scheduler', s.url, dags), startProc('worker', s.url, dags, { KEEL_WORKER_CONCURRENCY: '8' })];
+  try {
+    await ready(s.db, ['bench_fanout'], 1);
+    await sleep(1500);
+    const runs = await Promise.all(Array.from({ length: FANOUT_RUNS }, () => triggerDag(s.db, 'bench_fanout')));
+    const ids = runs.map((r) => r.id);
+    await waitFor('fan-out runs', async () => (await s.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM dag_run WHERE id = ANY ($1) AND state IN ('queued', 'running')`, [ids])).rows[0]!.n === 0, 300_000, 100);
+    const t = (await s.db.query<{ first: Date; last: Date; n: number }>(
+      `SELECT min(r.created_at) AS first, max(ti.ended_at) AS last, count(*)::int AS n FROM task_instance ti JOIN dag_run r ON r.id = ti.dag_run_id WHERE ti.state = 'success' AND r.id = ANY ($1)`, [ids])).rows[0]!;
+    return round(t.n / ((t.last.getTime() - t.first.getTime()) / 1000), 1);
+  } finally {
+    await stopAll(procs);
+    await s.drop();
+  }
+}
+
+async function overhead(cluster: PgCluster, synchronous: boolean) {
+  if (cluster.synchronous !== synchronous) await cluster.setSynchronous(synchronous);
+  const leader = await cluster.leader();
+  const db = `keel_bench_hops_${synchronous ? 'sync' : 'async'}`;
+  const admin = new pg.Client({ connectionString: cluster.urls.rw });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${db}`);
+  await admin.query(`CREATE DATABASE ${db}`);
+  await admin.end();
+  const hops = {
+    direct: await hopLatency(databaseUrl(cluster.urls.nodes[leader]!, db), LATENCY_SAMPLES),
+    haproxy: await hopLatency(databaseUrl(cluster.urls.rw, db), LATENCY_SAMPLES),
+    pgbouncer: await hopLatency(databaseUrl(cluster.urls.pgbouncer, db), LATENCY_SAMPLES),
+  };
+  const commits8 = await commitsPerSec(databaseUrl(cluster.urls.rw, db), 8, QUICK ? 3 : 6);
+  const keelTasksPerSec = await keelThroughput(cluster, synchronous ? 'sync' : 'async');
+  const line = (k: keyof typeof hops) => `${k} round trip p50 ${hops[k].roundTripMs.p50.toFixed(2)} ms, commit p50 ${hops[k].commitMs.p50.toFixed(2)} / p99 ${hops[k].commitMs.p99.toFixed(2)} ms`;
+  console.log(`  (a) sync ${synchronous ? 'on ' : 'off'}: ${line('direct')}; ${line('haproxy')}; ${line('pgbouncer')}; 8 clients via HAProxy ${commits8} commits/s`);
+  console.log(`  (b) sync ${synchronous ? 'on ' : 'off'}: Keel ${keelTasksPerSec} tasks/s (${FANOUT_RUNS * 100} no-op tasks through HAProxy)`);
+  return { synchronous, hops, commitsPerSec8Clients: commits8, keelTasksPerSec };
+}
+
+// ---- (c) resume after failover -----------------------------------------------------------
+
+interface Trial { kind: FailoverKind; dbOutageMs: number; keelResumeMs: number | null; keelExtraMs: number | null; fromLeader: string; toLeader: string }
+
+async function resumeTrials(cluster: PgCluster): Promise<Trial[]> {
+  if (cluster.synchronous !== RESUME_SYNC) await cluster.setSynchronous(RESUME_SYNC);
+  const s = await createScenarioDatabase(cluster.urls.rw, 'pgha_resume');
+  const dags = join(ROOT, 'bench', 'dags', 'ha');
+  const keel = { KEEL_ATTEMPT_LEASE_SEC: '30', KEEL_DB_OUTAGE_GRACE_SEC: '15', KEEL_WORKER_CONCURRENCY: '4' };
+  const procs = [startProc('dag-processor', s.url, dags, keel), startProc('scheduler', s.url, dags, keel), startProc('scheduler', s.url, dags, keel),
+    startProc('worker', s.url, dags, keel), startProc('worker', s.url, dags, keel)];
+  const probe = new WriteProbe(s.url);
+  let stop = false;
+  // Keeps 15-40 short tasks queued, so that a worker has work the moment the database is back.
+  const feeder = (async () => {
+    while (!stop) {
+      try {
+        const q = (await s.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM task_instance WHERE state IN ('scheduled', 'queued')`)).rows[0]!.n;
+        if (q < 15) await Promise.all(Array.from({ length: 25 }, () => triggerDag(s.db, 'bench_sleep', { params: { ms: 300 } })));
+      } catch { /* the database is failing over */ }
+      await sleep(200);
+    }
+  })();
+  const trials: Trial[] = [];
+  try {
+    await ready(s.db, ['bench_sleep'], 2);
+    await probe.start();
+    const deadline = Date.now() + (QUICK ? 8 : 20) * 60_000;
+    for (let i = 0; i < TRIALS && Date.now() < deadline; i++) {
+      for (const kind of KINDS) {
+        await cluster.waitHealthy(120_000);
+        await sleep(3000);
+        const fromLeader = await cluster.leader();
+        let faultAt: number;
+        if (kind === 'switchover') faultAt = (await cluster.switchover()).at.getTime();
+        else if (kind === 'kill-postmaster') faultAt = cluster.killPostmaster(fromLeader).at.getTime();
+        else {
+          faultAt = cluster.killNode(fromLeader).at.getTime();
+          await waitFor('a new leader', async () => (await cluster.members()).some((m) => m.role === 'leader' && m.state === 'running' && m.name !== fromLeader), 60_000, 200);
+          await cluster.restartNode(fromLeader);
+        }
+        await cluster.waitHealthy(120_000);
+        await sleep(2000);
+        const outage = outageAfter(probe.samples.filter((x) => x.sentAt >= faultAt - 2000), faultAt);
+        const starts = (await s.db.query<{ t: Date }>('SELECT started_at AS t FROM task_attempt WHERE started_at >= $1', [new Date(outage.backAt)])).rows.map((r) => r.t);
+        const first = firstAtOrAfter(starts, outage.backAt);
+        const keelResumeMs = first === null ? null : first - faultAt;
+        const t: Trial = { kind, dbOutageMs: outage.outageMs, keelResumeMs, keelExtraMs: keelResumeMs === null ? null : keelResumeMs - outage.outageMs, fromLeader, toLeader: await cluster.leader() };
+        trials.push(t);
+        console.log(`  (c) trial ${i + 1}/${TRIALS} ${kind}: database outage ${t.dbOutageMs} ms, Keel resumed after ${t.keelResumeMs} ms (extra ${t.keelExtraMs} ms), ${fromLeader} → ${t.toLeader}`);
+      }
+    }
+    const fenced = (await s.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM task_attempt WHERE state = 'fenced' OR error LIKE '%self-fenced%'`)).rows[0]!.n;
+    console.log(`  (c) attempts fenced or self-fenced over all trials: ${fenced}`);
+  } finally {
+    stop = true;
+    await feeder;
+    await probe.stop();
+    await stopAll(procs);
+    await s.drop().catch(() => {});
+  }
+  return trials;
+}
+
+// ---- main -------------------------------------------------------------------------------
+
+const startedAt = new Date();
+const watchdog = setTimeout(() => { console.error('bench:pg-ha: over 30 minutes; giving up'); process.exit(1); }, 30 * 60_000);
+const cluster = await startPgCluster({ log: (m) => console.log(m) });
+try {
+  console.log(`bench:pg-ha: 3-node Patroni cluster, ${TRIALS} trial(s) per failover kind (${KINDS.join(', ')}), resume trials with sync ${RESUME_SYNC ? 'on' : 'off'}`);
+  const async = await overhead(cluster, false);
+  const sync = await overhead(cluster, true);
+  const trials = await resumeTrials(cluster);
+  const byKind = Object.fromEntries(KINDS.map((k) => {
+    const ts = trials.filter((t) => t.kind === k);
+    return [k, {
+      trials: ts.length,
+      dbOutageMs: summarize(ts.map((t) => t.dbOutageMs)),
+      keelResumeMs: summarize(ts.map((t) => t.keelResumeMs ?? NaN)),
+      keelExtraMs: summarize(ts.map((t) => t.keelExtraMs ?? NaN)),
+    }];
+  }));
+  const result = {
+    schema: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), quick: QUICK, trialsPerKind: TRIALS, resumeSynchronous: RESUME_SYNC,
+    overhead: { async, sync, commitLatencyRatioViaHaproxy: round(sync.hops.haproxy.commitMs.p50 / async.hops.haproxy.commitMs.p50, 2), keelThroughputRatio: round(sync.keelTasksPerSec / async.keelTasksPerSec, 2) },
+    resume: byKind, trials,
+  };
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const text = JSON.stringify(result, null, 2);
+  const prefix = QUICK || args.includes('--kinds') ? 'pg-ha-partial' : 'pg-ha';
+  writeFileSync(join(dir, `${prefix}-latest.json`), text);
+  writeFileSync(join(dir, `${prefix}-${startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`), text);
+  const p = (s: Summary) => `p50 ${round(s.p50, 0)} · p99 ${round(s.p99, 0)} ms`;
+  console.log('\nresult');
+  console.log(`  synchronous replication: commit via HAProxy p50 ${async.hops.haproxy.commitMs.p50.toFixed(2)} → ${sync.hops.haproxy.commitMs.p50.toFixed(2)} ms (${result.overhead.commitLatencyRatioViaHaproxy}×); 8 clients ${async.commitsPerSec8Clients} → ${sync.commitsPerSec8Clients} commits/s; Keel ${async.keelTasksPerSec} → ${sync.keelTasksPerSec} tasks/s`);
+  for (const k of KINDS) {
+    const r = byKind[k]!;
+    console.log(`  ${k} (n=${r.trials}): database outage ${p(r.dbOutageMs)}; Keel resumed ${p(r.keelResumeMs)}; extra ${p(r.keelExtraMs)}`);
+  }
+  console.log(`JSON: bench/results/${prefix}-latest.json`);
+} finally {
+  clearTimeout(watchdog);
+  await cluster.stop();
+}
