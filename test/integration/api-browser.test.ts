@@ -1,7 +1,9 @@
 // The web UI in a real browser: playwright-core drives Debian's Chromium (never a
 // downloaded browser) against a cluster running the example DAGs. It logs in, sees the
 // DAGs, triggers a run with params from the generated form, watches it succeed, reads a
-// task log, opens the HA dashboard, and sees a SIGKILLed scheduler marked dead.
+// task log, edits pools, variables and connections (the server's field errors shown),
+// makes and revokes an API token, opens the HA dashboard, and sees a SIGKILLed scheduler
+// marked dead.
 // KEEL_UPDATE_SCREENSHOTS=1 writes the screenshots to docs/screenshots/ for the README.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,7 +34,7 @@ before(async () => {
   const executablePath = requireTool('/usr/bin/chromium', 'chromium');
   mkdirSync(SHOTS, { recursive: true });
   t = await freshDatabase();
-  cluster = await startRoles(testOptions(t.url, DAGS, { apiPort: 0, apiDrainSec: 0 }), ['dag-processor', 'scheduler', 'worker', 'api']);
+  cluster = await startRoles(testOptions(t.url, DAGS, { apiPort: 0, apiDrainSec: 0, secretKey: 'browser-test-secret-key' }), ['dag-processor', 'scheduler', 'worker', 'api']);
   base = `http://127.0.0.1:${cluster.roles[3]!.apiPort}`;
   scheduler = spawnKeel(['scheduler'], { KEEL_DATABASE_URL: t.url, KEEL_DAGS_FOLDER: DAGS, KEEL_DB_OUTAGE_GRACE_SEC: '0', KEEL_LOG_LEVEL: 'warn' });
   await waitForDag(t.db, 'hello');
@@ -99,6 +101,85 @@ test('trigger with params from the generated form, watch it succeed, read the ta
   await page.locator('svg.graph .node.s-success').first().waitFor();
   await page.locator('.grid-box a.cell.s-success').first().waitFor();
   await shot('dag');
+});
+
+test('edit pools, variables and connections; malformed input shows the server\'s field error; make and revoke an API token', async () => {
+  const db = async (q: string, params: unknown[] = []) => (await t.db.query(q, params)).rows;
+  await page.goto(`${base}/#/pools`);
+  await page.fill('#pool-form-name', 'warehouse');
+  await page.fill('#pool-form-slots', '-1');
+  await page.click('#pool-form button[type=submit]');
+  await page.locator('#pool-form .field-error', { hasText: 'body.slots must be >= 0' }).waitFor();
+  assert.ok(await page.locator('#pool-form-slots.invalid').count(), 'the field is marked');
+  assert.equal((await db(`SELECT 1 FROM pool WHERE name = 'warehouse'`)).length, 0, 'nothing written');
+  await page.fill('#pool-form-slots', '3');
+  await page.fill('#pool-form-description', 'the data warehouse');
+  await page.click('#pool-form button[type=submit]');
+  await page.locator('.resource-list tr:has-text("warehouse")').waitFor();
+  await page.locator('.resource-list tr:has-text("warehouse") button.edit').click();
+  assert.equal(await page.inputValue('#pool-form-slots'), '3');
+  assert.equal(await page.locator('#pool-form-name').getAttribute('readonly'), '', 'the key is fixed while editing');
+  await page.fill('#pool-form-slots', '7');
+  await page.click('#pool-form button[type=submit]');
+  await page.locator('.resource-list tr:has-text("warehouse") td:nth-child(2)', { hasText: '7' }).waitFor();
+  assert.deepEqual(await db(`SELECT slots, description FROM pool WHERE name = 'warehouse'`), [{ slots: 7, description: 'the data warehouse' }]);
+  await shot('pools');
+
+  await page.goto(`${base}/#/variables`);
+  await page.fill('#variable-form-key', 'bad key!');
+  await page.fill('#variable-form-value', 'x');
+  await page.click('#variable-form button[type=submit]');
+  await page.locator('#variable-form .field-error', { hasText: 'params.key must match pattern' }).waitFor();
+  for (const [key, value] of [['region', 'eu-west'], ['scratch', 'tmp']] as const) {
+    await page.fill('#variable-form-key', key);
+    await page.fill('#variable-form-value', value);
+    await page.click('#variable-form button[type=submit]');
+    await page.locator(`.resource-list tr:has-text("${key}")`).waitFor();
+  }
+  await page.locator('.resource-list tr:has-text("region") button.edit').click();
+  await page.fill('#variable-form-value', 'eu-north');
+  await page.fill('#variable-form-description', 'where the data lives');
+  await page.click('#variable-form button[type=submit]');
+  await page.locator('.resource-list tr:has-text("region")', { hasText: 'eu-north' }).waitFor();
+  const del = page.locator('.resource-list tr:has-text("scratch") button.danger');
+  await del.click();
+  await del.click(); // the second click confirms
+  await page.locator('.resource-list tr:has-text("scratch")').waitFor({ state: 'detached' });
+  assert.deepEqual(await db(`SELECT key, value, description FROM variable ORDER BY key`), [{ key: 'region', value: 'eu-north', description: 'where the data lives' }]);
+
+  await page.goto(`${base}/#/connections`);
+  await page.fill('#connection-form-connId', 'warehouse_db');
+  await page.fill('#connection-form-connType', 'postgres');
+  await page.fill('#connection-form-host', 'db');
+  await page.fill('#connection-form-port', '70000');
+  await page.fill('#connection-form-password', 's3cret-value');
+  await page.fill('#connection-form-extra', '{"sslmode": "require"}');
+  await page.click('#connection-form button[type=submit]');
+  await page.locator('#connection-form .field-error', { hasText: 'body.port must be <= 65535' }).waitFor();
+  await page.fill('#connection-form-port', '5432');
+  await page.click('#connection-form button[type=submit]');
+  await page.locator('.resource-list tr:has-text("warehouse_db")', { hasText: 'set' }).waitFor();
+  await page.locator('.resource-list tr:has-text("warehouse_db") button.edit').click();
+  assert.equal(await page.inputValue('#connection-form-password'), '', 'the password is never shown back');
+  await page.fill('#connection-form-host', 'db2');
+  await page.click('#connection-form button[type=submit]');
+  await page.locator('.resource-list tr:has-text("warehouse_db")', { hasText: 'db2' }).waitFor();
+  const [conn] = await db(`SELECT host, port, password_encrypted IS NOT NULL AS has_password FROM connection WHERE conn_id = 'warehouse_db'`);
+  assert.deepEqual(conn, { host: 'db2', port: 5432, has_password: true }, 'an edit without a new password keeps the stored one');
+  assert.doesNotMatch(await page.content(), /s3cret/);
+  await shot('connections');
+
+  await page.goto(`${base}/#/tokens`);
+  await page.fill('#token-name', 'ci');
+  await page.click('#token-form button[type=submit]');
+  assert.match(await page.locator('#new-token').innerText(), /^keel_/);
+  const row = page.locator('section tr:has-text("ci")');
+  await row.waitFor();
+  await shot('tokens');
+  await row.locator('button.danger').click();
+  await row.locator('button.danger').click();
+  await row.waitFor({ state: 'detached' });
+  assert.equal((await db(`SELECT 1 FROM api_token WHERE name = 'ci'`)).length, 0, 'revoked');
 });
 
 test('HA dashboard: a SIGKILLed scheduler is marked dead', async () => {

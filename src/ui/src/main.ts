@@ -3,6 +3,8 @@
 // banner; the next refresh tries again.
 import './style.css';
 import { api, ApiError, setCsrf, showBanner } from './api.js';
+import { connectionsView, poolsView, variablesView } from './resource-views.js';
+import { tokensView } from './tokens-view.js';
 import { dagsView, dagView, haView, importErrorsView, logView, loginView, runsView, runView } from './views.js';
 
 const REFRESH_MS = 2000;
@@ -15,6 +17,10 @@ const routes: [RegExp, (root: HTMLElement, ...args: string[]) => Promise<(() => 
   [/^#\/runs\/(\d+)\/tasks\/([^/]+)$/, logView],
   [/^#\/import-errors$/, importErrorsView],
   [/^#\/ha$/, haView],
+  [/^#\/pools$/, poolsView],
+  [/^#\/variables$/, variablesView],
+  [/^#\/connections$/, connectionsView],
+  [/^#\/tokens$/, tokensView],
 ];
 
 let timer: number | undefined;
