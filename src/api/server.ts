@@ -99,8 +99,10 @@ async function buildOn(db: Db, sessions: SessionStore, options: ApiOptions, deps
   const health = async () => readHealth(db, options.componentDeadAfterSec);
 
   app.get('/health/live', { config: { public: true }, schema: { tags: ['health'], summary: 'Liveness: the process answers' } }, async () => ({ status: 'live' }));
-  app.get('/health/ready', { config: { public: true }, schema: { tags: ['health'], summary: 'Readiness: this copy reaches the database and its session store (503 otherwise, or while draining)' } }, async (_req, reply) => {
-    if (draining) return reply.code(503).send({ status: 'draining' });
+  app.get('/health/ready', { config: { public: true }, schema: { tags: ['health'], summary: 'Readiness: this copy reaches the database and its session store (503 otherwise; 404 while draining on SIGTERM)' } }, async (_req, reply) => {
+    // 404, not 503: HAProxy's `http-check disable-on-404` then stops sending new requests
+    // without cutting the ones in flight (a 503 would mark the copy down and cut them).
+    if (draining) return reply.code(404).send({ status: 'draining' });
     const within = async (what: string, probe: () => Promise<unknown>) => {
       try {
         await Promise.race([probe(), new Promise((_r, reject) => setTimeout(() => reject(new Error(`no answer in ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS).unref())]);

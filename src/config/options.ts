@@ -306,7 +306,7 @@ export const OPTION_SPECS = {
     env: 'KEEL_API_DRAIN_SEC',
     schema: z.coerce.number().nonnegative(),
     default: 3,
-    doc: 'On SIGTERM, a `keel api` copy answers `/health/ready` with 503 and keeps serving for this long, so that a load balancer checking readiness stops sending to it before it closes (`keel standalone` stops at once).',
+    doc: 'On SIGTERM, a `keel api` copy answers `/health/ready` with 404 (HAProxy: `http-check disable-on-404`) and keeps serving for this long, so that a load balancer checking readiness stops sending it new requests before it closes (`keel standalone` stops at once).',
   },
   secretKey: {
     env: 'KEEL_SECRET_KEY',

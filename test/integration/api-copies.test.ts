@@ -86,16 +86,16 @@ test('an API token revoked on one copy is refused by both at once', async () => 
   assert.equal((await viaB.req('GET', '/api/v1/dags')).status, 401);
 });
 
-test('a stopping copy drains: readiness answers 503 while requests are still served, then it closes', async () => {
+test('a stopping copy drains: readiness answers 404 while requests are still served, then it closes', async () => {
   const extra = await startRoles(testOptions(t.url, DAGS, { apiPort: 0, apiDrainSec: 2 }), ['api']);
   const base = `http://127.0.0.1:${extra.roles[0]!.apiPort}`;
   const client = new ApiClient(base);
   client.token = (await createToken(t.db, 'ada', 'drain', null)).token;
   assert.equal((await client.req('GET', '/health/ready')).status, 200);
   const stopping = extra.stop();
-  const ready = await waitFor('readiness to turn 503', async () => {
+  const ready = await waitFor('readiness to turn 404', async () => {
     const r = await client.req('GET', '/health/ready');
-    return r.status === 503 ? r : null;
+    return r.status === 404 ? r : null;
   }, 5000, 50);
   assert.equal(ready.body.status, 'draining');
   assert.equal((await client.req('GET', '/api/v1/dags')).status, 200, 'still serving while the load balancer takes it out');

@@ -1,7 +1,8 @@
 // deploy/haproxy/haproxy.cfg for real: Debian's HAProxy terminates TLS (self-signed
 // certificate made with openssl) in front of two `keel api` processes. A bounded request
-// loop runs while one copy is SIGKILLed; the test reports how many requests failed while
-// HAProxy was detecting it, and asserts that none failed once it was marked down.
+// loop runs while one copy is stopped with SIGTERM (it drains: no request may fail) and
+// while one is SIGKILLed; the test reports how many requests failed while HAProxy was
+// detecting the kill, and asserts that none failed once it was marked down.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -24,6 +25,8 @@ let haproxy: ChildProcess | null = null;
 let lb: { https: number; http: number; stats: number };
 let agent: Agent;
 let token: string;
+let ports: number[] = [];
+const spawnCopy = (port: number) => spawnKeel(['api'], { KEEL_DATABASE_URL: t.url, KEEL_API_PORT: String(port), KEEL_API_TRUST_PROXY: 'true', KEEL_LOG_LEVEL: 'warn' });
 
 interface Answer { status: number; copy: string | null; ms: number; error?: string }
 
@@ -59,8 +62,8 @@ before(async () => {
   writeFileSync(join(dir, 'lb.pem'), Buffer.concat([cert, readFileSync(join(dir, 'key.pem'))]));
   agent = new Agent({ ca: cert, keepAlive: false });
 
-  const ports = [await freePort(), await freePort()];
-  copies = ports.map((port) => spawnKeel(['api'], { KEEL_DATABASE_URL: t.url, KEEL_API_PORT: String(port), KEEL_API_TRUST_PROXY: 'true', KEEL_LOG_LEVEL: 'warn' }));
+  ports = [await freePort(), await freePort()];
+  copies = ports.map(spawnCopy);
   for (const port of ports) {
     await waitFor(`api copy on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null))?.ok, 30000, 200);
   }
@@ -103,6 +106,52 @@ test('TLS termination, HTTP redirect, path routing and forwarded headers', async
   assert.deepEqual([...seen].sort(), ['api1', 'api2'], 'round robin over both copies');
 });
 
+test('one copy stopped with SIGTERM drains: HAProxy takes it out before it closes, and no request fails', async () => {
+  const answers: (Answer & { at: number })[] = [];
+  const start = Date.now();
+  let termAt = 0;
+  let downAt = 0;
+  let exitedAt = 0;
+  const stopping = copies[1]!;
+  void stopping.exited.then(() => { exitedAt = Date.now(); });
+  const watcher = (async () => {
+    while (!downAt && Date.now() - start < 20000) {
+      if (termAt && /^(NOLB|DOWN)/.test(await serverStatus('api2'))) downAt = Date.now();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  // 3 clients for 2 s before the SIGTERM and 8 s after (the drain is apiDrainSec, 3 s by default).
+  const clients = Array.from({ length: 3 }, async () => {
+    while (Date.now() - start < 10000) {
+      if (!termAt && Date.now() - start > 2000) {
+        termAt = Date.now();
+        stopping.child.kill('SIGTERM');
+      }
+      const sentAt = Date.now();
+      const a = await get('/api/v1/dags');
+      answers.push({ ...a, at: sentAt });
+      await new Promise((r) => setTimeout(r, 40));
+    }
+  });
+  try {
+    await Promise.all(clients);
+    await watcher;
+    assert.equal(await stopping.exited, 0, 'a clean exit');
+  } finally {
+    copies[1] = spawnCopy(ports[1]!);
+  }
+  const report = {
+    requests: answers.length, detectionMs: downAt - termAt, closedMs: exitedAt - termAt,
+    servedByStoppingCopyAfterSigterm: answers.filter((a) => a.at >= termAt && a.copy === 'api2').length,
+    failed: answers.filter((a) => a.status !== 200).length,
+    failureKinds: [...new Set(answers.filter((a) => a.status !== 200).map((a) => a.error ?? String(a.status)))],
+  };
+  console.log(`# HAProxy drain: ${JSON.stringify(report)}`);
+  assert.ok(downAt > 0 && exitedAt > downAt, `marked down before it closed: ${JSON.stringify(report)}`);
+  assert.equal(report.failed, 0, JSON.stringify(report));
+  await waitFor('the restarted copy up in HAProxy', async () => (await serverStatus('api2')) === 'UP', 30000, 200);
+});
+
 test('one copy killed: failures only while HAProxy detects it, none after', async () => {
   const answers: (Answer & { at: number })[] = [];
   const start = Date.now();
@@ -134,8 +183,9 @@ test('one copy killed: failures only while HAProxy detects it, none after', asyn
   await Promise.race([watcher, new Promise((r) => setTimeout(r, 5000))]);
   assert.ok(downAt > 0, 'HAProxy marked the killed copy down');
   const failed = (a: Answer) => a.status !== 200;
-  const before = answers.filter((a) => a.at < killedAt);
-  const during = answers.filter((a) => a.at >= killedAt && a.at <= downAt);
+  // A request still in flight on the killed copy when it died fails with it: it counts as during detection.
+  const before = answers.filter((a) => a.at + a.ms < killedAt);
+  const during = answers.filter((a) => a.at + a.ms >= killedAt && a.at <= downAt);
   const afterDown = answers.filter((a) => a.at > downAt);
   const report = {
     requests: answers.length, beforeKill: before.length, failedBeforeKill: before.filter(failed).length,
