@@ -1,6 +1,9 @@
 // A dedicated LISTEN connection that reconnects with backoff. Notifications only make
 // loops react faster; every loop also polls, so a lost notification costs latency only.
+// LISTEN needs a real session: behind PgBouncer in transaction pooling, give it the direct
+// `sessionDatabaseUrl`.
 import pg from 'pg';
+import { newClient } from './connect.js';
 import type { Logger } from 'pino';
 import { backoffMs } from './transient.js';
 
@@ -22,7 +25,7 @@ export class Listener {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.url, application_name: 'keel-listener', keepAlive: true });
+    const client = newClient(this.url, { application_name: 'keel-listener', keepAlive: true, keepAliveInitialDelayMillis: 10000, connectionTimeoutMillis: 5000 });
     client.on('notification', (n) => this.onNotify(n.channel, n.payload ?? ''));
     client.on('error', (err) => this.log?.warn({ err: err.message }, 'LISTEN connection lost'));
     client.on('end', () => {

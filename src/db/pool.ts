@@ -3,6 +3,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { backoffMs, isTransientDbError } from './transient.js';
+import { clientClassFor, connectionStringFor, forgetHostOf } from './connect.js';
 
 export type Db = pg.Pool;
 export type Tx = pg.PoolClient;
@@ -16,44 +17,78 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
  * cut off in the middle of a transaction loses it, and its row locks, after the idle limit
  * instead of blocking its peers for as long as it is gone.
  */
-const transactionBegin = new WeakMap<Db, string>();
+interface PoolMeta {
+  begin: string;
+  url: string;
+  retryDeadlineMs: number;
+}
+const poolMeta = new WeakMap<Db, PoolMeta>();
+
+/** Default retry deadline of a transaction when the pool was given none. */
+export const DEFAULT_RETRY_DEADLINE_MS = 30000;
 
 export interface PoolOptions {
   size: number;
   applicationName: string;
   log?: Logger;
-  /** Client-side and server-side limit of one statement. */
+  /** Client-side limit of one statement (and the server-side one unless statementTimeoutMs is set). */
   queryTimeoutMs?: number;
+  /** Server-side limit of one statement (statement_timeout, SET LOCAL in each transaction). */
+  statementTimeoutMs?: number;
   /** Server ends a transaction that stays idle this long (idle_in_transaction_session_timeout). */
   transactionIdleTimeoutMs?: number;
+  /** Limit to open one connection (TCP, TLS, authentication). Default 5000. */
+  connectTimeoutMs?: number;
+  /** TCP keepalive: first probe after the connection was idle this long. Default 10000. */
+  keepAliveIdleMs?: number;
+  /** inTransaction retries transient errors for this long. Default 30000. */
+  retryDeadlineMs?: number;
 }
 
 export function createPool(url: string, options: PoolOptions): Db {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   const pool = new pg.Pool({
-    connectionString: url,
+    // A multi-host URL: node-postgres gets one host, the chooser's Client class picks the live one.
+    connectionString: connectionStringFor(url),
+    Client: clientClassFor(url, connectTimeoutMs),
     max: options.size,
     application_name: options.applicationName,
-    connectionTimeoutMillis: 5000,
+    connectionTimeoutMillis: connectTimeoutMs,
     ...(options.queryTimeoutMs ? { query_timeout: options.queryTimeoutMs } : {}),
     idleTimeoutMillis: 30000,
     keepAlive: true,
+    keepAliveInitialDelayMillis: options.keepAliveIdleMs ?? 10000,
   });
   // A dropped idle connection must not crash the process; the next query reconnects.
   pool.on('error', (err) => options.log?.warn({ err: err.message }, 'idle database connection lost'));
   const limits = [
     options.transactionIdleTimeoutMs ? `SET LOCAL idle_in_transaction_session_timeout = ${Math.round(options.transactionIdleTimeoutMs)}` : null,
-    options.queryTimeoutMs ? `SET LOCAL statement_timeout = ${Math.round(options.queryTimeoutMs)}` : null,
+    (options.statementTimeoutMs ?? options.queryTimeoutMs) ? `SET LOCAL statement_timeout = ${Math.round((options.statementTimeoutMs ?? options.queryTimeoutMs)!)}` : null,
   ].filter(Boolean);
-  transactionBegin.set(pool, ['BEGIN', ...limits].join('; '));
+  poolMeta.set(pool, { begin: ['BEGIN', ...limits].join('; '), url, retryDeadlineMs: options.retryDeadlineMs ?? DEFAULT_RETRY_DEADLINE_MS });
   return pool;
 }
 
 export interface RetryOptions {
-  /** Give up after this many milliseconds of trying. */
+  /** Give up after this many milliseconds of trying (default: the pool's retry deadline, else 30 s). */
   maxElapsedMs?: number;
   log?: Logger;
   what?: string;
   signal?: AbortSignal;
+  /**
+   * inTransaction only. false: the transaction could apply twice if run again after its
+   * COMMIT was sent and the answer lost, so that case is not retried: it fails with
+   * CommitOutcomeUnknownError (errors before COMMIT are still retried). Default true.
+   */
+  idempotent?: boolean;
+}
+
+/** COMMIT was sent but its answer was lost with the connection: the transaction may or may not have applied. */
+export class CommitOutcomeUnknownError extends Error {
+  override name = 'CommitOutcomeUnknownError';
+  constructor(what: string, cause: Error) {
+    super(`the database connection was lost while committing ${what}: it may or may not have been applied (${cause.message}); check before trying again`);
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,12 +96,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Runs fn, retrying it with backoff while it fails with a transient database error. */
 export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
   const started = Date.now();
-  const maxElapsed = opts.maxElapsedMs ?? 30000;
+  const maxElapsed = opts.maxElapsedMs ?? DEFAULT_RETRY_DEADLINE_MS;
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (!isTransientDbError(err) || Date.now() - started > maxElapsed || opts.signal?.aborted) throw err;
+      if (err instanceof CommitOutcomeUnknownError || !isTransientDbError(err) || Date.now() - started > maxElapsed || opts.signal?.aborted) throw err;
       const wait = backoffMs(attempt);
       opts.log?.warn({ err: (err as Error).message, code: (err as { code?: string }).code, attempt, waitMs: wait }, `${opts.what ?? 'database call'} failed; retrying`);
       await sleep(wait);
@@ -74,28 +109,51 @@ export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}
   }
 }
 
-/** One transaction on one connection; the whole function is the unit of retry. */
+/** The retry deadline a pool was created with. */
+export function retryDeadlineOf(db: Db): number {
+  return poolMeta.get(db)?.retryDeadlineMs ?? DEFAULT_RETRY_DEADLINE_MS;
+}
+
+/**
+ * One transaction on one connection; the whole function is the unit of retry. When COMMIT
+ * itself fails on a lost connection the outcome is unknown and the function runs again:
+ * it must be idempotent (see docs/decisions/0005-retried-transactions-are-idempotent.md).
+ */
 export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+  const meta = poolMeta.get(db);
   return withRetry(async () => {
     const client = await db.connect();
     let broken = false;
+    let released = false;
     // A connection cut while checked out (server shutdown, admin kill, idle-in-transaction
     // limit) emits 'error' on the client; unhandled, it would end the process. The next
     // query on it fails and is retried as a transient error.
     const onError = () => { broken = true; };
     client.on('error', onError);
+    let committing = false;
     try {
-      await client.query(transactionBegin.get(db) ?? 'BEGIN');
+      await client.query(meta?.begin ?? 'BEGIN');
       const result = await fn(client);
+      committing = true;
       await client.query('COMMIT');
       return result;
     } catch (err) {
+      if (committing && opts.idempotent === false && isTransientDbError(err)) {
+        client.off('error', onError);
+        client.release(true);
+        released = true;
+        throw new CommitOutcomeUnknownError(opts.what ?? 'the transaction', err as Error);
+      }
       broken = isTransientDbError(err);
+      // A lost connection or a read-only server: the next connection looks for the primary again.
+      if (broken && meta) forgetHostOf(meta.url, client);
       await client.query('ROLLBACK').catch(() => { broken = true; });
       throw err;
     } finally {
-      client.off('error', onError);
-      client.release(broken);
+      if (!released) {
+        client.off('error', onError);
+        client.release(broken);
+      }
     }
-  }, opts);
+  }, { ...opts, maxElapsedMs: opts.maxElapsedMs ?? meta?.retryDeadlineMs });
 }

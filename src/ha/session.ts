@@ -5,11 +5,22 @@
 // waiting for their leases to expire. The session reconnects by itself and reports each
 // reconnect, since a connection lost by many components at once means the database itself
 // restarted or failed over.
+//
+// The session is also the component's split-brain guard: on every (re)connect and every
+// `primaryCheckMs` it compares its own server with what a fresh connection through the
+// database URL reaches (src/ha/primary-identity.ts). A session on a standby, a demoted or an
+// isolated old primary makes the component unfit: workers stop claiming and fence their own
+// attempts, schedulers stop deciding, until a check finds the session on the primary again.
+//
+// The session needs a real database session (advisory lock, LISTEN-free but stateful): behind
+// PgBouncer in transaction pooling it connects through `sessionDatabaseUrl`, directly.
 import { randomInt, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from '../log.js';
 import { backoffMs } from '../db/transient.js';
+import { chooserFor, newClient } from '../db/connect.js';
+import { judgePrimary, primaryChanged, type ServerIdentity, type Verdict } from './primary-identity.js';
 import { KEEL_VERSION } from '../version.js';
 import { recordDisruption } from './disruption.js';
 import { sql } from '../db/sql.js';
@@ -23,7 +34,27 @@ export interface SessionOptions {
   heartbeatMs: number;
   /** Client-side limit for each heartbeat, so a silent network cannot hang the loop. */
   queryTimeoutMs: number;
+  /** Limit to open a connection. Default: queryTimeoutMs. */
+  connectTimeoutMs?: number;
+  /** TCP keepalive idle time of the session connection. Default 10000. */
+  keepAliveIdleMs?: number;
+  /** The URL the component's pools use (HAProxy, multi-host, PgBouncer): the split-brain check connects through it. Default: the session URL. */
+  routeUrl?: string;
+  /** How often the session compares its server with the route's; 0 turns the check off. Default 2000. */
+  primaryCheckMs?: number;
 }
+
+/** What the last split-brain check saw, for `keel ha status`, the health document and metrics. */
+export interface PrimaryCheck {
+  at: Date;
+  mine: ServerIdentity;
+  route: ServerIdentity | null;
+  routeError?: string;
+  verdict: Verdict;
+}
+
+interface IdentityRow { system_id: string; timeline: number; in_recovery: boolean; address: string; started_at: string }
+const identityOf = (r: IdentityRow): ServerIdentity => ({ systemId: r.system_id, timeline: Number(r.timeline), inRecovery: r.in_recovery, address: r.address, startedAt: r.started_at });
 
 const REGISTER = `
 INSERT INTO component (id, role, hostname, pid, version, state, lock_key)
@@ -50,13 +81,33 @@ export class ComponentSession {
   private lastHeartbeatOk = 0;
   private maxGapMs = 0;
   private lastTick = 0;
+  private lastCheckAt = 0;
+  private checking = false;
+  private lastRoute: ServerIdentity | null = null;
+  private unfit: string | null = null;
+  /** The last split-brain check. */
+  lastPrimaryCheck: PrimaryCheck | null = null;
+  /** Called when the component becomes unfit (reason) or fit again (null). */
+  onFitness: (reason: string | null) => void = () => {};
   /** What the component holds, shown by `keel ha status`. */
   details: () => Record<string, unknown> = () => ({});
 
   constructor(private readonly url: string, readonly role: Role, private readonly opts: SessionOptions, private readonly log: Logger) {}
 
+  /** Why this component must not take or decide work now (its database server is not the primary), or null. */
+  get unfitReason(): string | null {
+    return this.unfit;
+  }
+
+  private clientConfig(): pg.ClientConfig {
+    return {
+      application_name: `keel-${this.role}-session`, keepAlive: true, keepAliveInitialDelayMillis: this.opts.keepAliveIdleMs ?? 10000,
+      query_timeout: this.opts.queryTimeoutMs, connectionTimeoutMillis: this.opts.connectTimeoutMs ?? this.opts.queryTimeoutMs,
+    };
+  }
+
   private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.url, application_name: `keel-${this.role}-session`, keepAlive: true, query_timeout: this.opts.queryTimeoutMs, connectionTimeoutMillis: this.opts.queryTimeoutMs });
+    const client = newClient(this.url, this.clientConfig());
     client.on('error', (err) => this.log.warn({ err: err.message }, 'component session lost'));
     client.on('end', () => {
       if (this.client === client) {
@@ -79,6 +130,7 @@ export class ComponentSession {
     await client.query(sql('ha_event_insert'), ['component_joined', this.id, { role: this.role, hostname: this.host, pid: process.pid }]);
     this.client = client;
     this.lastHeartbeatOk = performance.now();
+    await this.checkPrimary();
     this.timer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs);
     this.timer.unref();
   }
@@ -103,6 +155,8 @@ export class ComponentSession {
     this.lastTick = now;
     const client = this.client;
     if (!client) return;
+    const checkEvery = this.opts.primaryCheckMs ?? 2000;
+    if (checkEvery > 0 && now - this.lastCheckAt >= checkEvery) void this.checkPrimary();
     try {
       const r = await client.query<{ previous_state: string }>(HEARTBEAT, [this.id, this.loopAt, { ...this.details(), maxHeartbeatGapMs: Math.round(this.maxGapMs) }]);
       this.lastHeartbeatOk = performance.now();
@@ -129,6 +183,7 @@ export class ComponentSession {
         await recordDisruption(client, this.id, `${this.role} session reconnected`);
         this.client = client;
         this.log.info('component session reconnected');
+        this.lastCheckAt = 0; // the heartbeat below checks the server at once
         await this.heartbeat();
         break;
       } catch (err) {
@@ -137,6 +192,80 @@ export class ComponentSession {
       }
     }
     this.reconnecting = false;
+  }
+
+  /**
+   * The split-brain check: the session's server against a fresh connection through the
+   * route. Never throws; a failed check of the session's own server is the heartbeat's
+   * business (it reconnects).
+   */
+  async checkPrimary(): Promise<PrimaryCheck | null> {
+    const client = this.client;
+    if (!client || this.checking) return this.lastPrimaryCheck;
+    this.checking = true;
+    this.lastCheckAt = performance.now();
+    let route: pg.Client | null = null;
+    try {
+      const mine = identityOf((await client.query<IdentityRow>(sql('server_identity'))).rows[0]!);
+      let routeIdentity: ServerIdentity | null = null;
+      let routeError: string | undefined;
+      const routeUrl = this.opts.routeUrl ?? this.url;
+      // A multi-host route is probed afresh: its primary may have moved since the pools chose.
+      const chooser = chooserFor(routeUrl);
+      if (chooser.parsed.hosts.length > 1) await chooser.refresh().catch(() => {});
+      route = newClient(routeUrl, { ...this.clientConfig(), application_name: `keel-${this.role}-primary-check` });
+      route.on('error', () => {});
+      try {
+        await route.connect();
+        routeIdentity = identityOf((await route.query<IdentityRow>(sql('server_identity'))).rows[0]!);
+      } catch (err) {
+        routeError = (err as Error).message;
+        await route.end().catch(() => {});
+        route = null;
+      }
+      const verdict = judgePrimary(mine, routeIdentity);
+      const check: PrimaryCheck = { at: new Date(), mine, route: routeIdentity, ...(routeError ? { routeError } : {}), verdict };
+      this.lastPrimaryCheck = check;
+      if (route && routeIdentity && primaryChanged(this.lastRoute, routeIdentity)) {
+        this.log.warn({ from: this.lastRoute, to: routeIdentity }, 'the database primary changed');
+        await route.query(sql('ha_event_primary_changed'), [this.id, {
+          primary: `${routeIdentity.systemId}/${routeIdentity.timeline}/${routeIdentity.startedAt}`, address: routeIdentity.address, timeline: routeIdentity.timeline,
+          previousAddress: this.lastRoute?.address, previousTimeline: this.lastRoute?.timeline, seenBy: this.role,
+        }]).catch(() => {});
+      }
+      if (routeIdentity) this.lastRoute = routeIdentity;
+      await this.applyVerdict(verdict, route);
+      return check;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'database primary check failed');
+      return this.lastPrimaryCheck;
+    } finally {
+      await route?.end().catch(() => {});
+      this.checking = false;
+    }
+  }
+
+  private async applyVerdict(verdict: Verdict, route: pg.Client | null): Promise<void> {
+    const reason = verdict.fit ? null : `${verdict.reason}: ${verdict.detail}`;
+    if (reason === this.unfit) return;
+    const wasUnfit = this.unfit !== null;
+    this.unfit = reason;
+    if (!verdict.fit) {
+      this.log.error({ reason: verdict.reason, detail: verdict.detail }, 'this component is on a database server that is not the primary: it stops taking work');
+      // Recorded on the route's server, the real primary: the session's own is the suspect.
+      await route?.query(sql('ha_event_insert'), [verdict.reason === 'in_recovery' ? 'db_demoted_primary' : 'db_isolated_primary', this.id, { role: this.role, reason: verdict.reason, detail: verdict.detail }]).catch(() => {});
+      // A new session connection may reach the primary (the session URL routes, or its chooser probes again).
+      const client = this.client;
+      if (client) {
+        this.client = null;
+        await client.end().catch(() => {});
+        void this.reconnect();
+      }
+    } else if (wasUnfit) {
+      this.log.info('this component is on the primary again: it takes work');
+      await route?.query(sql('ha_event_insert'), ['db_primary_confirmed', this.id, { role: this.role }]).catch(() => {});
+    }
+    this.onFitness(reason);
   }
 
   async stop(): Promise<void> {

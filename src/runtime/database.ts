@@ -1,14 +1,20 @@
 // Getting a database for a Keel process: the configured URL or the embedded server,
 // reached with retry and backoff; an unreachable database ends in a clear error.
 import type { KeelOptions } from '../config/options.js';
-import { createPool, withRetry, type Db } from '../db/pool.js';
+import { createPool, withRetry, type Db, type PoolOptions } from '../db/pool.js';
+import { parseDatabaseUrl } from '../db/multi-host.js';
+import { ReadRouter, setReadRouter } from '../db/read-router.js';
 import { startEmbedded, type EmbeddedServer } from '../db/embedded.js';
 import { DatabaseUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 export interface Database {
   url: string;
+  /** For what needs a real session (component session, LISTEN): sessionDatabaseUrl, else url. */
+  sessionUrl: string;
   db: Db;
+  /** Heavy API reads: the replica while its lag allows, else the primary (db). */
+  reads: ReadRouter;
   embedded: EmbeddedServer | null;
   close(): Promise<void>;
 }
@@ -24,10 +30,16 @@ export async function openDatabase(options: KeelOptions, log: Logger, role: stri
     embedded = await startEmbedded({ dataDir: options.dataDir, port: options.embeddedPort, log });
     url = embedded.url;
   }
-  const db = createPool(url, {
-    size: options.dbPoolSize, applicationName: `keel-${role}`, log,
-    queryTimeoutMs: options.dbQueryTimeoutMs, transactionIdleTimeoutMs: options.dbTransactionIdleTimeoutMs,
-  });
+  // Bad URLs fail here, naming the option, before anything connects.
+  parseDatabaseUrl(url, 'KEEL_DATABASE_URL (databaseUrl)');
+  if (options.sessionDatabaseUrl) parseDatabaseUrl(options.sessionDatabaseUrl, 'KEEL_SESSION_DATABASE_URL (sessionDatabaseUrl)');
+  if (options.readDatabaseUrl) parseDatabaseUrl(options.readDatabaseUrl, 'KEEL_READ_DATABASE_URL (readDatabaseUrl)');
+  const poolOptions: Omit<PoolOptions, 'size' | 'applicationName'> = {
+    log, queryTimeoutMs: options.dbQueryTimeoutMs, transactionIdleTimeoutMs: options.dbTransactionIdleTimeoutMs,
+    connectTimeoutMs: options.dbConnectTimeoutMs, keepAliveIdleMs: options.dbKeepaliveIdleMs, retryDeadlineMs: options.dbRetryDeadlineMs,
+    ...(options.dbStatementTimeoutMs ? { statementTimeoutMs: options.dbStatementTimeoutMs } : {}),
+  };
+  const db = createPool(url, { ...poolOptions, size: options.dbPoolSize, applicationName: `keel-${role}` });
   try {
     await withRetry(() => db.query('SELECT 1'), { maxElapsedMs: options.dbConnectRetrySec * 1000, log, what: `connecting to ${redactUrl(url)}` });
   } catch (err) {
@@ -35,9 +47,18 @@ export async function openDatabase(options: KeelOptions, log: Logger, role: stri
     await embedded?.stop();
     throw new DatabaseUnavailableError(`cannot reach the database at ${redactUrl(url)} after ${options.dbConnectRetrySec}s (dbConnectRetrySec): ${(err as Error).message}; check KEEL_DATABASE_URL and that the server is running`);
   }
+  // The replica is optional: unreachable at start, heavy reads simply go to the primary.
+  const replica = options.readDatabaseUrl
+    ? createPool(options.readDatabaseUrl, { ...poolOptions, size: options.dbReadPoolSize, applicationName: `keel-${role}-reads`, retryDeadlineMs: 0 })
+    : null;
+  const reads = new ReadRouter(db, replica, { maxLagMs: options.replicaMaxLagMs, log });
+  await reads.start();
+  setReadRouter(db, reads);
   return {
-    url, db, embedded,
+    url, sessionUrl: options.sessionDatabaseUrl ?? url, db, reads, embedded,
     close: async () => {
+      reads.stop();
+      await replica?.end().catch(() => {});
       await db.end().catch(() => {});
       await embedded?.stop();
     },

@@ -80,12 +80,13 @@ function startScheduler(database: Database, options: KeelOptions, session: Compo
   contentionTimer.unref();
   const wakeup = new Wakeup();
   const hinted = new Set<string>();
-  const listener = new Listener(database.url, ['keel_scheduler'], (_ch, payload) => {
+  const listener = new Listener(database.sessionUrl, ['keel_scheduler'], (_ch, payload) => {
     if (payload) hinted.add(payload);
     wakeup.wake();
   }, log);
   void listener.start();
   const main = runLoop('scheduler', async () => {
+    if (session.unfitReason) return false; // on a server that is not the primary: decide nothing
     const hints = [...hinted];
     hinted.clear();
     const end = metrics.loopSeconds.startTimer({ role: 'scheduler' });
@@ -99,6 +100,7 @@ function startScheduler(database: Database, options: KeelOptions, session: Compo
   // Dead workers are looked for more often than the main loop turns: it is one cheap statement.
   const sweepWakeup = new Wakeup();
   const sweep = runLoop('orphan sweep', async () => {
+    if (session.unfitReason) return false;
     if ((await scheduler.fenceOrphanedAttempts()) > 0) wakeup.wake();
     return false;
   }, options.orphanSweepMs, sweepWakeup, log);
@@ -155,10 +157,11 @@ async function startWorker(database: Database, options: KeelOptions, session: Co
     taskResultMaxBytes: options.taskResultMaxBytes, taskLogMaxBytes: options.taskLogMaxBytes,
     queueBatchSize: options.schedulerBatchSize,
     onLoopTurn: () => session.loopTurned(),
+    unfit: () => session.unfitReason !== null,
   }, log);
   const previous = session.details;
   session.details = () => ({ ...previous(), runningAttempts: worker.attemptIds(), capacity: options.workerConcurrency, queues: options.workerQueues });
-  const listener = new Listener(database.url, ['keel_queued'], (_ch, queue) => {
+  const listener = new Listener(database.sessionUrl, ['keel_queued'], (_ch, queue) => {
     if (options.workerQueues.includes(queue)) worker.wakeup.wake();
   }, log);
   await listener.start();
@@ -184,7 +187,7 @@ async function startTriggerer(database: Database, options: KeelOptions, session:
   const previous = session.details;
   session.details = () => ({ ...previous(), ...triggerer.details() });
   metrics.triggers = () => ({ held: triggerer.heldCount, capacity: options.triggererCapacity });
-  const listener = new Listener(database.url, ['keel_triggerer'], (_ch, payload) => {
+  const listener = new Listener(database.sessionUrl, ['keel_triggerer'], (_ch, payload) => {
     if (payload.startsWith('external:')) triggerer.externalEventPosted(payload.slice('external:'.length));
     else triggerer.deferralAnnounced();
   }, log);
@@ -210,7 +213,10 @@ export async function startRole(role: RoleName, options: KeelOptions, log: Logge
     await database.close();
     throw err;
   }
-  const session = new ComponentSession(database.url, role as Role, { heartbeatMs: options.heartbeatMs, queryTimeoutMs: options.dbQueryTimeoutMs }, log);
+  const session = new ComponentSession(database.sessionUrl, role as Role, {
+    heartbeatMs: options.heartbeatMs, queryTimeoutMs: options.dbQueryTimeoutMs, connectTimeoutMs: options.dbConnectTimeoutMs,
+    keepAliveIdleMs: options.dbKeepaliveIdleMs, routeUrl: database.url, primaryCheckMs: options.dbPrimaryCheckMs,
+  }, log);
   await session.start();
   const metrics = new KeelMetrics(database.db);
   const parts: Part[] = [];

@@ -27,5 +27,5 @@ export async function clearTaskInstances(db: Db, runId: string, taskIds: string[
       await tx.query(sql('notify_scheduler'), [runId]);
     }
     return done;
-  });
+  }, { idempotent: false, what: 'the clear' }); // run again after a lost COMMIT, it could clear a task that ran since (ADR 0005)
 }

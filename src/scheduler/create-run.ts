@@ -11,6 +11,8 @@ export interface NewRun {
   dataIntervalStart: Date;
   dataIntervalEnd: Date;
   params: Record<string, unknown>;
+  /** A manual trigger's client-generated key (idempotent retry). */
+  triggerKey?: string;
 }
 
 export function runIdFor(runType: NewRun['runType'], logicalDate: Date): string {
@@ -20,7 +22,7 @@ export function runIdFor(runType: NewRun['runType'], logicalDate: Date): string 
 /** Returns the new run's id, or null when such a run already exists. */
 export async function createRun(tx: Tx, dag: SerializedDag, versionHash: string, run: NewRun): Promise<string | null> {
   const inserted = await tx.query<{ id: string }>(sql('dag_run_insert'), [
-    dag.dagId, run.runId, run.runType, run.logicalDate, run.dataIntervalStart, run.dataIntervalEnd, run.params, versionHash,
+    dag.dagId, run.runId, run.runType, run.logicalDate, run.dataIntervalStart, run.dataIntervalEnd, run.params, versionHash, run.triggerKey ?? null,
   ]);
   const id = inserted.rows[0]?.id;
   if (!id) return null;

@@ -1,5 +1,6 @@
 // Manual trigger: validate the DAG id and params, then create a queued run. Accepted
 // means committed: a trigger survives any process dying right after it returns.
+import { randomUUID } from 'node:crypto';
 import { resolveParams } from '../core/params.js';
 import type { SerializedDag } from '../core/types.js';
 import type { Db } from '../db/pool.js';
@@ -20,6 +21,8 @@ export interface TriggerInput {
   /** Default: the database's now(). */
   logicalDate?: Date;
   runId?: string;
+  /** Idempotency key (uuid): triggering again with the same key returns the same run. Default: a new one per call. */
+  triggerKey?: string;
 }
 
 export interface TriggeredRun {
@@ -31,7 +34,12 @@ export interface TriggeredRun {
 }
 
 export async function triggerDag(db: Db, dagId: string, input: TriggerInput = {}): Promise<TriggeredRun> {
+  // Made once, outside the retried transaction: a retry after a COMMIT whose answer was lost
+  // finds the run the first try created instead of making a second (ADR 0005).
+  const triggerKey = input.triggerKey ?? randomUUID();
   return inTransaction(db, async (tx) => {
+    const earlier = (await tx.query<{ id: string; dag_id: string; run_id: string; logical_date: Date; params: Record<string, unknown> }>(sql('dag_run_by_trigger_key'), [triggerKey])).rows[0];
+    if (earlier) return { id: earlier.id, dagId: earlier.dag_id, runId: earlier.run_id, logicalDate: earlier.logical_date, params: earlier.params };
     // FOR UPDATE (lock order: dag first) so that the run may be started right here, counted
     // against max_active_runs like the scheduler does.
     const found = await tx.query<{ serialized: SerializedDag; version_hash: string; is_active: boolean; is_paused: boolean }>(
@@ -53,7 +61,7 @@ export async function triggerDag(db: Db, dagId: string, input: TriggerInput = {}
       const logicalDate = input.logicalDate ?? (await tx.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]!.t;
       const runId = input.runId ?? runIdFor('manual', logicalDate);
       const id = await createRun(tx, row.serialized, row.version_hash, {
-        runId, runType: 'manual', logicalDate, dataIntervalStart: logicalDate, dataIntervalEnd: logicalDate, params: resolved.params,
+        runId, runType: 'manual', logicalDate, dataIntervalStart: logicalDate, dataIntervalEnd: logicalDate, params: resolved.params, triggerKey,
       });
       if (id) {
         if (!row.is_paused) await startAndQueue(tx, row.serialized, row.version_hash, id);

@@ -37,6 +37,8 @@ export interface WorkerOptions {
   queueBatchSize: number;
   /** Called on every turn of the claim loop (liveness). */
   onLoopTurn?: () => void;
+  /** True while this worker's database session is on a server that is not the primary (split-brain guard): claim nothing, fence own attempts. */
+  unfit?: () => boolean;
 }
 
 interface Claimed {
@@ -101,7 +103,7 @@ export class Worker {
       this.opts.onLoopTurn?.();
       const free = this.opts.concurrency - this.active.size;
       let claimed = 0;
-      if (free > 0) {
+      if (free > 0 && !this.opts.unfit?.()) {
         try {
           claimed = await this.claimAndStart(free);
         } catch (err) {
@@ -249,7 +251,7 @@ export class Worker {
 
   private async renewLeases(): Promise<void> {
     const silentMs = performance.now() - this.lastRenewalOk;
-    if (silentMs > this.opts.leaseSec * 1000 * SELF_FENCE_FRACTION) this.selfFence();
+    if (silentMs > this.opts.leaseSec * 1000 * SELF_FENCE_FRACTION || this.opts.unfit?.()) this.selfFence();
     if (this.renewing) return; // the previous renewal still hangs; the check above still runs
     const ids = [...this.active.keys()];
     if (ids.length === 0) {

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
 import { LATEST_SCHEMA_VERSION } from '../../src/db/migrate.js';
 import { taskStates, useCluster, waitFor, waitForRunEnd } from '../support/cluster.js';
 
@@ -58,7 +59,8 @@ test('db status shows every migration applied', async () => {
   const r = await keel(['db', 'status', '--json']);
   expectCode(r, 0);
   const rows = JSON.parse(r.stdout) as { version: number; state: string }[];
-  assert.equal(rows.length, LATEST_SCHEMA_VERSION);
+  // Versions may have gaps (numbers reserved for work in progress): one row per migration file.
+  assert.equal(rows.length, readdirSync(new URL('../../src/db/migrations/', import.meta.url)).filter((f) => f.endsWith('.sql')).length);
   assert.ok(rows.every((x) => x.state === 'applied'));
   assert.equal(rows.at(-1)!.version, LATEST_SCHEMA_VERSION);
 });

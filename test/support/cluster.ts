@@ -6,12 +6,15 @@ import { createLogger } from '../../src/log.js';
 import { after, before } from 'node:test';
 import { startRole, type RoleName, type RunningRole } from '../../src/runtime/roles.js';
 import { freshDatabase, type TestDatabase } from './db.js';
+import { directUrlFor } from './db-url.js';
 
 export function testOptions(url: string, dagsFolder: string, extra: Partial<Record<OptionName, unknown>> = {}): KeelOptions {
   return loadOptions({
     env: {},
     noConfigFile: true,
     overrides: {
+      // Through PgBouncer (CI's second pass), sessions and LISTEN need the direct server.
+      ...(directUrlFor(url) !== url ? { sessionDatabaseUrl: directUrlFor(url) } : {}),
       databaseUrl: url, dagsFolder, schedulerLoopMs: 200, workerPollMs: 200, dagScanIntervalSec: 1,
       workerConcurrency: 4, dbConnectRetrySec: 5, logFormat: 'json', logLevel: process.env.KEEL_TEST_LOG ?? 'silent',
       // The test server was just started: without this, nothing would be fenced for the grace period.

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createPool, type Db } from '../../src/db/pool.js';
-import { TEMPLATE_DB, withDatabase } from './db-url.js';
+import { TEMPLATE_DB, pooledUrlFor, withDatabase } from './db-url.js';
 
 export interface TestDatabase {
   url: string;
@@ -29,7 +29,8 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 export async function freshDatabase(): Promise<TestDatabase> {
   const name = `keel_t_${randomBytes(5).toString('hex')}`;
   await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`));
-  const url = withDatabase(adminUrl(), name);
+  // Through PgBouncer in CI's second pass: pools use the pooled URL; admin stays direct.
+  const url = pooledUrlFor(withDatabase(adminUrl(), name));
   const db = createPool(url, { size: 5, applicationName: 'keel-test' });
   return {
     url,

@@ -1,6 +1,7 @@
 // Keel roles as real child processes (`node bin/keel.js <role>`), for tests that kill them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { directUrlFor } from './db-url.js';
 
 export const KEEL_BIN = fileURLToPath(new URL('../../bin/keel.js', import.meta.url));
 
@@ -11,10 +12,16 @@ export interface KeelProcess {
   exited: Promise<number | string>;
 }
 
+/** Through PgBouncer (CI's second pass), a process's session and LISTEN connect directly. */
+function sessionUrlOf(env: Record<string, string>): Record<string, string> {
+  const url = env.KEEL_DATABASE_URL;
+  return url && directUrlFor(url) !== url ? { KEEL_SESSION_DATABASE_URL: directUrlFor(url) } : {};
+}
+
 export function spawnKeel(args: string[], env: Record<string, string>): KeelProcess {
   let out = '';
   const child = spawn(process.execPath, [KEEL_BIN, ...args], {
-    env: { ...process.env, KEEL_LOG_FORMAT: 'json', KEEL_LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, KEEL_LOG_FORMAT: 'json', KEEL_LOG_LEVEL: 'info', ...sessionUrlOf(env), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (c: Buffer) => { out += c.toString(); });

@@ -1,0 +1,109 @@
+// The read router: heavy API reads (lists, grids, logs) go to the read replica while its
+// replay lag is under `replicaMaxLagMs`, to the primary otherwise (and on any replica
+// error). Scheduling, workers and every write use the primary pool directly and never see
+// this. The lag is checked every second: the primary's WAL position first, then whether
+// the replica has replayed it (caught up → lag 0) or how old its last replayed commit is.
+import type { QueryResult, QueryResultRow } from 'pg';
+import type { Logger } from 'pino';
+import type { Db } from './pool.js';
+import { routeReads, type LagSample, type Route } from '../core/replica-route.js';
+
+/** No parameters. Run on the primary. */
+export const PRIMARY_WAL_POSITION = `SELECT pg_current_wal_lsn()::text AS lsn`;
+/** $1 the primary's WAL position (pg_lsn as text). Run on the replica. */
+export const REPLICA_LAG = `
+SELECT pg_is_in_recovery() AS in_recovery,
+       coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS caught_up,
+       (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS replay_age_ms`;
+
+export interface ReaderStats {
+  configured: boolean;
+  route: Route;
+  servedByReplica: number;
+  servedByPrimary: number;
+  replicaErrors: number;
+}
+
+export class ReadRouter {
+  private sample: (Omit<LagSample, 'ageMs'> & { at: number }) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private checking = false;
+  servedByReplica = 0;
+  servedByPrimary = 0;
+  replicaErrors = 0;
+
+  constructor(readonly primary: Db, readonly replica: Db | null, private readonly opts: { maxLagMs: number; checkEveryMs?: number; log?: Logger }) {}
+
+  private get every(): number {
+    return this.opts.checkEveryMs ?? 1000;
+  }
+
+  async start(): Promise<void> {
+    if (!this.replica) return;
+    await this.check();
+    this.timer = setInterval(() => void this.check(), this.every);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  async check(): Promise<void> {
+    if (!this.replica || this.checking) return;
+    this.checking = true;
+    try {
+      const lsn = (await this.primary.query<{ lsn: string }>(PRIMARY_WAL_POSITION)).rows[0]!.lsn;
+      const r = (await this.replica.query<{ in_recovery: boolean; caught_up: boolean; replay_age_ms: number | null }>(REPLICA_LAG, [lsn])).rows[0]!;
+      this.sample = { reachable: true, inRecovery: r.in_recovery, caughtUp: r.caught_up, replayAgeMs: r.replay_age_ms === null ? null : Math.max(0, r.replay_age_ms), at: performance.now() };
+    } catch (err) {
+      this.sample = { reachable: false, inRecovery: false, caughtUp: false, replayAgeMs: null, at: performance.now() };
+      this.opts.log?.warn({ err: (err as Error).message }, 'read replica check failed; heavy reads go to the primary');
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  get route(): Route {
+    if (!this.replica) return { use: 'primary', lagMs: null, reason: 'no readDatabaseUrl configured' };
+    return routeReads(this.sample && { ...this.sample, ageMs: performance.now() - this.sample.at }, this.opts.maxLagMs, this.every);
+  }
+
+  /** A heavy read: on the replica when the route allows, else (or when the replica fails) on the primary. */
+  async query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+    if (this.replica && this.route.use === 'replica') {
+      try {
+        const r = await this.replica.query<R>(text, values);
+        this.servedByReplica++;
+        return r;
+      } catch (err) {
+        this.replicaErrors++;
+        this.opts.log?.warn({ err: (err as Error).message }, 'read on the replica failed; reading from the primary');
+      }
+    }
+    this.servedByPrimary++;
+    return this.primary.query<R>(text, values);
+  }
+
+  stats(): ReaderStats {
+    return { configured: this.replica !== null, route: this.route, servedByReplica: this.servedByReplica, servedByPrimary: this.servedByPrimary, replicaErrors: this.replicaErrors };
+  }
+}
+
+const routers = new WeakMap<Db, ReadRouter>();
+
+/** Register the router of a primary pool (openDatabase does it). */
+export function setReadRouter(primary: Db, router: ReadRouter): void {
+  routers.set(primary, router);
+}
+
+/** What a heavy read route queries: the pool's read router, or the pool itself when none is set. */
+export function reads(primary: Db): Pick<ReadRouter, 'query'> {
+  return routers.get(primary) ?? { query: <R extends QueryResultRow>(text: string, values?: unknown[]) => primary.query<R>(text, values) };
+}
+
+/** The router of a primary pool, if one is set (for status and metrics). */
+export function readRouterOf(primary: Db): ReadRouter | null {
+  return routers.get(primary) ?? null;
+}

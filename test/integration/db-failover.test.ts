@@ -1,0 +1,126 @@
+// The client half of database failover on real servers without Patroni: a primary and a
+// pg_basebackup standby (Debian's PostgreSQL 15). Multi-host URLs find the writable host;
+// a COMMIT whose answer is lost neither creates a second manual run nor is blindly
+// retried where it could apply twice; and after the standby is promoted while the old
+// primary stays up and writable (what a killed Patroni leaves), a component whose session
+// is on the old primary finds itself unfit, records it on the new primary, and the pools
+// move to the new primary.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { migrate } from '../../src/db/migrate.js';
+import { CommitOutcomeUnknownError, createPool, inTransaction, type Db } from '../../src/db/pool.js';
+import { Listener } from '../../src/db/listener.js';
+import { ComponentSession } from '../../src/ha/session.js';
+import { triggerDag } from '../../src/scheduler/trigger.js';
+import { startRoles, testLog, testOptions, waitFor, waitForDag } from '../support/cluster.js';
+import { startPair, startProxy, type PgPair } from '../support/pg-pair.js';
+import { freePort } from '../support/tools.js';
+
+const DAGS = fileURLToPath(new URL('../fixtures/dags/', import.meta.url));
+let pair: PgPair;
+let primaryDb: Db;
+
+before(async () => {
+  pair = await startPair();
+  const admin = new pg.Client({ connectionString: pair.primary.url() });
+  await admin.connect();
+  await admin.query('CREATE DATABASE keel');
+  await admin.end();
+  primaryDb = createPool(pair.primary.url('keel'), { size: 3, applicationName: 'keel-test' });
+  await migrate(primaryDb);
+  const processor = await startRoles(testOptions(pair.primary.url('keel'), DAGS), ['dag-processor']);
+  await waitForDag(primaryDb, 't_chain');
+  await processor.stop();
+});
+after(async () => {
+  await primaryDb?.end();
+  await pair?.stop();
+});
+
+const portOf = async (db: Db) => inTransaction(db, async (tx) => (await tx.query<{ port: number }>('SELECT inet_server_port() AS port')).rows[0]!.port);
+
+test('a multi-host URL with target_session_attrs=read-write skips a refused port and a standby', async () => {
+  const refused = await freePort();
+  const url = `postgres://postgres@127.0.0.1:${refused},127.0.0.1:${pair.standby.port},127.0.0.1:${pair.primary.port}/keel?target_session_attrs=read-write`;
+  const db = createPool(url, { size: 2, applicationName: 'keel-test-multi' });
+  try {
+    assert.equal(await portOf(db), pair.primary.port);
+    // LISTEN goes through the same chooser.
+    const got: string[] = [];
+    const listener = new Listener(url, ['keel_test'], (_c, payload) => got.push(payload));
+    await listener.start();
+    await db.query(`SELECT pg_notify('keel_test', 'hello')`);
+    await waitFor('the notification', async () => got.includes('hello'), 5000);
+    await listener.stop();
+  } finally {
+    await db.end();
+  }
+});
+
+test('a lost COMMIT answer: a blind retry applies twice; a manual trigger retried does not; a clear is not retried', async () => {
+  const proxy = await startProxy(pair.primary.port);
+  const db = createPool(`postgres://postgres@127.0.0.1:${proxy.port}/keel`, { size: 2, applicationName: 'keel-test-proxy' });
+  try {
+    // The hazard is real: a non-idempotent insert retried after its COMMIT's answer was lost.
+    await db.query('CREATE TABLE IF NOT EXISTS blind (id serial PRIMARY KEY)');
+    proxy.loseNextCommitAnswer();
+    await inTransaction(db, (tx) => tx.query('INSERT INTO blind DEFAULT VALUES'));
+    assert.equal((await primaryDb.query('SELECT count(*)::int AS n FROM blind')).rows[0].n, 2, 'the blind retry applied twice');
+
+    // A manual trigger carries a client-made key: the retry finds the run the first try committed.
+    const before = (await primaryDb.query(`SELECT count(*)::int AS n FROM dag_run WHERE dag_id = 't_chain'`)).rows[0].n;
+    proxy.loseNextCommitAnswer();
+    const run = await triggerDag(db, 't_chain');
+    const runs = (await primaryDb.query<{ id: string }>(`SELECT id FROM dag_run WHERE dag_id = 't_chain'`)).rows;
+    assert.equal(runs.length, before + 1, 'exactly one run');
+    assert.ok(runs.some((r) => r.id === run.id));
+
+    // Not idempotent and not retried: the caller learns that the outcome is unknown.
+    proxy.loseNextCommitAnswer();
+    await assert.rejects(inTransaction(db, (tx) => tx.query('INSERT INTO blind DEFAULT VALUES'), { idempotent: false, what: 'the test insert' }), CommitOutcomeUnknownError);
+    assert.equal((await primaryDb.query('SELECT count(*)::int AS n FROM blind')).rows[0].n, 3, 'applied once, not retried');
+  } finally {
+    await db.end();
+    await proxy.stop();
+  }
+});
+
+test('split brain: the standby is promoted while the old primary stays writable; a session on the old primary is unfit, pools move', async () => {
+  const route = `postgres://postgres@127.0.0.1:${pair.standby.port},127.0.0.1:${pair.primary.port}/keel?target_session_attrs=read-write`;
+  const session = new ComponentSession(pair.primary.url('keel'), 'worker', { heartbeatMs: 200, queryTimeoutMs: 3000, routeUrl: route, primaryCheckMs: 300 }, testLog());
+  const db = createPool(route, { size: 2, applicationName: 'keel-test-route' });
+  const fitness: (string | null)[] = [];
+  session.onFitness = (reason) => fitness.push(reason);
+  try {
+    await session.start();
+    assert.equal(session.unfitReason, null);
+    assert.equal(session.lastPrimaryCheck?.verdict.fit, true);
+    assert.equal(await portOf(db), pair.primary.port);
+    const timeline = session.lastPrimaryCheck!.mine.timeline;
+
+    pair.promote();
+    // Both servers now accept writes; the new one is on the next timeline.
+    const reason = await waitFor('the session to find itself on the old primary', async () => session.unfitReason, 15000);
+    assert.match(reason, /^isolated_primary: .*timeline/);
+    assert.equal(session.lastPrimaryCheck!.route!.timeline, timeline + 1);
+    assert.equal(await portOf(db), pair.standby.port, 'the pool moved to the new primary');
+
+    const newPrimary = createPool(pair.standby.url('keel'), { size: 1, applicationName: 'keel-test-new' });
+    try {
+      const kinds = (await newPrimary.query<{ kind: string }>(`SELECT kind FROM ha_event WHERE kind IN ('db_isolated_primary', 'db_primary_changed') AND component_id = $1`, [session.id])).rows.map((r) => r.kind);
+      assert.ok(kinds.includes('db_isolated_primary'), `events on the new primary: ${kinds.join(', ')}`);
+      assert.ok(kinds.includes('db_primary_changed'));
+    } finally {
+      await newPrimary.end();
+    }
+    // Its session reconnects to the same old primary (a direct URL): it stays unfit.
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.match(session.unfitReason ?? '', /^isolated_primary/);
+    assert.ok(fitness.length >= 1 && fitness[0]!.startsWith('isolated_primary'));
+  } finally {
+    await session.stop();
+    await db.end();
+  }
+});
