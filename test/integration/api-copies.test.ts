@@ -31,9 +31,7 @@ after(async () => {
 test('a session made on one copy is served by the other; logout on one ends it on both', async () => {
   const onA = new ApiClient(a);
   assert.equal((await onA.login('ada', 'correct horse')).status, 200);
-  const onB = new ApiClient(b);
-  onB.cookie = onA.cookie;
-  onB.csrf = onA.csrf;
+  const onB = onA.on(b);
   const me = await onB.req('GET', '/api/v1/auth/me');
   assert.equal(me.status, 200);
   assert.equal(me.body.user.username, 'ada');
@@ -59,9 +57,7 @@ test('the write rate limit is shared by both copies', async () => {
   const onA = new ApiClient(a);
   await onA.login('ada', 'correct horse');
   await t.db.query('DELETE FROM rate_limit');
-  const onB = new ApiClient(b);
-  onB.cookie = onA.cookie;
-  onB.csrf = onA.csrf;
+  const onB = onA.on(b);
   const statuses: number[] = [];
   for (let i = 0; i < 8; i++) statuses.push((await (i % 2 ? onB : onA).req('PUT', `/api/v1/variables/v${i}`, { value: String(i) })).status);
   assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 429, 429]);
@@ -76,10 +72,10 @@ test('an API token revoked on one copy is refused by both at once', async () => 
   const made = await onA.req('POST', '/api/v1/auth/tokens', { name: 'ci' });
   assert.equal(made.status, 201);
   const viaA = Object.assign(new ApiClient(a), { token: made.body.token });
-  const viaB = Object.assign(new ApiClient(b), { token: made.body.token });
+  const viaB = viaA.on(b);
   assert.equal((await viaA.req('GET', '/api/v1/dags')).status, 200);
   assert.equal((await viaB.req('GET', '/api/v1/dags')).status, 200);
-  const onB = Object.assign(new ApiClient(b), { cookie: onA.cookie, csrf: onA.csrf });
+  const onB = onA.on(b);
   const listed = (await onB.req('GET', '/api/v1/auth/tokens')).body.tokens.find((x: { name: string }) => x.name === 'ci');
   assert.equal((await onB.req('DELETE', `/api/v1/auth/tokens/${listed.id}`)).status, 204);
   assert.equal((await viaA.req('GET', '/api/v1/dags')).status, 401);

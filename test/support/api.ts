@@ -32,6 +32,11 @@ export class ApiClient {
     return { status: res.status, body: parsed as T, headers: res.headers };
   }
 
+  /** A client of another API copy with the same session cookie, CSRF token and API token. */
+  on(base: string): ApiClient {
+    return Object.assign(new ApiClient(base), { cookie: this.cookie, csrf: this.csrf, token: this.token });
+  }
+
   async login(username: string, password: string): Promise<ApiResponse> {
     const r = await this.req('POST', '/api/v1/auth/login', { username, password });
     if (r.status === 200) this.csrf = r.body.csrfToken;
