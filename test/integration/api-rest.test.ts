@@ -58,7 +58,7 @@ test('OpenAPI document lists the endpoints', async () => {
   const r = await new ApiClient(base).req('GET', '/api/v1/openapi.json');
   assert.equal(r.status, 200);
   assert.equal(r.body.openapi, '3.0.3');
-  for (const p of ['/api/v1/dags', '/api/v1/dags/{dagId}/runs', '/api/v1/runs', '/api/v1/runs/{runId}/cancel', '/api/v1/runs/{runId}/tasks/{taskId}/logs', '/api/v1/pools/{name}', '/api/v1/connections/{connId}', '/api/v1/components', '/api/v1/haEvents', '/api/v1/auth/login']) {
+  for (const p of ['/api/v1/dags', '/api/v1/dags/{dagId}/runs', '/api/v1/runs', '/api/v1/runs/{runId}/cancel', '/api/v1/runs/{runId}/tasks/{taskId}/logs', '/api/v1/pools/{name}', '/api/v1/connections/{connId}', '/api/v1/components', '/api/v1/haEvents', '/api/v1/auth/login', '/api/v1/auth/tokens', '/api/v1/auth/tokens/{tokenId}']) {
     assert.ok(r.body.paths[p], `OpenAPI has ${p}`);
   }
 });
