@@ -3,6 +3,7 @@
 // A load balancer or monitor can act on the HTTP status: 200 healthy or degraded, 503
 // unhealthy. The roll-up is pure, so it is unit-tested without a server.
 import type { Db } from '../db/pool.js';
+import { readDatabaseStatus, type DatabaseStatus } from '../ha/db-status.js';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 
@@ -26,7 +27,7 @@ export interface RoleHealth {
 export interface HealthDocument {
   status: HealthStatus;
   checkedAt: string;
-  database: { reachable: boolean; role?: 'primary' | 'replica'; version?: string; latencyMs?: number; error?: string };
+  database: { reachable: boolean; role?: 'primary' | 'replica'; version?: string; latencyMs?: number; error?: string } & Partial<Omit<DatabaseStatus, 'role'>>;
   roles: Record<string, RoleHealth>;
   components: (ComponentRow & { healthy: boolean })[];
 }
@@ -83,7 +84,9 @@ export async function readHealth(db: Db, deadAfterSec: number): Promise<HealthDo
     const d = (await db.query<{ role: 'primary' | 'replica'; version: string }>(HEALTH_DATABASE)).rows[0]!;
     const latencyMs = Date.now() - started;
     const rows = (await db.query<ComponentRow>(HEALTH_COMPONENTS)).rows;
-    return assessHealth({ reachable: true, role: d.role, version: d.version, latencyMs }, rows, deadAfterSec);
+    // Timeline, system identifier, replicas and their lag, pool use, read route, failover events (src/ha/db-status.ts).
+    const { role: _role, ...server } = await readDatabaseStatus(db, { events: 5 });
+    return assessHealth({ reachable: true, role: d.role, version: d.version, latencyMs, ...server }, rows, deadAfterSec);
   } catch (err) {
     return assessHealth({ reachable: false, error: (err as Error).message }, [], deadAfterSec);
   }

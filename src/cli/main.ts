@@ -4,6 +4,7 @@ import { loadOptions } from '../config/load.js';
 import { OPTION_SPECS, type KeelOptions, type OptionName } from '../config/options.js';
 import { migrate, schemaStatus } from '../db/migrate.js';
 import { UsageError } from '../errors.js';
+import { componentDbView, printDatabaseStatus, readDatabaseStatus } from '../ha/db-status.js';
 import { createLogger } from '../log.js';
 import { openDatabase, redactUrl, type Database } from '../runtime/database.js';
 import { startRole, type RoleName } from '../runtime/roles.js';
@@ -314,15 +315,17 @@ export function buildProgram(): Command {
     await withDb(cmd, async (d, json) => {
       const components = (await d.db.query(q.HA_COMPONENTS)).rows;
       const database = (await d.db.query(q.HA_DATABASE)).rows[0];
-      if (json) return printJson({ database, components });
+      const server = await readDatabaseStatus(d.db, { events: 5 });
+      if (json) return printJson({ database: { ...database, ...server }, components });
       console.log(`database: ${database.role}, PostgreSQL ${database.version}, up since ${database.server_started_at.toISOString()}, last disruption ${database.last_disruption_at instanceof Date && Number.isFinite(database.last_disruption_at.getTime()) ? database.last_disruption_at.toISOString() : 'never'}`);
+      printDatabaseStatus(server);
       const holds = (c: { role: string; running_attempts: number; file_leases: number; triggers_held: number }) => [
         c.role === 'worker' || c.role === 'standalone' ? `${c.running_attempts} attempt(s)` : '',
         c.role === 'dag-processor' || c.role === 'standalone' ? `${c.file_leases} file lease(s)` : '',
         c.role === 'triggerer' || c.role === 'standalone' ? `${c.triggers_held} trigger(s)` : '',
       ].filter(Boolean).join(', ');
-      print(false, components.map((c) => ({ ...c, holds: holds(c) })),
-        ['role', 'hostname', 'pid', 'state', 'heartbeat_age_sec', 'holds', 'started_at', 'id']);
+      print(false, components.map((c) => ({ ...c, holds: holds(c), db: componentDbView(c.details) })),
+        ['role', 'hostname', 'pid', 'state', 'heartbeat_age_sec', 'holds', 'db', 'started_at', 'id']);
     });
   });
   ha.command('events').description('recent HA events, newest first')

@@ -3,6 +3,8 @@
 // same truth.
 import client from 'prom-client';
 import type { Db } from '../db/pool.js';
+import { readDatabaseStatus } from './db-status.js';
+import type { PrimaryCheck } from './session.js';
 
 export class KeelMetrics {
   readonly registry = new client.Registry();
@@ -11,6 +13,8 @@ export class KeelMetrics {
   readonly parseSeconds: client.Histogram<'outcome'>;
   /** DAG file leases this process holds (set by a DAG processor). */
   fileLeases: (() => number) | null = null;
+  /** The last split-brain check of this process's session (set by roles.ts). */
+  primaryCheck: (() => PrimaryCheck | null) | null = null;
   /** Triggers this process holds and may hold (set by a triggerer). */
   triggers: (() => { held: number; capacity: number }) | null = null;
   readonly triggersFired: client.Counter<'kind' | 'outcome'>;
@@ -65,11 +69,38 @@ export class KeelMetrics {
     const heartbeat = gauge('keel_component_heartbeat_age_seconds', 'Age of the last heartbeat of each live component', ['role', 'component', 'hostname']);
     const importErrors = gauge('keel_dag_import_errors', 'DAG files that failed to load at their last parse (cluster-wide)');
     const pool = gauge('keel_db_pool_connections', 'Database pool connections of this process', ['state']);
+    const dbTimeline = gauge('keel_db_timeline', 'Timeline of the database server this process reaches (a failover raises it)');
+    const dbInRecovery = gauge('keel_db_in_recovery', '1 when the server this process reaches is in recovery (a replica or demoted primary)');
+    const replicaLagBytes = gauge('keel_db_replica_lag_bytes', 'Replay lag of each replica streaming from the primary, in bytes (pg_stat_replication)', ['replica', 'sync_state']);
+    const replicaLagSec = gauge('keel_db_replica_lag_seconds', 'Replay lag of each replica streaming from the primary, in seconds (0 when idle and caught up)', ['replica', 'sync_state']);
+    const hostChanges = gauge('keel_db_host_changes', 'Times a multi-host URL of this process moved to another host (failovers seen)');
+    const fit = gauge('keel_db_session_fit', "1 while this process's session is on the primary the database URL reaches; 0 when it found itself on a demoted or isolated primary and stopped taking work");
+    const readRoute = gauge('keel_db_read_route_replica', '1 while heavy API reads go to the read replica, 0 while they go to the primary');
+    const readReplicaLag = gauge('keel_db_read_replica_lag_seconds', 'Replay lag of the read replica as the read router last measured it');
+    const reads = gauge('keel_db_heavy_reads', 'Heavy API reads served by this process, by target', ['target']);
     const readDatabase = async () => {
       pool.set({ state: 'total' }, db.totalCount);
       pool.set({ state: 'idle' }, db.idleCount);
       pool.set({ state: 'waiting' }, db.waitingCount);
+      const check = this.primaryCheck?.() ?? null;
+      if (check) fit.set(check.verdict.fit ? 1 : 0);
       try {
+        const status = await readDatabaseStatus(db);
+        dbTimeline.set(status.timeline);
+        dbInRecovery.set(status.role === 'replica' ? 1 : 0);
+        replicaLagBytes.reset();
+        replicaLagSec.reset();
+        for (const r of status.replicas) {
+          replicaLagBytes.set({ replica: r.name, sync_state: r.sync_state }, r.replay_lag_bytes ?? 0);
+          replicaLagSec.set({ replica: r.name, sync_state: r.sync_state }, r.replay_lag_sec ?? 0);
+        }
+        hostChanges.set(status.hosts.reduce((n, h) => n + h.changes, 0));
+        if (status.reads?.configured) {
+          readRoute.set(status.reads.route.use === 'replica' ? 1 : 0);
+          if (status.reads.route.lagMs !== null) readReplicaLag.set(status.reads.route.lagMs / 1000);
+          reads.set({ target: 'replica' }, status.reads.servedByReplica);
+          reads.set({ target: 'primary' }, status.reads.servedByPrimary);
+        }
         haEvents.reset();
         for (const r of (await db.query<{ kind: string; n: number }>('SELECT kind, count(*)::int AS n FROM ha_event GROUP BY kind')).rows) haEvents.set({ kind: r.kind }, r.n);
         tasks.reset();

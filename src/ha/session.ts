@@ -158,7 +158,7 @@ export class ComponentSession {
     const checkEvery = this.opts.primaryCheckMs ?? 2000;
     if (checkEvery > 0 && now - this.lastCheckAt >= checkEvery) void this.checkPrimary();
     try {
-      const r = await client.query<{ previous_state: string }>(HEARTBEAT, [this.id, this.loopAt, { ...this.details(), maxHeartbeatGapMs: Math.round(this.maxGapMs) }]);
+      const r = await client.query<{ previous_state: string }>(HEARTBEAT, [this.id, this.loopAt, { ...this.details(), maxHeartbeatGapMs: Math.round(this.maxGapMs), database: this.databaseDetails() }]);
       this.lastHeartbeatOk = performance.now();
       if (r.rows[0]?.previous_state === 'dead') {
         this.log.warn('this component had been marked dead by a peer; rejoined');
@@ -243,6 +243,16 @@ export class ComponentSession {
       await route?.end().catch(() => {});
       this.checking = false;
     }
+  }
+
+  /** The component's view of the database, in its heartbeat details (`keel ha status`). */
+  databaseDetails(): Record<string, unknown> | null {
+    const c = this.lastPrimaryCheck;
+    if (!c) return null;
+    return {
+      server: c.mine.address, timeline: c.mine.timeline, systemId: c.mine.systemId, fit: c.verdict.fit, verdict: c.verdict.reason,
+      ...(c.verdict.fit ? {} : { detail: c.verdict.detail }), routeServer: c.route?.address ?? null, checkedAt: c.at.toISOString(),
+    };
   }
 
   private async applyVerdict(verdict: Verdict, route: pg.Client | null): Promise<void> {

@@ -219,6 +219,7 @@ export async function startRole(role: RoleName, options: KeelOptions, log: Logge
   }, log);
   await session.start();
   const metrics = new KeelMetrics(database.db);
+  metrics.primaryCheck = () => session.lastPrimaryCheck;
   const parts: Part[] = [];
   if (role === 'dag-processor' || role === 'standalone') parts.push(await startProcessor(database, options, session, metrics, log, role === 'standalone'));
   if (role === 'scheduler' || role === 'standalone') parts.push(...startScheduler(database, options, session, metrics, log));

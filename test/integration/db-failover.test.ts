@@ -17,6 +17,10 @@ import { triggerDag } from '../../src/scheduler/trigger.js';
 import { startRoles, testLog, testOptions, waitFor, waitForDag } from '../support/cluster.js';
 import { startPair, startProxy, type PgPair } from '../support/pg-pair.js';
 import { freePort } from '../support/tools.js';
+import { spawnSync } from 'node:child_process';
+import { readDatabaseStatus } from '../../src/ha/db-status.js';
+import { KeelMetrics } from '../../src/ha/metrics.js';
+import { KEEL_BIN } from '../support/processes.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/dags/', import.meta.url));
 let pair: PgPair;
@@ -85,6 +89,24 @@ test('a lost COMMIT answer: a blind retry applies twice; a manual trigger retrie
     await db.end();
     await proxy.stop();
   }
+});
+
+test('visibility: role, timeline, system identifier and each replica with its lag, in the status, the metrics and keel ha status', async () => {
+  await waitFor('the standby to stream', async () => (await primaryDb.query(`SELECT 1 FROM pg_stat_replication WHERE state = 'streaming'`)).rowCount, 10000);
+  const status = await readDatabaseStatus(primaryDb, { events: 5 });
+  assert.equal(status.role, 'primary');
+  assert.equal(status.timeline, 1);
+  assert.match(status.systemId, /^\d+$/);
+  assert.equal(status.replicas.length, 1);
+  assert.equal(status.replicas[0]!.state, 'streaming');
+  assert.equal(typeof status.replicas[0]!.replay_lag_bytes, 'number');
+  const metrics = await new KeelMetrics(primaryDb).registry.metrics();
+  assert.match(metrics, /keel_db_timeline 1/);
+  assert.match(metrics, /keel_db_replica_lag_bytes\{replica="[^"]+",sync_state="async"\} \d+/);
+  const cli = spawnSync(process.execPath, [KEEL_BIN, 'ha', 'status'], { env: { ...process.env, KEEL_DATABASE_URL: pair.primary.url('keel'), KEEL_LOG_LEVEL: 'warn' }, encoding: 'utf8', timeout: 60000 });
+  assert.equal(cli.status, 0, cli.stderr);
+  assert.match(cli.stdout, /server 127\.0\.0\.1:\d+, primary, timeline 1, system identifier \d+/);
+  assert.match(cli.stdout, /replica \S+ \(127\.0\.0\.1\): streaming, async, replay lag \d+ bytes/);
 });
 
 test('split brain: the standby is promoted while the old primary stays writable; a session on the old primary is unfit, pools move', async () => {
