@@ -97,7 +97,9 @@ export async function redisSessionStore(db: Db, opts: RedisStoreOptions, log: Lo
       await client.ping();
     },
     async close() {
-      if (client.isOpen) await client.close().catch(() => client.destroy());
+      // A client that is reconnecting to a Redis that is gone would wait for it: drop it instead.
+      if (client.isReady) await client.close().catch(() => client.destroy());
+      else if (client.isOpen) client.destroy();
     },
   };
 }
