@@ -124,10 +124,20 @@ export class Triggerer {
 
   private async acquire(): Promise<void> {
     const limit = Math.min(ACQUIRE_BATCH, this.opts.capacity - this.held.size);
-    const rows = (await this.db.query<HeldRow>(sql('triggers_acquire'), [
-      this.opts.componentId, limit, this.opts.leaseSec, this.opts.lostAfterSec, COMPONENT_LOCK_CLASS,
-    ])).rows;
-    const takenOver = rows.filter((r) => r.previous_holder && r.previous_holder !== this.opts.componentId);
+    let takenOver: HeldRow[] = [];
+    const rows = await inTransaction(this.db, async (tx) => {
+      const taken = (await tx.query<HeldRow>(sql('triggers_acquire'), [
+        this.opts.componentId, limit, this.opts.leaseSec, this.opts.lostAfterSec, COMPONENT_LOCK_CLASS,
+      ])).rows;
+      takenOver = taken.filter((r) => r.previous_holder && r.previous_holder !== this.opts.componentId);
+      // Recorded with the takeover itself, so the history never shows one without the other.
+      if (takenOver.length) {
+        await tx.query(sql('ha_event_insert'), ['triggers_taken_over', this.opts.componentId, {
+          triggers: takenOver.map((r) => r.id), from: [...new Set(takenOver.map((r) => r.previous_holder))],
+        }]);
+      }
+      return taken;
+    }, { log: this.log, what: 'taking triggers' });
     for (const row of rows) {
       let spec: TriggerSpec | null = null;
       let specError: string | null = null;
@@ -139,11 +149,7 @@ export class Triggerer {
       this.held.get(row.id)?.abort.abort();
       this.held.set(row.id, { row, spec, specError, nextCheckAt: 0, checking: false, abort: new AbortController() });
     }
-    if (takenOver.length) {
-      const from = [...new Set(takenOver.map((r) => r.previous_holder))];
-      this.log.warn({ triggers: takenOver.length, from }, 'took over triggers of another triggerer');
-      await this.db.query(sql('ha_event_insert'), ['triggers_taken_over', this.opts.componentId, { triggers: takenOver.map((r) => r.id), from }]);
-    }
+    if (takenOver.length) this.log.warn({ triggers: takenOver.length, from: [...new Set(takenOver.map((r) => r.previous_holder))] }, 'took over triggers of another triggerer');
     if (rows.length === limit) this.lastAcquireAt = 0; // more may be waiting
   }
 

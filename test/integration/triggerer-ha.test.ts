@@ -1,0 +1,114 @@
+// Triggerers in HA, as real processes: kill -9 of the triggerer holding the triggers moves
+// them to the other copy within seconds; a triggerer frozen past its lease loses them, and
+// when it wakes and fires anyway, each deferred task still resumes exactly once.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { triggerDag } from '../../src/scheduler/trigger.js';
+import { postExternalEvent } from '../../src/triggerer/events.js';
+import { useCluster, waitFor, waitForRunEnd } from '../support/cluster.js';
+import { killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
+
+const DAGS = fileURLToPath(new URL('../fixtures/deferral/', import.meta.url));
+const t = useCluster(DAGS, ['df_external', 'df_until'], { workerConcurrency: 4 });
+
+function triggerer(leaseSec: number): KeelProcess {
+  return spawnKeel(['triggerer'], {
+    KEEL_DATABASE_URL: t.url, KEEL_DAGS_FOLDER: DAGS, KEEL_DB_OUTAGE_GRACE_SEC: '0',
+    KEEL_TRIGGERER_POLL_MS: '200', KEEL_TRIGGER_LEASE_SEC: String(leaseSec),
+  });
+}
+
+async function componentOf(p: KeelProcess): Promise<string> {
+  try {
+    return await waitFor(`triggerer ${p.child.pid} to register`, async () =>
+      (await t.db.query<{ id: string }>(`SELECT id FROM component WHERE pid = $1 AND state = 'running'`, [p.child.pid])).rows[0]?.id, 30_000);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; its output:\n${p.output().slice(-3000)}`, { cause: err });
+  }
+}
+
+async function holders(runIds: string[]): Promise<(string | null)[]> {
+  return (await t.db.query<{ holder_id: string | null }>(`
+    SELECT tr.holder_id FROM trigger tr JOIN task_instance ti ON ti.id = tr.task_instance_id
+    WHERE ti.dag_run_id = ANY ($1::bigint[]) AND tr.state = 'waiting' ORDER BY tr.id`, [runIds])).rows.map((r) => r.holder_id);
+}
+
+/** Per task instance of the runs: its triggers' states and its attempts' states, in order. */
+async function books(runIds: string[]) {
+  return (await t.db.query<{ triggers: string[]; attempts: string[]; fired_by: string[] }>(`
+    SELECT array(SELECT state FROM trigger WHERE task_instance_id = ti.id ORDER BY id) AS triggers,
+           array(SELECT fired_by::text FROM trigger WHERE task_instance_id = ti.id ORDER BY id) AS fired_by,
+           array(SELECT state FROM task_attempt WHERE task_instance_id = ti.id ORDER BY started_at) AS attempts
+    FROM task_instance ti WHERE ti.dag_run_id = ANY ($1::bigint[]) ORDER BY ti.id`, [runIds])).rows;
+}
+
+test('kill -9 of the triggerer holding every trigger: the other copy takes them over and each task resumes once', { timeout: 120_000 }, async () => {
+  const a = triggerer(10);
+  const aId = await componentOf(a);
+  const runs = [];
+  for (let i = 0; i < 6; i++) runs.push(await triggerDag(t.db, 'df_external', { params: { key: `kill-${i}-${Date.now()}` } }));
+  const runIds = runs.map((r) => r.id);
+  await waitFor('A to hold all six triggers', async () => {
+    const h = await holders(runIds);
+    return h.length === 6 && h.every((x) => x === aId);
+  }, 30_000);
+  const b = triggerer(10);
+  const bId = await componentOf(b);
+  try {
+    const killedAt = Date.now();
+    a.child.kill('SIGKILL');
+    await waitFor('B to hold all six triggers', async () => {
+      const h = await holders(runIds);
+      return h.length === 6 && h.every((x) => x === bId);
+    }, 20_000, 50);
+    const takeoverMs = Date.now() - killedAt;
+    console.log(`# triggers taken over ${takeoverMs} ms after kill -9 (lease 10 s)`);
+    const event = (await t.db.query<{ details: { from: string[] } }>(`SELECT details FROM ha_event WHERE kind = 'triggers_taken_over' AND component_id = $1`, [bId])).rows[0];
+    assert.deepEqual(event?.details.from, [aId]);
+    for (const r of runs) await postExternalEvent(t.db, r.params.key as string, { run: r.runId });
+    for (const r of runs) assert.equal(await waitForRunEnd(t.db, r.id), 'success');
+    for (const row of await books(runIds)) {
+      assert.deepEqual(row.triggers, ['fired']);
+      assert.deepEqual(row.fired_by, [bId]);
+      assert.deepEqual(row.attempts, ['deferred', 'success']);
+    }
+  } finally {
+    await killAll([a, b]);
+  }
+});
+
+test('a triggerer frozen past its lease loses its triggers; waking up, it cannot resume a task a second time', { timeout: 120_000 }, async () => {
+  const a = triggerer(2);
+  const aId = await componentOf(a);
+  const runs = [];
+  for (let i = 0; i < 4; i++) runs.push(await triggerDag(t.db, 'df_external', { params: { key: `freeze-${i}-${Date.now()}` } }));
+  const runIds = runs.map((r) => r.id);
+  await waitFor('A to hold the four triggers', async () => {
+    const h = await holders(runIds);
+    return h.length === 4 && h.every((x) => x === aId);
+  }, 30_000);
+  const b = triggerer(2);
+  const bId = await componentOf(b);
+  try {
+    a.child.kill('SIGSTOP');
+    // A's session lock stays held while it is frozen: only the lease expiry moves the triggers.
+    await waitFor('B to hold the four triggers', async () => {
+      const h = await holders(runIds);
+      return h.length === 4 && h.every((x) => x === bId);
+    }, 30_000, 50);
+    // The events arrive while A is frozen; A's LISTEN connection queues them for its wake-up.
+    for (const r of runs) await postExternalEvent(t.db, r.params.key as string, { run: r.runId });
+    for (const r of runs) assert.equal(await waitForRunEnd(t.db, r.id), 'success');
+    a.child.kill('SIGCONT');
+    await new Promise((r) => setTimeout(r, 3000)); // A wakes with four fired triggers it no longer holds
+    for (const row of await books(runIds)) {
+      assert.deepEqual(row.triggers, ['fired']);
+      assert.deepEqual(row.fired_by, [bId]);
+      assert.deepEqual(row.attempts, ['deferred', 'success']);
+    }
+    assert.equal(a.child.exitCode, null, 'the woken triggerer is still running');
+  } finally {
+    await killAll([a, b]);
+  }
+});
