@@ -15,6 +15,7 @@
 // everything it started. Writes bench/results/pg-ha-latest.json and a dated copy.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -51,9 +52,14 @@ async function stopAll(procs: Proc[]): Promise<void> {
   await Promise.all(procs.map((p) => p.exited));
 }
 
+/** A count for a polling loop: a query that fails (a slow connect on a loaded machine) counts as not yet. */
+async function count(db: pg.Pool, text: string, values: unknown[] = []): Promise<number> {
+  return (await db.query<{ n: number }>(text, values).catch(() => null))?.rows[0]?.n ?? -1;
+}
+
 async function ready(db: pg.Pool, dagIds: string[], workers: number): Promise<void> {
-  await waitFor('DAGs to load', async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM dag WHERE dag_id = ANY ($1) AND is_active`, [dagIds])).rows[0]!.n === dagIds.length, 60_000, 200);
-  await waitFor('workers to register', async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM component WHERE role = 'worker' AND state = 'running'`)).rows[0]!.n >= workers, 60_000, 200);
+  await waitFor('DAGs to load', async () => (await count(db, `SELECT count(*)::int AS n FROM dag WHERE dag_id = ANY ($1) AND is_active`, [dagIds])) === dagIds.length, 120_000, 200);
+  await waitFor('workers to register', async () => (await count(db, `SELECT count(*)::int AS n FROM component WHERE role = 'worker' AND state = 'running'`)) >= workers, 120_000, 200);
 }
 
 // ---- (a) per-hop latency and raw commits/s ---------------------------------------------
@@ -103,7 +109,7 @@ async function keelThroughput(cluster: PgCluster, label: string): Promise<number
     await sleep(1500);
     const runs = await Promise.all(Array.from({ length: FANOUT_RUNS }, () => triggerDag(s.db, 'bench_fanout')));
     const ids = runs.map((r) => r.id);
-    await waitFor('fan-out runs', async () => (await s.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM dag_run WHERE id = ANY ($1) AND state IN ('queued', 'running')`, [ids])).rows[0]!.n === 0, 300_000, 100);
+    await waitFor('fan-out runs', async () => (await count(s.db, `SELECT count(*)::int AS n FROM dag_run WHERE id = ANY ($1) AND state IN ('queued', 'running')`, [ids])) === 0, 300_000, 100);
     const t = (await s.db.query<{ first: Date; last: Date; n: number }>(
       `SELECT min(r.created_at) AS first, max(ti.ended_at) AS last, count(*)::int AS n FROM task_instance ti JOIN dag_run r ON r.id = ti.dag_run_id WHERE ti.state = 'success' AND r.id = ANY ($1)`, [ids])).rows[0]!;
     return round(t.n / ((t.last.getTime() - t.first.getTime()) / 1000), 1);
@@ -202,10 +208,11 @@ async function resumeTrials(cluster: PgCluster): Promise<Trial[]> {
 // ---- main -------------------------------------------------------------------------------
 
 const startedAt = new Date();
+const loadAtStart = loadavg().map((x) => round(x, 1));
 const watchdog = setTimeout(() => { console.error('bench:pg-ha: over 30 minutes; giving up'); process.exit(1); }, 30 * 60_000);
 const cluster = await startPgCluster({ log: (m) => console.log(m) });
 try {
-  console.log(`bench:pg-ha: 3-node Patroni cluster, ${TRIALS} trial(s) per failover kind (${KINDS.join(', ')}), resume trials with sync ${RESUME_SYNC ? 'on' : 'off'}`);
+  console.log(`bench:pg-ha (load average ${loadAtStart.join(' ')}; other load on the machine distorts every number): 3-node Patroni cluster, ${TRIALS} trial(s) per failover kind (${KINDS.join(', ')}), resume trials with sync ${RESUME_SYNC ? 'on' : 'off'}`);
   const async = await overhead(cluster, false);
   const sync = await overhead(cluster, true);
   const trials = await resumeTrials(cluster);
@@ -219,7 +226,7 @@ try {
     }];
   }));
   const result = {
-    schema: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), quick: QUICK, trialsPerKind: TRIALS, resumeSynchronous: RESUME_SYNC,
+    schema: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg().map((x) => round(x, 1)), quick: QUICK, trialsPerKind: TRIALS, resumeSynchronous: RESUME_SYNC,
     overhead: { async, sync, commitLatencyRatioViaHaproxy: round(sync.hops.haproxy.commitMs.p50 / async.hops.haproxy.commitMs.p50, 2), keelThroughputRatio: round(sync.keelTasksPerSec / async.keelTasksPerSec, 2) },
     resume: byKind, trials,
   };

@@ -43,7 +43,7 @@ after(async () => {
 
 for (const s of SCENARIOS) {
   test(`${s.kind}, synchronous replication ${s.synchronous ? 'on' : 'off'}: every run finishes, nothing twice, nothing lost to the failover`, { timeout: 240_000 }, async () => {
-    const r = await runFailover(cluster, { kind: s.kind, synchronous: s.synchronous, log: testLog(), durationSec: 16, warmupSec: 4 });
+    const r = await runFailover(cluster, { kind: s.kind, synchronous: s.synchronous, log: testLog(), durationSec: 14, warmupSec: 4 });
     results.push(r);
     console.log(`# ${JSON.stringify(r)}`);
     assert.notEqual(r.toLeader, r.fromLeader, 'another node leads');
