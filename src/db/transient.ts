@@ -21,6 +21,8 @@ const TRANSIENT_MESSAGES = [
   'connection terminated',
   'Client has encountered a connection error',
   'timeout expired',
+  // pg-pool: no connection within connectionTimeoutMillis (the host is unreachable or the pool is busy).
+  'timeout exceeded when trying to connect',
   'Connection ended unexpectedly',
   'terminating connection',
 ];

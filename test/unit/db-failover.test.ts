@@ -102,6 +102,7 @@ test('failover errors are transient: admin shutdown, read-only, serialization, d
   const e = (code: string, message = 'x') => Object.assign(new Error(message), { code });
   for (const code of ['57P01', '25006', '40001', '40P01', 'ECONNREFUSED', 'ECONNRESET', '08001']) assert.ok(isTransientDbError(e(code)), code);
   assert.ok(isTransientDbError(new Error('Connection terminated unexpectedly')));
+  assert.ok(isTransientDbError(new Error('timeout exceeded when trying to connect')));
   assert.equal(isTransientDbError(e('23505')), false);
   assert.equal(isTransientDbError(e('42601')), false);
 });
