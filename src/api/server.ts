@@ -27,6 +27,7 @@ import { dagRoutes } from './routes/dags.js';
 import { haRoutes } from './routes/ha.js';
 import { resourceRoutes } from './routes/resources.js';
 import { runRoutes } from './routes/runs.js';
+import { triggerRoutes } from './routes/triggers.js';
 import { SecretBox } from './secrets.js';
 import { openSessionStore } from './sessions/open.js';
 import type { SessionStore } from './sessions/store.js';
@@ -89,7 +90,7 @@ async function buildOn(db: Db, sessions: SessionStore, options: ApiOptions, deps
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Keel REST API', version: KEEL_VERSION, description: 'DAGs, runs, task instances, pools, variables, connections and HA state of a Keel cluster.' },
+      info: { title: 'Keel REST API', version: KEEL_VERSION, description: 'DAGs, runs, task instances, triggers and external events, pools, variables, connections and HA state of a Keel cluster.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'keel_session' } } },
       security: [{ bearer: [] }, { session: [] }],
     },
@@ -131,6 +132,7 @@ async function buildOn(db: Db, sessions: SessionStore, options: ApiOptions, deps
     runRoutes(api, db);
     resourceRoutes(api, db, secrets);
     haRoutes(api, db);
+    triggerRoutes(api, db);
   }, { prefix: API_PREFIX });
   await registerUi(app);
 

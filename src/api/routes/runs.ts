@@ -8,6 +8,7 @@ import { clearTaskInstances, RunNotFoundError } from '../../scheduler/clear.js';
 import { conflict, notFound } from '../errors.js';
 import * as q from '../queries.js';
 import { limit, object, offset, RUN_STATES, runParams, TASK_STATES, taskParams } from '../schemas.js';
+import { latestTrigger } from './triggers.js';
 
 async function clear(db: Db, runId: string, taskIds: string[] | null) {
   try {
@@ -67,11 +68,11 @@ export function runRoutes(app: FastifyInstance, db: Db): void {
     return { tasks: (await db.query(cli.TASKS_OF_RUN, [runId])).rows };
   });
 
-  app.get('/runs/:runId/tasks/:taskId', { schema: { tags: ['tasks'], summary: 'A task instance and its attempts', params: taskParams } }, async (req) => {
+  app.get('/runs/:runId/tasks/:taskId', { schema: { tags: ['tasks'], summary: 'A task instance, its attempts and its latest trigger (what it waits on while deferred)', params: taskParams } }, async (req) => {
     const { runId, taskId } = req.params as { runId: string; taskId: string };
     const ti = (await db.query(q.API_TASK_SHOW, [runId, taskId])).rows[0];
     if (!ti) throw notFound(`no task "${taskId}" in run ${runId}`);
-    return { ...ti, attempts: (await db.query(q.API_TASK_ATTEMPTS, [ti.id])).rows };
+    return { ...ti, attempts: (await db.query(q.API_TASK_ATTEMPTS, [ti.id])).rows, trigger: await latestTrigger(db, runId, taskId) };
   });
 
   app.post('/runs/:runId/tasks/:taskId/clear', { schema: { tags: ['tasks'], summary: 'Clear (retry) one finished task instance', params: taskParams } }, async (req) => {
