@@ -21,6 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { readDatabaseStatus } from '../../src/ha/db-status.js';
 import { KeelMetrics } from '../../src/ha/metrics.js';
 import { KEEL_BIN } from '../support/processes.js';
+import { ReadRouter } from '../../src/db/read-router.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/dags/', import.meta.url));
 let pair: PgPair;
@@ -107,6 +108,34 @@ test('visibility: role, timeline, system identifier and each replica with its la
   assert.equal(cli.status, 0, cli.stderr);
   assert.match(cli.stdout, /server 127\.0\.0\.1:\d+, primary, timeline 1, system identifier \d+/);
   assert.match(cli.stdout, /replica \S+ \(127\.0\.0\.1\): streaming, async, replay lag \d+ bytes/);
+});
+
+test('read router: heavy reads go to the replica while its lag is under the bound, to the primary when replay stops', async () => {
+  const replica = createPool(pair.standby.url('keel'), { size: 2, applicationName: 'keel-test-replica' });
+  const router = new ReadRouter(primaryDb, replica, { maxLagMs: 500, checkEveryMs: 100 });
+  const served = async () => (await router.query<{ port: number }>('SELECT inet_server_port() AS port')).rows[0]!.port;
+  try {
+    await router.start();
+    await waitFor('the replica route', async () => router.route.use === 'replica', 5000);
+    assert.equal(await served(), pair.standby.port);
+    await replica.query('SELECT pg_wal_replay_pause()');
+    // Writes the replica does not replay: its lag grows past the bound.
+    const writes = setInterval(() => void primaryDb.query(`INSERT INTO ha_event (kind) VALUES ('test_write')`).catch(() => {}), 50);
+    try {
+      await waitFor('the router to fall back to the primary', async () => router.route.use === 'primary', 10000);
+      assert.match(router.route.reason, /over replicaMaxLagMs 500/);
+      assert.equal(await served(), pair.primary.port);
+    } finally {
+      clearInterval(writes);
+      await replica.query('SELECT pg_wal_replay_resume()');
+    }
+    await waitFor('the replica route again', async () => router.route.use === 'replica', 10000);
+    const stats = router.stats();
+    assert.ok(stats.servedByReplica >= 1 && stats.servedByPrimary >= 1);
+  } finally {
+    router.stop();
+    await replica.end();
+  }
 });
 
 test('split brain: the standby is promoted while the old primary stays writable; a session on the old primary is unfit, pools move', async () => {
