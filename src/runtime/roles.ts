@@ -161,6 +161,7 @@ async function startWorker(database: Database, options: KeelOptions, session: Co
   }, log);
   const previous = session.details;
   session.details = () => ({ ...previous(), runningAttempts: worker.attemptIds(), capacity: options.workerConcurrency, queues: options.workerQueues });
+  session.onFitness = (reason) => { if (reason) worker.wakeup.wake(); }; // unfit: fence running attempts now
   const listener = new Listener(database.sessionUrl, ['keel_queued'], (_ch, queue) => {
     if (options.workerQueues.includes(queue)) worker.wakeup.wake();
   }, log);

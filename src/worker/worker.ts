@@ -103,6 +103,7 @@ export class Worker {
       this.opts.onLoopTurn?.();
       const free = this.opts.concurrency - this.active.size;
       let claimed = 0;
+      if (this.opts.unfit?.()) this.selfFence();
       if (free > 0 && !this.opts.unfit?.()) {
         try {
           claimed = await this.claimAndStart(free);

@@ -24,6 +24,7 @@ import { KEEL_BIN } from '../support/processes.js';
 import { ReadRouter } from '../../src/db/read-router.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/dags/', import.meta.url));
+const HA_DAGS = fileURLToPath(new URL('../fixtures/ha-dags/', import.meta.url));
 let pair: PgPair;
 let primaryDb: Db;
 
@@ -144,7 +145,14 @@ test('split brain: the standby is promoted while the old primary stays writable;
   const db = createPool(route, { size: 2, applicationName: 'keel-test-route' });
   const fitness: (string | null)[] = [];
   session.onFitness = (reason) => fitness.push(reason);
+  // A whole fleet whose sessions are on the old primary (direct URL) and whose pools use the route.
+  const fleet = await startRoles(testOptions(route, HA_DAGS, {
+    sessionDatabaseUrl: pair.primary.url('keel'), dbPrimaryCheckMs: 300, heartbeatMs: 200, attemptLeaseSec: 6,
+  }), ['dag-processor', 'scheduler', 'worker']);
   try {
+    await waitForDag(primaryDb, 'ha_sleep');
+    const run = await triggerDag(primaryDb, 'ha_sleep', { params: { ms: 120000 } });
+    await waitFor('the sleep task to run', async () => (await primaryDb.query(`SELECT 1 FROM task_instance WHERE dag_run_id = $1 AND state = 'running'`, [run.id])).rowCount, 20000);
     await session.start();
     assert.equal(session.unfitReason, null);
     assert.equal(session.lastPrimaryCheck?.verdict.fit, true);
@@ -170,7 +178,25 @@ test('split brain: the standby is promoted while the old primary stays writable;
     await new Promise((r) => setTimeout(r, 1000));
     assert.match(session.unfitReason ?? '', /^isolated_primary/);
     assert.ok(fitness.length >= 1 && fitness[0]!.startsWith('isolated_primary'));
+
+    // The worker found itself on the old primary: it killed its running attempt (recorded on the new primary).
+    const fenced = createPool(pair.standby.url('keel'), { size: 1, applicationName: 'keel-test-new' });
+    try {
+      // Either the worker's own report (self-fenced) got there first, or a scheduler on the new
+      // primary had already fenced the attempt (its worker's session lock is not there) and
+      // the worker's report of the killed attempt arrived as a rejected late write.
+      const stopped = await waitFor('the worker to stop its attempt', async () => (await fenced.query<{ attempt_id: string; error: string | null; late: boolean }>(
+        `SELECT a.attempt_id, a.error, EXISTS (SELECT 1 FROM ha_event e WHERE e.kind = 'late_write_rejected' AND e.details->>'attemptId' = a.attempt_id::text) AS late
+         FROM task_attempt a JOIN task_instance t ON t.id = a.task_instance_id WHERE t.dag_run_id = $1 AND a.state <> 'running'`, [run.id])).rows
+        .find((a) => /self-fenced/.test(a.error ?? '') || a.late), 20000);
+      assert.ok(stopped.attempt_id);
+      // Nothing else ran it: the unfit fleet claimed nothing more.
+      assert.equal((await fenced.query(`SELECT 1 FROM task_attempt a JOIN task_instance t ON t.id = a.task_instance_id WHERE t.dag_run_id = $1`, [run.id])).rowCount, 1);
+    } finally {
+      await fenced.end();
+    }
   } finally {
+    await fleet.stop();
     await session.stop();
     await db.end();
   }
