@@ -2,8 +2,8 @@
 // downloaded browser) against a cluster running the example DAGs. It logs in, sees the
 // DAGs, triggers a run with params from the generated form, watches it succeed, reads a
 // task log, edits pools, variables and connections (the server's field errors shown),
-// makes and revokes an API token, opens the HA dashboard, and sees a SIGKILLed scheduler
-// marked dead.
+// makes and revokes an API token, sees a deferred task and the trigger it waits on, opens the HA
+// dashboard, and sees a SIGKILLed scheduler marked dead.
 // KEEL_UPDATE_SCREENSHOTS=1 writes the screenshots to docs/screenshots/ for the README.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createUser } from '../../src/api/auth/users.js';
+import { postExternalEvent } from '../../src/triggerer/events.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startRoles, testOptions, waitFor, waitForDag, type TestCluster } from '../support/cluster.js';
 import { killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
@@ -34,11 +35,12 @@ before(async () => {
   const executablePath = requireTool('/usr/bin/chromium', 'chromium');
   mkdirSync(SHOTS, { recursive: true });
   t = await freshDatabase();
-  cluster = await startRoles(testOptions(t.url, DAGS, { apiPort: 0, apiDrainSec: 0, secretKey: 'browser-test-secret-key' }), ['dag-processor', 'scheduler', 'worker', 'api']);
+  cluster = await startRoles(testOptions(t.url, DAGS, { apiPort: 0, apiDrainSec: 0, secretKey: 'browser-test-secret-key' }), ['dag-processor', 'scheduler', 'worker', 'api', 'triggerer']);
   base = `http://127.0.0.1:${cluster.roles[3]!.apiPort}`;
   scheduler = spawnKeel(['scheduler'], { KEEL_DATABASE_URL: t.url, KEEL_DAGS_FOLDER: DAGS, KEEL_DB_OUTAGE_GRACE_SEC: '0', KEEL_LOG_LEVEL: 'warn' });
   await waitForDag(t.db, 'hello');
   await waitForDag(t.db, 'example_etl');
+  await waitForDag(t.db, 'daily_report');
   await createUser(t.db, 'admin', 'admin password', 'admin');
   profile = mkdtempSync(join(tmpdir(), 'keel-chromium-'));
   // A fresh profile folder each run (playwright passes it as --user-data-dir).
@@ -180,6 +182,29 @@ test('edit pools, variables and connections; malformed input shows the server\'s
   await row.locator('button.danger').click();
   await row.waitFor({ state: 'detached' });
   assert.equal((await db(`SELECT 1 FROM api_token WHERE name = 'ci'`)).length, 0, 'revoked');
+});
+
+test('a deferred task: its own colour in the grid and legend, the trigger it waits on and its holder on the task page', async () => {
+  const day = '2026-01-02';
+  await page.goto(`${base}/#/dags/daily_report`);
+  await page.fill('#param-day', day);
+  await page.click('form.trigger button[type=submit]');
+  await page.waitForURL(/#\/runs\/\d+$/);
+  const runId = /#\/runs\/(\d+)/.exec(page.url())![1]!;
+  // "settle" defers on a 10 s timer, then "report_ready" waits on the external event.
+  await page.locator('tr:has-text("report_ready") .state.s-deferred').waitFor({ timeout: 40000 });
+  await page.goto(`${base}/#/dags/daily_report`);
+  await page.locator('.grid-box a.cell.s-deferred').first().waitFor();
+  await page.locator('.legend .legend-item:has-text("deferred") .cell.s-deferred').waitFor();
+  await page.goto(`${base}/#/runs/${runId}/tasks/report_ready`);
+  await page.locator('#trigger', { hasText: `external event "report-ready-${day}"` }).waitFor();
+  await page.locator('#trigger', { hasText: /pid \d+/ }).waitFor({ timeout: 30000 }); // held by the triggerer
+  await shot('deferred');
+  await page.goto(`${base}/#/ha`);
+  await page.getByText(/\d+ \/ \d+ trigger\(s\)/).first().waitFor();
+  await postExternalEvent(t.db, `report-ready-${day}`, { rows: 3 });
+  await page.goto(`${base}/#/runs/${runId}`);
+  await page.locator('h1 .state.s-success').waitFor({ timeout: 30000 });
 });
 
 test('HA dashboard: a SIGKILLed scheduler is marked dead', async () => {

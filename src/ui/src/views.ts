@@ -149,6 +149,13 @@ function triggerForm(dagId: string, params: Record<string, { type: string; defau
   return form;
 }
 
+const LEGEND_STATES = ['pending', 'scheduled', 'queued', 'running', 'deferred', 'up_for_retry', 'success', 'failed', 'upstream_failed', 'skipped'];
+
+/** What the colours of the grid mean. */
+function legend(): HTMLElement {
+  return h('p', { class: 'legend' }, ...LEGEND_STATES.map((s) => h('span', { class: 'legend-item' }, h('span', { class: `cell s-${s}` }, ''), ` ${s}`)));
+}
+
 export const dagView: View = async (root, dagId) => {
   const dag = await api('GET', `/dags/${encodeURIComponent(dagId!)}`);
   const gridBox = h('div', { class: 'grid-box' });
@@ -156,7 +163,7 @@ export const dagView: View = async (root, dagId) => {
   const head = h('div', { class: 'dag-head' });
   root.replaceChildren(
     h('h1', {}, dag.dag_id), h('p', { class: 'muted' }, dag.serialized.description ?? '', ` — ${dag.fileloc}`), head,
-    h('div', { class: 'columns' }, h('section', {}, h('h2', {}, 'Runs × tasks'), gridBox), triggerForm(dag.dag_id, dag.serialized.params, (id) => { location.hash = `#/runs/${id}`; })),
+    h('div', { class: 'columns' }, h('section', {}, h('h2', {}, 'Runs × tasks'), gridBox, legend()), triggerForm(dag.dag_id, dag.serialized.params, (id) => { location.hash = `#/runs/${id}`; })),
     h('h2', {}, 'Graph (latest run)'), graphBox);
   const refresh = async () => {
     const [d, grid] = await Promise.all([api('GET', `/dags/${encodeURIComponent(dagId!)}`), api('GET', `/dags/${encodeURIComponent(dagId!)}/grid?limit=20`)]);
@@ -212,6 +219,18 @@ export const runView: View = async (root, runId) => {
   return refresh;
 };
 
+interface Trigger { id: string; state: string; kind: string; description: string; holder_id: string | null; holder_hostname: string | null; holder_pid: number | null; holder_count: number; created_at: string; timeout_at: string | null; fired_at: string | null }
+
+/** What a deferred task waits on (or, once it resumed, what it waited on). */
+function triggerBox(tr: Trigger, waiting: boolean): HTMLElement {
+  const holder = tr.holder_id ? `${tr.holder_hostname ?? '?'} pid ${tr.holder_pid ?? '?'}` : 'no triggerer yet';
+  return h('section', { class: 'trigger-box', id: 'trigger' },
+    h('h2', {}, waiting ? 'Deferred: waiting on a trigger' : 'Last trigger', ' ', badge(tr.state)),
+    table(['kind', 'waits for', 'held by', 'holders so far', 'deferred at', 'times out', waiting ? '' : 'fired'], [[
+      tr.kind, tr.description, holder, tr.holder_count, time(tr.created_at), tr.timeout_at ? time(tr.timeout_at) : 'never', waiting ? '' : time(tr.fired_at),
+    ]]));
+}
+
 export const logView: View = async (root, runId, taskId) => {
   const pre = h('pre', { class: 'log', id: 'log' });
   const status = h('p', { class: 'muted', id: 'log-status' });
@@ -219,9 +238,11 @@ export const logView: View = async (root, runId, taskId) => {
   let tryNumber: number | null = null;
   let offset = 0;
   let shownTry: number | null = null;
-  root.replaceChildren(h('h1', {}, h('a', { href: `#/runs/${runId}` }, `Run #${runId}`), ` › ${taskId}`), tries, status, pre);
+  const waitsOn = h('div');
+  root.replaceChildren(h('h1', {}, h('a', { href: `#/runs/${runId}` }, `Run #${runId}`), ` › ${taskId}`), waitsOn, tries, status, pre);
   const refresh = async () => {
     const ti = await api('GET', `/runs/${runId}/tasks/${encodeURIComponent(taskId!)}`);
+    waitsOn.replaceChildren(ti.trigger ? triggerBox(ti.trigger, ti.state === 'deferred') : '');
     tries.replaceChildren(...ti.attempts.map((a: { try_number: number; state: string }) =>
       h('button', { class: `try s-${a.state}`, onclick: () => { tryNumber = a.try_number; offset = 0; pre.textContent = ''; void refresh(); } }, `try ${a.try_number} (${a.state})`)));
     // Follow: fetch from the last offset until the attempt is done.
@@ -248,6 +269,14 @@ export const importErrorsView: View = async (root) => {
     h('div', {}, ...importErrors.map((e: { fileloc: string; error: string; at: string }) => h('section', { class: 'import-error' }, h('h3', {}, e.fileloc), h('p', { class: 'muted' }, time(e.at)), h('pre', {}, e.error)))));
 };
 
+/** A triggerer's "triggers held / capacity", from its own view (details) or the database's. */
+function triggersHeld(x: { role: string; triggers_held: number; details?: { triggersHeld?: number; triggerCapacity?: number } | null }): string {
+  if (x.role !== 'triggerer' && x.role !== 'standalone') return '';
+  const capacity = x.details?.triggerCapacity;
+  if (capacity === undefined) return '';
+  return `${x.details?.triggersHeld ?? x.triggers_held} / ${capacity} trigger(s)`;
+}
+
 export const haView: View = async (root) => {
   const health = h('div');
   const comps = h('div');
@@ -266,7 +295,8 @@ export const haView: View = async (root) => {
       const stale = x.state === 'running' && x.heartbeat_age_sec > 5;
       return [x.role, x.hostname, x.pid, badge(stale ? 'unresponsive' : x.state), h('span', { class: stale || x.state === 'dead' ? 'error' : '' }, ago(x.heartbeat_age_sec)),
         [x.role === 'worker' || x.role === 'standalone' ? `${x.running_attempts} attempt(s)` : '',
-          x.role === 'dag-processor' || x.role === 'standalone' ? `${x.file_leases} file lease(s)` : ''].filter(Boolean).join(', '), time(x.started_at)];
+          x.role === 'dag-processor' || x.role === 'standalone' ? `${x.file_leases} file lease(s)` : '',
+          triggersHeld(x)].filter(Boolean).join(', '), time(x.started_at)];
     })));
     events.replaceChildren(h('ol', { class: 'timeline' }, ...e.events.map((ev: any) => // eslint-disable-line @typescript-eslint/no-explicit-any
       h('li', { class: `ev ev-${ev.kind}` }, h('time', {}, time(ev.at)), ' ', h('strong', {}, ev.kind), ` ${ev.role ?? ''} ${ev.hostname ?? ''} `, h('code', {}, JSON.stringify(ev.details))))));
