@@ -8,52 +8,18 @@
 // Starts an embedded PostgreSQL with durability on (or KEEL_BENCH_DATABASE_URL), a fresh
 // database per scenario, roles as `node bin/keel.js <role>` processes. Every wait is bounded;
 // it stops everything it started. Writes bench/results/ha-latest.json and a dated copy.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { triggerDag } from '../src/scheduler/trigger.js';
 import type { Db } from '../src/db/pool.js';
 import { createScenarioDatabase, startBenchServer } from './lib/postgres.js';
+import { componentOf, ready, startProc, stopAll, type Proc } from './lib/processes.js';
 import { round, sleep, summarize, waitFor, type Summary } from './lib/stats.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const KEEL_BIN = join(ROOT, 'bin', 'keel.js');
 const TRIALS = Number(process.env.KEEL_BENCH_HA_TRIALS ?? 20);
 const FREEZE_LEASE_SEC = 5;
-
-interface Proc { role: string; child: ChildProcess; exited: Promise<void> }
-
-function startProc(role: string, url: string, dags: string, extra: Record<string, string> = {}): Proc {
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KEEL_')));
-  Object.assign(env, {
-    KEEL_DATABASE_URL: url, KEEL_DAGS_FOLDER: dags, KEEL_LOG_FORMAT: 'json', KEEL_LOG_LEVEL: 'warn',
-    KEEL_DB_OUTAGE_GRACE_SEC: '0', ...extra,
-  });
-  const log = process.env.KEEL_BENCH_HA_LOG ? openSync(join(process.env.KEEL_BENCH_HA_LOG, `${role}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`), 'a') : 'ignore';
-  const child = spawn(process.execPath, [KEEL_BIN, role], { env, stdio: ['ignore', log, log] });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  return { role, child, exited };
-}
-
-async function stopAll(procs: Proc[]): Promise<void> {
-  for (const p of procs) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      p.child.kill('SIGCONT');
-      p.child.kill('SIGKILL');
-    }
-  }
-  await Promise.all(procs.map((p) => p.exited));
-}
-
-async function componentOf(db: Db, pid: number): Promise<string> {
-  return waitFor(`process ${pid} to register`, async () =>
-    (await db.query<{ id: string }>(`SELECT id FROM component WHERE pid = $1 AND state = 'running'`, [pid])).rows[0]?.id, 60_000);
-}
-
-async function ready(db: Db, dagIds: string[]): Promise<void> {
-  await waitFor('DAGs to load', async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM dag WHERE dag_id = ANY ($1) AND is_active`, [dagIds])).rows[0]!.n === dagIds.length, 60_000);
-}
 
 async function runningOn(db: Db, runId: string, workerId: string | null, timeoutMs = 30_000): Promise<{ worker_id: string; started_at: Date; attempt_id: string }> {
   return waitFor('the attempt to run', async () => (await db.query<{ worker_id: string; started_at: Date; attempt_id: string }>(
