@@ -355,6 +355,8 @@ export function buildProgram(): Command {
     .option('--duration <sec>', 'length of the fault phase', '60')
     .option('--schedulers <n>', 'scheduler processes', '3')
     .option('--workers <n>', 'worker processes', '3')
+    .option('--triggerers <n>', 'triggerer processes (with any, the workload defers tasks and runs sensors)', '2')
+    .option('--processors <n>', 'DAG processor processes (with two or more, they are faulted too)', '2')
     .option('--fault-every <sec>', 'mean seconds between faults', '4')
     .option('--freeze-share <0..1>', 'share of faults that freeze (SIGSTOP past the lease) instead of kill', '0.25')
     .option('--lease <sec>', 'attempt lease of the cluster', '5')
@@ -373,6 +375,7 @@ export function buildProgram(): Command {
       const log = createLogger({ level: options.logLevel, format: options.logFormat, name: 'chaos' });
       const result = await runChaos({
         databaseUrl: g.databaseUrl, durationSec: num('duration', 5), schedulers: num('schedulers', 1, 20), workers: num('workers', 1, 20),
+        triggerers: num('triggerers', 0, 20), dagProcessors: num('processors', 1, 20),
         faultEverySec: num('faultEvery', 0.5), freezeShare: num('freezeShare', 0, 1), leaseSec: num('lease', 2), triggerEverySec: num('triggerEvery', 0.05),
         maxRuns: num('maxRuns', 1), settleTimeoutSec: num('settle', 10), seed: num('seed', 0), log,
       });

@@ -28,6 +28,7 @@ export function printChaosSummary(r: ChaosResult): void {
   console.log(`faults: ${rep.faults.kills} kill -9, ${rep.faults.freezes} freezes past the lease`);
   console.log(`detection (worker killed → its attempts fenced): p50 ${rep.detectionMs.p50 ?? '-'} ms, p99 ${rep.detectionMs.p99 ?? '-'} ms over ${rep.detectionMs.samples} attempts`);
   console.log(`recovery (worker killed → its task started again): p50 ${rep.recoveryMs.p50 ?? '-'} ms, p99 ${rep.recoveryMs.p99 ?? '-'} ms, max ${rep.recoveryMs.max ?? '-'} ms over ${rep.recoveryMs.samples} attempts`);
+  console.log(`deferrals: ${rep.deferrals.triggers} triggers, ${rep.deferrals.fired} fired; triggerer killed → triggers taken over: p50 ${rep.triggerTakeoverMs.p50 ?? '-'} ms, p99 ${rep.triggerTakeoverMs.p99 ?? '-'} ms over ${rep.triggerTakeoverMs.samples} kills`);
   console.log(`late writes rejected: ${rep.lateWritesRejected}; finishes by fenced attempts in the ledger: ${rep.lateFinishesInHistory}`);
   console.log(`largest heartbeat gap of a component that was not frozen: ${r.maxHeartbeatGapMs ?? '-'} ms`);
   console.log(`overlapping attempts: ${rep.overlaps.length} (${rep.overlaps.filter((o) => o.explainedByFreeze).length} explained by a frozen worker)`);

@@ -34,6 +34,14 @@ async function holders(runIds: string[]): Promise<(string | null)[]> {
     WHERE ti.dag_run_id = ANY ($1::bigint[]) AND tr.state = 'waiting' ORDER BY tr.id`, [runIds])).rows.map((r) => r.holder_id);
 }
 
+/** Waits until every one of the runs' waiting triggers is held by one triggerer. */
+async function waitHeldBy(runIds: string[], holder: string, name: string, everyMs = 100): Promise<void> {
+  await waitFor(`${name} to hold all ${runIds.length} triggers`, async () => {
+    const h = await holders(runIds);
+    return h.length === runIds.length && h.every((x) => x === holder);
+  }, 30_000, everyMs);
+}
+
 /** Per task instance of the runs: its triggers' states and its attempts' states, in order. */
 async function books(runIds: string[]) {
   return (await t.db.query<{ triggers: string[]; attempts: string[]; fired_by: string[] }>(`
@@ -49,19 +57,13 @@ test('kill -9 of the triggerer holding every trigger: the other copy takes them 
   const runs = [];
   for (let i = 0; i < 6; i++) runs.push(await triggerDag(t.db, 'df_external', { params: { key: `kill-${i}-${Date.now()}` } }));
   const runIds = runs.map((r) => r.id);
-  await waitFor('A to hold all six triggers', async () => {
-    const h = await holders(runIds);
-    return h.length === 6 && h.every((x) => x === aId);
-  }, 30_000);
+  await waitHeldBy(runIds, aId, 'A');
   const b = triggerer(10);
   const bId = await componentOf(b);
   try {
     const killedAt = Date.now();
     a.child.kill('SIGKILL');
-    await waitFor('B to hold all six triggers', async () => {
-      const h = await holders(runIds);
-      return h.length === 6 && h.every((x) => x === bId);
-    }, 20_000, 50);
+    await waitHeldBy(runIds, bId, 'B', 50);
     const takeoverMs = Date.now() - killedAt;
     console.log(`# triggers taken over ${takeoverMs} ms after kill -9 (lease 10 s)`);
     const event = (await t.db.query<{ details: { from: string[] } }>(`SELECT details FROM ha_event WHERE kind = 'triggers_taken_over' AND component_id = $1`, [bId])).rows[0];
@@ -84,19 +86,13 @@ test('a triggerer frozen past its lease loses its triggers; waking up, it cannot
   const runs = [];
   for (let i = 0; i < 4; i++) runs.push(await triggerDag(t.db, 'df_external', { params: { key: `freeze-${i}-${Date.now()}` } }));
   const runIds = runs.map((r) => r.id);
-  await waitFor('A to hold the four triggers', async () => {
-    const h = await holders(runIds);
-    return h.length === 4 && h.every((x) => x === aId);
-  }, 30_000);
+  await waitHeldBy(runIds, aId, 'A');
   const b = triggerer(2);
   const bId = await componentOf(b);
   try {
     a.child.kill('SIGSTOP');
     // A's session lock stays held while it is frozen: only the lease expiry moves the triggers.
-    await waitFor('B to hold the four triggers', async () => {
-      const h = await holders(runIds);
-      return h.length === 4 && h.every((x) => x === bId);
-    }, 30_000, 50);
+    await waitHeldBy(runIds, bId, 'B', 50);
     // The events arrive while A is frozen; A's LISTEN connection queues them for its wake-up.
     for (const r of runs) await postExternalEvent(t.db, r.params.key as string, { run: r.runId });
     for (const r of runs) assert.equal(await waitForRunEnd(t.db, r.id), 'success');

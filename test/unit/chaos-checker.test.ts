@@ -61,3 +61,52 @@ test('overlapping attempts are a violation unless a frozen worker explains them'
   assert.deepEqual(explained.violations, []);
   assert.equal(explained.lateFinishesInHistory, 1);
 });
+
+function deferredHistory(): ChaosInput {
+  const input = healthy();
+  // Attempt B deferred (try 1); attempt C resumed it and finished.
+  input.taskInstances[0]!.attempt_id = 'C';
+  input.attempts[1]!.state = 'deferred';
+  input.attempts.push({ attempt_id: 'C', task_instance_id: '10', state: 'success', worker_id: 'w2', started_at: t(3000), ended_at: t(3200) });
+  input.history = [
+    { dag_id: 'd', run_id: 'r', task_id: 'a', attempt_id: 'A', try_number: 1, event: 'start', at: t(10) },
+    { dag_id: 'd', run_id: 'r', task_id: 'a', attempt_id: 'B', try_number: 2, event: 'start', at: t(1610) },
+    { dag_id: 'd', run_id: 'r', task_id: 'a', attempt_id: 'B', try_number: 2, event: 'defer', at: t(1620) },
+    { dag_id: 'd', run_id: 'r', task_id: 'a', attempt_id: 'C', try_number: 2, event: 'start', at: t(3010) },
+    { dag_id: 'd', run_id: 'r', task_id: 'a', attempt_id: 'C', try_number: 2, event: 'resume', at: t(3020) },
+    { dag_id: 'd', run_id: 'r', task_id: 'a', attempt_id: 'C', try_number: 2, event: 'finish', at: t(3100) },
+  ];
+  input.triggers = [{ id: '7', task_instance_id: '10', state: 'fired' }];
+  input.faults.push({ kind: 'kill', role: 'triggerer', componentId: 'tg1', at: t(2000), runningAttempts: [] });
+  input.takeovers = [{ at: t(2900), from: ['tg1'] }];
+  return input;
+}
+
+test('a deferral that fired once and resumed once passes, with the triggerer takeover time', () => {
+  const r = checkChaos(deferredHistory());
+  assert.deepEqual(r.violations, []);
+  assert.deepEqual(r.deferrals, { triggers: 1, fired: 1 });
+  assert.equal(r.triggerTakeoverMs.p50, 900);
+});
+
+test('a lost trigger, a deferral resumed twice, a deferral without its trigger and a flapping DAG are violations', () => {
+  const input = deferredHistory();
+  input.triggers![0]!.state = 'waiting';
+  input.attempts.push({ attempt_id: 'D', task_instance_id: '10', state: 'failed', worker_id: 'w3', started_at: t(3050), ended_at: t(3060) });
+  input.history.push({ dag_id: 'd', run_id: 'r', task_id: 'a', attempt_id: 'D', try_number: 2, event: 'resume', at: t(3055) });
+  input.attempts.push({ attempt_id: 'E', task_instance_id: '10', state: 'deferred', worker_id: 'w3', started_at: t(3300), ended_at: t(3310) });
+  input.flaps = [{ dagId: 'd', at: t(2500) }];
+  const v = checkChaos(input).violations.join('\n');
+  assert.match(v, /trigger 7 of task instance 10 ended waiting, expected fired/);
+  assert.match(v, /task instance 10 try 2: one deferral resumed 2 times/);
+  assert.match(v, /task instance 10: 2 deferred attempts but 1 triggers/);
+  assert.match(v, /DAG d was inactive/);
+});
+
+test('sensors that keep no ledger are exempt from the ledger check only when named', () => {
+  const input = healthy();
+  input.history = input.history.filter((h) => h.attempt_id !== 'B');
+  assert.match(checkChaos(input).violations.join('\n'), /never finished in the ledger/);
+  input.unrecordedTasks = ['a'];
+  assert.deepEqual(checkChaos(input).violations, []);
+});

@@ -7,8 +7,14 @@ export interface AckedRun { runDbId: string; dagId: string }
 export interface RunRow { id: string; dag_id: string; logical_date: Date; state: string }
 export interface TaskInstanceRow { id: string; dag_run_id: string; task_id: string; state: string; attempt_id: string | null }
 export interface AttemptRow { attempt_id: string; task_instance_id: string; state: string; worker_id: string | null; started_at: Date; ended_at: Date | null }
-export interface HistoryRow { dag_id: string; run_id: string; task_id: string; attempt_id: string; event: 'start' | 'finish'; at: Date }
+/** start / finish of an attempt's work; defer / resume around a deferral (try_number tells the deferral apart). */
+export interface HistoryRow { dag_id: string; run_id: string; task_id: string; attempt_id: string; try_number?: number; event: 'start' | 'finish' | 'defer' | 'resume'; at: Date }
 export interface Fault { kind: 'kill' | 'freeze'; role: string; componentId: string | null; at: Date; until?: Date; runningAttempts: string[] }
+export interface TriggerRow { id: string; task_instance_id: string; state: string }
+/** A triggers_taken_over event: when, and from which triggerers. */
+export interface Takeover { at: Date; from: string[] }
+/** A DAG seen inactive while the workload ran. */
+export interface Flap { dagId: string; at: Date }
 
 export interface ChaosInput {
   acked: AckedRun[];
@@ -20,6 +26,12 @@ export interface ChaosInput {
   faults: Fault[];
   /** zombie_fenced events: which attempt was fenced when. */
   fenced: { attemptId: string; at: Date }[];
+  /** Triggers of deferred tasks (absent: the workload deferred nothing). */
+  triggers?: TriggerRow[];
+  takeovers?: Takeover[];
+  flaps?: Flap[];
+  /** Tasks that keep no ledger (sensors built by d.sensor()): their accepted attempt need not appear in it. */
+  unrecordedTasks?: string[];
 }
 
 export interface Overlap { taskInstanceId: string; first: string; second: string; overlapMs: number; explainedByFreeze: boolean }
@@ -37,6 +49,9 @@ export interface ChaosReport {
   detectionMs: Stats;
   /** Worker killed → its task started again on another worker. */
   recoveryMs: Stats;
+  deferrals: { triggers: number; fired: number };
+  /** Triggerer killed → its triggers taken over by another. */
+  triggerTakeoverMs: Stats;
 }
 
 export interface Stats { samples: number; p50: number | null; p99: number | null; max: number | null }
@@ -82,7 +97,7 @@ export function checkChaos(input: ChaosInput): ChaosReport {
     if (ti.state !== 'success') violations.push(`task instance ${ti.id} (${ti.task_id}) ended ${ti.state}`);
     if (successes.length !== 1) violations.push(`task instance ${ti.id} (${ti.task_id}) has ${successes.length} accepted results`);
     else if (successes[0]!.attempt_id !== ti.attempt_id) violations.push(`task instance ${ti.id}: accepted attempt ${successes[0]!.attempt_id} is not its current attempt ${ti.attempt_id}`);
-    else if (!finished.has(ti.attempt_id)) violations.push(`task instance ${ti.id}: accepted attempt ${ti.attempt_id} never finished in the ledger`);
+    else if (!finished.has(ti.attempt_id) && !input.unrecordedTasks?.includes(ti.task_id)) violations.push(`task instance ${ti.id}: accepted attempt ${ti.attempt_id} never finished in the ledger`);
     for (const a of list) {
       if (a.attempt_id !== ti.attempt_id && finished.has(a.attempt_id)) {
         lateFinishes++;
@@ -130,6 +145,37 @@ export function checkChaos(input: ChaosInput): ChaosReport {
     }
   }
 
+  // Deferrals: every deferred attempt made one trigger, every trigger fired (none lost,
+  // none timed out), and no deferral was resumed twice (two resumes of one try).
+  const triggers = input.triggers ?? [];
+  const triggersByTi = new Map<string, TriggerRow[]>();
+  for (const tr of triggers) triggersByTi.set(tr.task_instance_id, [...(triggersByTi.get(tr.task_instance_id) ?? []), tr]);
+  for (const tr of triggers) if (tr.state !== 'fired') violations.push(`trigger ${tr.id} of task instance ${tr.task_instance_id} ended ${tr.state}, expected fired`);
+  for (const [tiId, list] of attemptsByTi) {
+    const deferredAttempts = list.filter((a) => a.state === 'deferred').length;
+    const made = triggersByTi.get(tiId)?.length ?? 0;
+    if (deferredAttempts !== made) violations.push(`task instance ${tiId}: ${deferredAttempts} deferred attempts but ${made} triggers`);
+  }
+  const resumes = new Map<string, number>();
+  for (const h of input.history) {
+    if (h.event !== 'resume') continue;
+    const tiId = attemptTi.get(h.attempt_id) ?? h.attempt_id;
+    const key = `${tiId} try ${h.try_number}`;
+    resumes.set(key, (resumes.get(key) ?? 0) + 1);
+  }
+  for (const [key, n] of resumes) if (n > 1) violations.push(`task instance ${key}: one deferral resumed ${n} times`);
+  for (const f of input.flaps ?? []) violations.push(`DAG ${f.dagId} was inactive at ${f.at.toISOString()} while processors were killed or frozen`);
+
+  // Triggerer takeover: from the kill to the first takeover of that triggerer's triggers
+  // (a frozen one's move when their lease expires).
+  const takeover: number[] = [];
+  for (const f of input.faults.filter((x) => x.kind === 'kill' && x.role === 'triggerer' && x.componentId)) {
+    const next = (input.takeovers ?? [])
+      .filter((t) => t.from.includes(f.componentId!) && t.at.getTime() >= f.at.getTime())
+      .sort((a, b) => a.at.getTime() - b.at.getTime())[0];
+    if (next) takeover.push(next.at.getTime() - f.at.getTime());
+  }
+
   return {
     runs: input.runs.length,
     taskInstances: input.taskInstances.length,
@@ -141,5 +187,7 @@ export function checkChaos(input: ChaosInput): ChaosReport {
     lateFinishesInHistory: lateFinishes,
     detectionMs: stats(detection),
     recoveryMs: stats(recovery),
+    deferrals: { triggers: triggers.length, fired: triggers.filter((tr) => tr.state === 'fired').length },
+    triggerTakeoverMs: stats(takeover),
   };
 }

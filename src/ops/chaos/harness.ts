@@ -1,6 +1,7 @@
-// `keel chaos`: a cluster of real Keel processes on one database, a workload of DAG runs,
-// and faults at random moments — SIGKILL (then a restart) or SIGSTOP for longer than the
-// lease (then SIGCONT) — followed by the checker. Bounded in time and count; it stops by
+// `keel chaos`: a cluster of real Keel processes on one database, a workload of DAG runs
+// (with deferred tasks and sensors when triggerers run), and faults at random moments —
+// SIGKILL (then a restart) or SIGSTOP for longer than the lease (then SIGCONT) — on
+// schedulers, workers, triggerers and DAG processors, followed by the checker. Bounded in time and count; it stops by
 // itself and stops every process it started.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,8 +13,10 @@ import { migrate } from '../../db/migrate.js';
 import { startEmbedded } from '../../db/embedded.js';
 import { freePort } from '../../free-port.js';
 import { triggerDag } from '../../scheduler/trigger.js';
+import { postExternalEvent } from '../../triggerer/events.js';
 import type { Logger } from '../../log.js';
-import { checkChaos, type AckedRun, type ChaosReport, type Fault } from './checker.js';
+import { checkChaos, type AckedRun, type ChaosReport, type Fault, type Flap } from './checker.js';
+import { approvalKey } from './keys.js';
 import { HISTORY_TABLE_SQL } from './history.js';
 
 export interface ChaosOptions {
@@ -22,6 +25,10 @@ export interface ChaosOptions {
   durationSec: number;
   schedulers: number;
   workers: number;
+  /** Triggerer processes (default 0); with any, the workload includes deferred tasks and sensors. */
+  triggerers?: number;
+  /** DAG processor processes (default 1); with two or more, processors are faulted too. */
+  dagProcessors?: number;
   /** Mean seconds between two faults. */
   faultEverySec: number;
   /** Share of faults that freeze instead of kill. */
@@ -58,7 +65,12 @@ export interface ChaosResult {
 
 const KEEL_BIN = fileURLToPath(new URL('../../../bin/keel.js', import.meta.url));
 const CHAOS_DAGS = fileURLToPath(new URL('./dags/', import.meta.url));
-const DAG_IDS = ['chaos_fanout', 'chaos_chain', 'chaos_mixed'];
+const BASE_DAG_IDS = ['chaos_fanout', 'chaos_chain', 'chaos_mixed'];
+const DEFERRED_DAG_ID = 'chaos_deferred';
+/** Sensors built by d.sensor() keep no ledger of their own. */
+const UNRECORDED_TASKS = ['poke'];
+/** How often the workload looks for a DAG that turned inactive. */
+const FLAP_CHECK_MS = 300;
 
 /** Small deterministic PRNG (mulberry32), so a seed reproduces the fault schedule. */
 function prng(seed: number): () => number {
@@ -75,7 +87,7 @@ function prng(seed: number): () => number {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Member {
-  role: 'scheduler' | 'worker' | 'dag-processor';
+  role: 'scheduler' | 'worker' | 'dag-processor' | 'triggerer';
   child: ChildProcess;
   name: string;
 }
@@ -96,6 +108,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   const members: Member[] = [];
   const faults: Fault[] = [];
   const acked: AckedRun[] = [];
+  const flaps: Flap[] = [];
+  const triggerers = opts.triggerers ?? 0;
+  const processors = opts.dagProcessors ?? 1;
+  const DAG_IDS = triggerers > 0 ? [...BASE_DAG_IDS, DEFERRED_DAG_ID] : BASE_DAG_IDS;
+  // Interrupted (Ctrl-C, a CI timeout): no member may outlive the harness.
+  const onInterrupt = (signal: NodeJS.Signals) => {
+    for (const m of members) m.child.kill('SIGKILL');
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
   try {
     await migrate(db);
     await db.query(HISTORY_TABLE_SQL);
@@ -107,6 +130,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       KEEL_DAGS_FOLDER: CHAOS_DAGS,
       KEEL_CHAOS_HISTORY_URL: url,
       KEEL_ATTEMPT_LEASE_SEC: String(opts.leaseSec),
+      // Triggers and DAG files held by a frozen process move when the same lease expires.
+      KEEL_TRIGGER_LEASE_SEC: String(opts.leaseSec),
+      KEEL_DAG_FILE_LEASE_SEC: String(opts.leaseSec),
+      KEEL_TRIGGERER_POLL_MS: '250',
       KEEL_DB_OUTAGE_GRACE_SEC: String(opts.outageGraceSec ?? 0),
       KEEL_LOG_FORMAT: 'json',
       KEEL_LOG_LEVEL: 'warn',
@@ -116,30 +143,43 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     };
     let counter = 0;
     const spawnMember = (role: Member['role']): Member => {
-      const child = spawn(process.execPath, [KEEL_BIN, role], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-      child.stderr?.on('data', (c: Buffer) => log.debug({ role, pid: child.pid }, c.toString().trim()));
+      const child = spawn(process.execPath, [KEEL_BIN, role], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // The members log (JSON, warnings and worse) to stdout; both streams reach the harness's debug log.
+      for (const stream of [child.stdout, child.stderr]) stream?.on('data', (c: Buffer) => log.debug({ role, pid: child.pid }, c.toString().trim()));
       const m = { role, child, name: `${role}-${++counter}` };
       members.push(m);
       return m;
     };
-    spawnMember('dag-processor');
+    for (let i = 0; i < processors; i++) spawnMember('dag-processor');
     for (let i = 0; i < opts.schedulers; i++) spawnMember('scheduler');
     for (let i = 0; i < opts.workers; i++) spawnMember('worker');
-    await waitUntil(async () => (await db.query(`SELECT count(*)::int AS n FROM dag WHERE dag_id = ANY ($1) AND is_active`, [DAG_IDS])).rows[0].n === DAG_IDS.length, 60_000, 'chaos DAGs to load');
-    await waitUntil(async () => (await db.query(`SELECT count(*)::int AS n FROM component WHERE state = 'running'`)).rows[0].n >= members.length, 60_000, 'every process to register');
+    for (let i = 0; i < triggerers; i++) spawnMember('triggerer');
+    await waitUntil(async () => (await db.query(`SELECT count(*)::int AS n FROM dag WHERE dag_id = ANY ($1) AND is_active`, [DAG_IDS])).rows[0].n === DAG_IDS.length, 120_000, 'chaos DAGs to load');
+    await waitUntil(async () => (await db.query(`SELECT count(*)::int AS n FROM component WHERE state = 'running'`)).rows[0].n >= members.length, 120_000, 'every process to register');
     log.info({ members: members.map((m) => m.name) }, 'chaos cluster up');
 
     const end = Date.now() + opts.durationSec * 1000;
+    const approvals: Promise<void>[] = [];
     const triggering = (async () => {
       while (Date.now() < end && acked.length < opts.maxRuns) {
         const dagId = DAG_IDS[Math.floor(random() * DAG_IDS.length)]!;
         try {
           const run = await triggerDag(db, dagId, { params: { seed: Math.floor(random() * 1e6) } });
           acked.push({ runDbId: run.id, dagId });
+          if (dagId === DEFERRED_DAG_ID) approvals.push(approveLater(db, run.runId, 500 + random() * 4000, log));
         } catch (err) {
           log.warn({ err: (err as Error).message }, 'trigger failed (not acknowledged)');
         }
         await sleep(opts.triggerEverySec * 1000 * (0.5 + random()));
+      }
+    })();
+    // No DAG may turn inactive while processors die: the workload keeps looking.
+    let watching = true;
+    const watchingFlaps = (async () => {
+      while (watching) {
+        const inactive = await db.query<{ dag_id: string }>(`SELECT dag_id FROM dag WHERE dag_id = ANY ($1) AND NOT is_active`, [DAG_IDS]).catch(() => ({ rows: [] }));
+        for (const r of inactive.rows) flaps.push({ dagId: r.dag_id, at: new Date() });
+        await sleep(FLAP_CHECK_MS);
       }
     })();
 
@@ -147,8 +187,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       await sleep(2000);
       while (Date.now() < end - 2000) {
         await sleep(opts.faultEverySec * 1000 * (0.5 + random()));
-        // Workers hold attempts, so they are hit more often than schedulers.
-        const role = random() < 0.65 ? 'worker' : 'scheduler';
+        const role = pickRole(random(), triggerers > 0, processors > 1);
         const candidates = members.filter((m) => m.role === role && m.child.exitCode === null && m.child.signalCode === null);
         const victim = candidates[Math.floor(random() * candidates.length)];
         if (!victim) continue;
@@ -173,22 +212,27 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
         }
       }
     })();
-    await Promise.all([triggering, faulting]);
+    await Promise.all([triggering, faulting, ...approvals]);
 
     log.info({ runs: acked.length }, 'chaos: fault phase over; waiting for every run to finish');
     const settled = await waitUntil(async () => (await db.query(`SELECT count(*)::int AS n FROM dag_run WHERE state IN ('queued', 'running')`)).rows[0].n === 0, opts.settleTimeoutSec * 1000, 'runs to finish', false);
+    watching = false;
+    await watchingFlaps;
 
-    const [runs, tis, attempts, history, late, fenced] = await Promise.all([
+    const [runs, tis, attempts, history, late, fenced, triggerRows, takeovers] = await Promise.all([
       db.query('SELECT id, dag_id, logical_date, state FROM dag_run'),
       db.query('SELECT id, dag_run_id, task_id, state, attempt_id FROM task_instance'),
       db.query('SELECT attempt_id, task_instance_id, state, worker_id, started_at, ended_at FROM task_attempt'),
-      db.query('SELECT dag_id, run_id, task_id, attempt_id, event, at FROM keel_chaos_history'),
+      db.query('SELECT dag_id, run_id, task_id, attempt_id, try_number, event, at FROM keel_chaos_history'),
       db.query(`SELECT count(*)::int AS n FROM ha_event WHERE kind = 'late_write_rejected'`),
       db.query<{ attemptId: string; at: Date }>(`SELECT details ->> 'attemptId' AS "attemptId", at FROM ha_event WHERE kind = 'zombie_fenced'`),
+      db.query('SELECT id, task_instance_id, state FROM trigger'),
+      db.query<{ at: Date; from: string[] }>(`SELECT at, ARRAY(SELECT jsonb_array_elements_text(details -> 'from')) AS "from" FROM ha_event WHERE kind = 'triggers_taken_over'`),
     ]);
     const report = checkChaos({
       acked, runs: runs.rows, taskInstances: tis.rows, attempts: attempts.rows, history: history.rows,
       lateWritesRejected: late.rows[0].n, faults, fenced: fenced.rows,
+      triggers: triggerRows.rows, takeovers: takeovers.rows, flaps, unrecordedTasks: UNRECORDED_TASKS,
     });
     const frozen = faults.filter((f) => f.kind === 'freeze').map((f) => f.componentId).filter((id): id is string => id !== null);
     const gap = await db.query<{ gap: number | null }>(`SELECT max((details ->> 'maxHeartbeatGapMs')::float8) AS gap FROM component WHERE id <> ALL ($1::uuid[])`, [frozen]);
@@ -196,11 +240,37 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     const { log: _log, databaseUrl: _url, ...shown } = opts;
     return { report, maxHeartbeatGapMs: gap.rows[0]?.gap ?? null, options: shown, faults, settled };
   } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
     for (const m of members) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGCONT');
     await Promise.all(members.map((m) => stopChild(m.child)));
     await db.end();
     await stopServer();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Which role a fault hits: workers hold attempts, so they are hit most. */
+function pickRole(r: number, withTriggerers: boolean, withProcessors: boolean): Member['role'] {
+  const weights: [Member['role'], number][] = [['worker', 0.5], ['scheduler', 0.25]];
+  if (withTriggerers) weights.push(['triggerer', 0.2]);
+  if (withProcessors) weights.push(['dag-processor', 0.15]);
+  let x = r * weights.reduce((sum, [, w]) => sum + w, 0);
+  for (const [role, w] of weights) if ((x -= w) < 0) return role;
+  return 'worker';
+}
+
+/** The approval of a chaos_deferred run arrives a while after its trigger, retried until acknowledged. */
+async function approveLater(db: Db, runId: string, delayMs: number, log: Logger): Promise<void> {
+  await sleep(delayMs);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      await postExternalEvent(db, approvalKey(runId), { approved: true }, `approval-${runId}`);
+      return;
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'approval post failed; retrying with the same event id');
+      await sleep(500);
+    }
   }
 }
 

@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS keel_chaos_history (
   task_id     text NOT NULL,
   attempt_id  uuid NOT NULL,
   try_number  integer NOT NULL,
-  event       text NOT NULL CHECK (event IN ('start', 'finish')),
+  event       text NOT NULL CHECK (event IN ('start', 'finish', 'defer', 'resume')),
   at          timestamptz NOT NULL DEFAULT clock_timestamp()
 )`;
 
@@ -21,7 +21,7 @@ const RECORD = `INSERT INTO keel_chaos_history (dag_id, run_id, task_id, attempt
 
 let pool: pg.Pool | null = null;
 
-export async function recordEvent(ctx: { dagId: string; runId: string; taskId: string; attemptId: string; tryNumber: number }, event: 'start' | 'finish'): Promise<void> {
+export async function recordEvent(ctx: { dagId: string; runId: string; taskId: string; attemptId: string; tryNumber: number }, event: 'start' | 'finish' | 'defer' | 'resume'): Promise<void> {
   const url = process.env.KEEL_CHAOS_HISTORY_URL;
   if (!url) throw new Error('KEEL_CHAOS_HISTORY_URL is not set: chaos DAGs run only under `keel chaos`');
   if (!pool) {

@@ -1,7 +1,10 @@
 // The chaos workload: fan-out and fan-in, a chain, tasks of varied length and a task that
-// fails its first try. Every attempt records its start and finish in the chaos history.
-import { dag, param, type TaskContext } from 'keel';
+// fails its first try, and deferrals (a timer, an external event, a poke sensor). Every
+// attempt records its start and finish in the chaos history; deferring ones also record
+// defer and resume.
+import { dag, param, triggers, type TaskContext } from 'keel';
 import { recordEvent } from '../history.js';
+import { approvalKey } from '../keys.js';
 
 type Ctx = TaskContext<{ seed: number }>;
 
@@ -52,4 +55,26 @@ export const mixed = dag({ id: 'chaos_mixed', ...options }, (d) => {
   const b = d.task('flaky', { upstream: a }, work(50, 500, true));
   const c = d.task('long', { upstream: a }, work(2000, 4000));
   d.task('load', { upstream: [b, c] }, work(20, 300));
+});
+
+/** Defers on a trigger on its first run, and records the deferral and the resume in the ledger. */
+function deferOn(trigger: (ctx: Ctx) => Parameters<Ctx['defer']>[0]) {
+  return async (ctx: Ctx) => {
+    await recordEvent(ctx, 'start');
+    if (!ctx.resumed) {
+      await recordEvent(ctx, 'defer');
+      ctx.defer(trigger(ctx), { timeoutSec: 600 });
+    }
+    await recordEvent(ctx, 'resume');
+    await recordEvent(ctx, 'finish');
+    return { attempt: ctx.attemptId, event: ctx.triggerEvent };
+  };
+}
+
+export const deferred = dag({ id: 'chaos_deferred', ...options }, (d) => {
+  const prep = d.task('prep', work(20, 300));
+  const timer = d.task('timer', { upstream: prep }, deferOn((ctx) => triggers.after(durationMs(ctx, 300, 3000) / 1000)));
+  const approval = d.task('approval', { upstream: prep }, deferOn((ctx) => triggers.external(approvalKey(ctx.runId))));
+  const poke = d.sensor('poke', { upstream: prep, mode: 'poke', pokeIntervalSec: 0.2, trigger: (ctx) => triggers.after(durationMs(ctx, 200, 1500) / 1000) });
+  d.task('done', { upstream: [timer, approval, poke] }, work(20, 200));
 });
