@@ -180,6 +180,7 @@ async function startTriggerer(database: Database, options: KeelOptions, session:
     componentId: session.id, dagsFolder: options.dagsFolder, capacity: options.triggererCapacity, leaseSec: options.triggerLeaseSec,
     lostAfterSec: options.triggererLostAfterSec, pollMs: options.triggererPollMs,
     onLoopTurn: () => session.loopTurned(),
+    unfit: () => session.unfitReason !== null,
     onFired: (kind, outcome, waitedSec) => {
       metrics.triggersFired.inc({ kind, outcome });
       if (outcome === 'resumed') metrics.triggerWaitSeconds.observe({ kind }, waitedSec);

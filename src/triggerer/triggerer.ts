@@ -24,6 +24,8 @@ export interface TriggererOptions {
   pollMs: number;
   /** Called on every turn of the loop (liveness). */
   onLoopTurn?: () => void;
+  /** True while this process's session is on a server that is not the primary: take and fire nothing. */
+  unfit?: () => boolean;
   onFired?: (kind: string, outcome: FireOutcome, waitedSec: number) => void;
 }
 
@@ -99,6 +101,10 @@ export class Triggerer {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       this.opts.onLoopTurn?.();
+      if (this.opts.unfit?.()) {
+        await this.wakeup.wait(this.opts.pollMs);
+        continue;
+      }
       const now = Date.now();
       try {
         if (now - this.lastAcquireAt >= this.opts.pollMs && this.held.size < this.opts.capacity) {
