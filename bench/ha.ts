@@ -8,12 +8,12 @@
 // Starts an embedded PostgreSQL with durability on (or KEEL_BENCH_DATABASE_URL), a fresh
 // database per scenario, roles as `node bin/keel.js <role>` processes. Every wait is bounded;
 // it stops everything it started. Writes bench/results/ha-latest.json and a dated copy.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { triggerDag } from '../src/scheduler/trigger.js';
 import type { Db } from '../src/db/pool.js';
 import { createScenarioDatabase, startBenchServer } from './lib/postgres.js';
+import { writeResults } from './lib/results.js';
 import { componentOf, ready, startProc, stopAll, type Proc } from './lib/processes.js';
 import { round, sleep, summarize, waitFor, type Summary } from './lib/stats.js';
 
@@ -169,13 +169,9 @@ try {
     scaling: scale.map((x) => ({ ...x, ratioToOne: round(x.tasksPerSec / base, 2) })),
     killWorker, killScheduler, freezeWorker,
   };
-  const dir = join(ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const text = JSON.stringify(result, null, 2);
   // A one-scenario run never replaces the last full one.
   const prefix = only ? `ha-only-${only}` : 'ha';
-  writeFileSync(join(dir, `${prefix}-latest.json`), text);
-  writeFileSync(join(dir, `${prefix}-${startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`), text);
+  writeResults(prefix, startedAt, result);
   const p = (s: Summary) => `p50 ${round(s.p50, 0)} ms · p99 ${round(s.p99, 0)} ms (n=${s.n})`;
   console.log('\nresult');
   console.log(`  (d) throughput with 1/2/3 schedulers: ${result.scaling.map((x) => `${x.tasksPerSec}/s (${x.ratioToOne}×)`).join(', ')}`);

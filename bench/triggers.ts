@@ -12,7 +12,6 @@
 // bounded; it stops everything it started. Writes bench/results/triggers-latest.json and a
 // dated copy. KEEL_BENCH_TRIGGER_TRIALS (default 8), KEEL_BENCH_TRIGGER_DEFERRED (default 50),
 // KEEL_BENCH_TRIGGERS_ONLY=latency|kill|freeze runs one scenario.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../src/db/pool.js';
@@ -20,6 +19,7 @@ import { triggerDag } from '../src/scheduler/trigger.js';
 import { postExternalEvent } from '../src/triggerer/events.js';
 import { REPO_ROOT } from './lib/cluster.js';
 import { createScenarioDatabase, startBenchServer } from './lib/postgres.js';
+import { writeResults } from './lib/results.js';
 import { componentOf, ready, startProc, stopAll, type Proc } from './lib/processes.js';
 import { round, sleep, summarize, waitFor, type Summary } from './lib/stats.js';
 
@@ -163,12 +163,9 @@ try {
     defaults: { triggererPollMs: 1000, triggerLeaseSec: 10, triggererLostAfterSec: 1, freezeLeaseSec: FREEZE_LEASE_SEC },
     latency: lat, killTakeover: kill, freezeTakeover: freeze,
   };
-  const dir = join(REPO_ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const text = JSON.stringify(result, null, 2);
+  // A one-scenario run never replaces the last full one.
   const prefix = only ? `triggers-only-${only}` : 'triggers';
-  writeFileSync(join(dir, `${prefix}-latest.json`), text);
-  writeFileSync(join(dir, `${prefix}-${startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`), text);
+  writeResults(prefix, startedAt, result);
   const p = (x: Summary) => `p50 ${round(x.p50, 0)} ms · p99 ${round(x.p99, 0)} ms (n=${x.n})`;
   console.log('\nresult');
   if (lat) console.log(`  (a) event posted → trigger fired: ${p(lat.postedToFiredMs)}; → resumed attempt running: ${p(lat.postedToRunningMs)}`);

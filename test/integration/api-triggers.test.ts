@@ -1,37 +1,16 @@
 // External events and triggers through the REST API, on a real cluster with a triggerer:
 // a posted event resumes a deferred sensor (once, whatever the retries), the triggers list
 // shows what a deferred task waits on and who holds it, malformed posts write nothing.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { createUser } from '../../src/api/auth/users.js';
 import { triggerDag } from '../../src/scheduler/trigger.js';
-import { ApiClient } from '../support/api.js';
-import { startRoles, testOptions, waitFor, waitForDag, waitForRunEnd, type TestCluster } from '../support/cluster.js';
-import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { ApiClient, useApiCluster } from '../support/api.js';
+import { waitFor, waitForRunEnd } from '../support/cluster.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/deferral/', import.meta.url));
-let t: TestDatabase;
-let cluster: TestCluster;
-let admin: ApiClient;
-let base: string;
-
-const events = async () => (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM external_event')).rows[0]!.n;
-
-before(async () => {
-  t = await freshDatabase();
-  cluster = await startRoles(testOptions(t.url, DAGS, { apiPort: 0, apiDrainSec: 0, triggererPollMs: 200 }), ['dag-processor', 'scheduler', 'worker', 'triggerer', 'api']);
-  base = `http://127.0.0.1:${cluster.roles.find((r) => r.apiPort)!.apiPort}`;
-  await waitForDag(t.db, 'df_external');
-  await createUser(t.db, 'ada', 'correct horse', 'admin');
-  await createUser(t.db, 'vic', 'viewer password', 'viewer');
-  admin = new ApiClient(base);
-  assert.equal((await admin.login('ada', 'correct horse')).status, 200);
-});
-after(async () => {
-  await cluster?.stop();
-  await t?.drop();
-});
+const api = useApiCluster(DAGS, ['df_external'], { triggererPollMs: 200 }, ['dag-processor', 'scheduler', 'worker', 'triggerer', 'api']);
+const events = async () => (await api.t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM external_event')).rows[0]!.n;
 
 test('malformed events: 400 naming the field, nothing written', async () => {
   const cases: [unknown, string][] = [
@@ -45,23 +24,23 @@ test('malformed events: 400 naming the field, nothing written', async () => {
     ['{"key": ', 'body'],
   ];
   for (const [body, field] of cases) {
-    const r = await admin.req('POST', '/api/v1/events', body);
+    const r = await api.admin.req('POST', '/api/v1/events', body);
     assert.equal(r.status, 400, `${JSON.stringify(body)} → 400`);
     assert.equal(r.body.field, field, `${JSON.stringify(body)} names ${field}`);
     assert.ok(r.body.message.startsWith(field), r.body.message);
   }
-  const q = await admin.req('GET', '/api/v1/triggers?state=sleeping');
+  const q = await api.admin.req('GET', '/api/v1/triggers?state=sleeping');
   assert.equal(q.status, 400);
   assert.equal(q.body.field, 'querystring.state');
   assert.equal(await events(), 0);
 });
 
 test('events need an op with the CSRF token (or an API token); viewers cannot post', async () => {
-  const noCsrf = await admin.req('POST', '/api/v1/events', { key: 'csrf' }, { 'x-csrf-token': 'wrong' });
+  const noCsrf = await api.admin.req('POST', '/api/v1/events', { key: 'csrf' }, { 'x-csrf-token': 'wrong' });
   assert.equal(noCsrf.status, 403);
-  const anonymous = await new ApiClient(base).req('POST', '/api/v1/events', { key: 'anon' });
+  const anonymous = await new ApiClient(api.base).req('POST', '/api/v1/events', { key: 'anon' });
   assert.equal(anonymous.status, 401);
-  const viewer = new ApiClient(base);
+  const viewer = new ApiClient(api.base);
   assert.equal((await viewer.login('vic', 'viewer password')).status, 200);
   assert.equal((await viewer.req('POST', '/api/v1/events', { key: 'viewer' })).status, 403);
   assert.equal((await viewer.req('GET', '/api/v1/triggers')).status, 200, 'viewers may read triggers');
@@ -70,9 +49,9 @@ test('events need an op with the CSRF token (or an API token); viewers cannot po
 
 test('a posted event resumes a deferred sensor once; the triggers list and the task show what it waited on', async () => {
   const key = `api-approve-${Date.now()}`;
-  const run = await triggerDag(t.db, 'df_external', { params: { key } });
+  const run = await triggerDag(api.t.db, 'df_external', { params: { key } });
   const waiting = await waitFor('the sensor\'s trigger to be held by the triggerer', async () => {
-    const r = await admin.req('GET', `/api/v1/triggers?state=waiting&runId=${run.id}`);
+    const r = await api.admin.req('GET', `/api/v1/triggers?state=waiting&runId=${run.id}`);
     return r.body.triggers?.[0]?.holder_id ? r.body : null;
   });
   assert.equal(waiting.total, 1);
@@ -86,31 +65,31 @@ test('a posted event resumes a deferred sensor once; the triggers list and the t
   assert.equal(trig.holder_count, 1);
   assert.ok(trig.holder_hostname && trig.holder_pid, 'the holder is named');
   assert.equal(trig.spec, undefined, 'the raw spec is not listed');
-  const task = await admin.req('GET', `/api/v1/runs/${run.id}/tasks/approval`);
+  const task = await api.admin.req('GET', `/api/v1/runs/${run.id}/tasks/approval`);
   assert.equal(task.body.state, 'deferred');
   assert.equal(task.body.trigger.id, trig.id);
   assert.equal(task.body.trigger.description, trig.description);
 
   const eventId = `api-evt-${key}`;
-  const first = await admin.req('POST', '/api/v1/events', { key, payload: { approvedBy: 'ada' }, eventId });
+  const first = await api.admin.req('POST', '/api/v1/events', { key, payload: { approvedBy: 'ada' }, eventId });
   assert.equal(first.status, 201);
   assert.equal(first.body.created, true);
   assert.equal(first.body.eventId, eventId);
-  const again = await admin.req('POST', '/api/v1/events', { key, payload: { approvedBy: 'mallory' }, eventId });
+  const again = await api.admin.req('POST', '/api/v1/events', { key, payload: { approvedBy: 'mallory' }, eventId });
   assert.equal(again.status, 200);
   assert.equal(again.body.created, false);
   assert.equal(again.body.id, first.body.id);
-  assert.equal(await waitForRunEnd(t.db, run.id), 'success');
-  const done = await admin.req('GET', `/api/v1/runs/${run.id}/tasks/approval`);
+  assert.equal(await waitForRunEnd(api.t.db, run.id), 'success');
+  const done = await api.admin.req('GET', `/api/v1/runs/${run.id}/tasks/approval`);
   assert.deepEqual(done.body.result.payload, { approvedBy: 'ada' });
   assert.deepEqual(done.body.attempts.map((a: { state: string }) => a.state), ['deferred', 'success']);
   assert.equal(done.body.trigger.state, 'fired');
   assert.ok(done.body.trigger.fired_at);
-  const fired = await admin.req('GET', '/api/v1/triggers?state=fired');
+  const fired = await api.admin.req('GET', '/api/v1/triggers?state=fired');
   assert.ok(fired.body.triggers.some((x: { id: string }) => x.id === trig.id));
   // A token-authenticated client needs no CSRF token; an event without an id gets a new one.
-  const tokenClient = new ApiClient(base);
-  tokenClient.token = (await admin.req('POST', '/api/v1/auth/tokens', { name: 'events' })).body.token;
+  const tokenClient = new ApiClient(api.base);
+  tokenClient.token = (await api.admin.req('POST', '/api/v1/auth/tokens', { name: 'events' })).body.token;
   const byToken = await tokenClient.req('POST', '/api/v1/events', { key: `${key}-later` });
   assert.equal(byToken.status, 201);
   assert.match(byToken.body.eventId, /^[0-9a-f-]{36}$/);
@@ -119,21 +98,21 @@ test('a posted event resumes a deferred sensor once; the triggers list and the t
 
 test('triggers: pagination and the total', async () => {
   const runs = [];
-  for (let i = 0; i < 3; i++) runs.push(await triggerDag(t.db, 'df_external', { params: { key: `page-${i}-${Date.now()}` } }));
-  await waitFor('three waiting triggers', async () => (await admin.req('GET', '/api/v1/triggers?state=waiting')).body.total === 3);
-  const page1 = await admin.req('GET', '/api/v1/triggers?state=waiting&limit=2');
-  const page2 = await admin.req('GET', '/api/v1/triggers?state=waiting&limit=2&offset=2');
+  for (let i = 0; i < 3; i++) runs.push(await triggerDag(api.t.db, 'df_external', { params: { key: `page-${i}-${Date.now()}` } }));
+  await waitFor('three waiting triggers', async () => (await api.admin.req('GET', '/api/v1/triggers?state=waiting')).body.total === 3);
+  const page1 = await api.admin.req('GET', '/api/v1/triggers?state=waiting&limit=2');
+  const page2 = await api.admin.req('GET', '/api/v1/triggers?state=waiting&limit=2&offset=2');
   assert.equal(page1.body.triggers.length, 2);
   assert.equal(page2.body.triggers.length, 1);
   assert.equal(page2.body.total, 3);
   const ids = [...page1.body.triggers, ...page2.body.triggers].map((x: { id: string }) => Number(x.id));
   assert.deepEqual(ids, [...ids].sort((a, b) => b - a), 'newest first');
-  for (const r of runs) await admin.req('POST', '/api/v1/events', { key: r.params.key });
-  for (const r of runs) assert.equal(await waitForRunEnd(t.db, r.id), 'success');
+  for (const r of runs) await api.admin.req('POST', '/api/v1/events', { key: r.params.key });
+  for (const r of runs) assert.equal(await waitForRunEnd(api.t.db, r.id), 'success');
 });
 
 test('OpenAPI lists the events and triggers endpoints', async () => {
-  const r = await new ApiClient(base).req('GET', '/api/v1/openapi.json');
+  const r = await new ApiClient(api.base).req('GET', '/api/v1/openapi.json');
   assert.ok(r.body.paths['/api/v1/events']?.post);
   assert.ok(r.body.paths['/api/v1/triggers']?.get);
 });

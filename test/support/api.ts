@@ -1,5 +1,11 @@
 // A small HTTP client for API tests: JSON in and out, a cookie jar of one session, and
 // the CSRF token that cookie-authenticated writes need.
+import { after, before } from 'node:test';
+import { createUser } from '../../src/api/auth/users.js';
+import type { OptionName } from '../../src/config/options.js';
+import type { RoleName } from '../../src/runtime/roles.js';
+import { startRoles, testOptions, waitForDag, type TestCluster } from './cluster.js';
+import { freshDatabase, type TestDatabase } from './db.js';
 export interface ApiResponse<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
   status: number;
   body: T;
@@ -42,4 +48,40 @@ export class ApiClient {
     if (r.status === 200) this.csrf = r.body.csrfToken;
     return r;
   }
+}
+
+/** A test file's own database, in-process roles including 'api', an admin 'ada' logged in and a viewer 'vic'. */
+export interface ApiCluster {
+  readonly t: TestDatabase;
+  readonly cluster: TestCluster;
+  readonly base: string;
+  readonly admin: ApiClient;
+}
+
+/** Registers before/after hooks; `dagIds` are waited for before the first test. */
+export function useApiCluster(dagsFolder: string, dagIds: string[], extra: Partial<Record<OptionName, unknown>>,
+  roles: RoleName[]): ApiCluster {
+  const state: Partial<{ -readonly [K in keyof ApiCluster]: ApiCluster[K] }> = {};
+  before(async () => {
+    const t = await freshDatabase();
+    state.t = t;
+    state.cluster = await startRoles(testOptions(t.url, dagsFolder, { apiPort: 0, apiDrainSec: 0, ...extra }), roles);
+    state.base = `http://127.0.0.1:${state.cluster.roles.find((r) => r.apiPort)!.apiPort}`;
+    for (const id of dagIds) await waitForDag(t.db, id);
+    await createUser(t.db, 'ada', 'correct horse', 'admin');
+    await createUser(t.db, 'vic', 'viewer password', 'viewer');
+    state.admin = new ApiClient(state.base);
+    const login = await state.admin.login('ada', 'correct horse');
+    if (login.status !== 200) throw new Error(`admin login failed: ${login.status}`);
+  });
+  after(async () => {
+    await state.cluster?.stop();
+    await state.t?.drop();
+  });
+  return {
+    get t() { return state.t!; },
+    get cluster() { return state.cluster!; },
+    get base() { return state.base!; },
+    get admin() { return state.admin!; },
+  };
 }
