@@ -145,6 +145,9 @@ async function overhead(cluster: PgCluster, synchronous: boolean) {
 
 interface Trial { kind: FailoverKind; dbOutageMs: number; keelResumeMs: number | null; keelExtraMs: number | null; fromLeader: string; toLeader: string }
 
+/** Trials done so far, kept if a later one fails, so a long run still reports what it measured. */
+const partialTrials: Trial[] = [];
+
 async function resumeTrials(cluster: PgCluster): Promise<Trial[]> {
   if (cluster.synchronous !== RESUME_SYNC) await cluster.setSynchronous(RESUME_SYNC);
   const s = await createScenarioDatabase(cluster.urls.rw, 'pgha_resume');
@@ -164,7 +167,7 @@ async function resumeTrials(cluster: PgCluster): Promise<Trial[]> {
       await sleep(200);
     }
   })();
-  const trials: Trial[] = [];
+  const trials = partialTrials;
   try {
     await ready(s.db, ['bench_sleep'], 2);
     await probe.start();
@@ -193,8 +196,8 @@ async function resumeTrials(cluster: PgCluster): Promise<Trial[]> {
         console.log(`  (c) trial ${i + 1}/${TRIALS} ${kind}: database outage ${t.dbOutageMs} ms, Keel resumed after ${t.keelResumeMs} ms (extra ${t.keelExtraMs} ms), ${fromLeader} → ${t.toLeader}`);
       }
     }
-    const fenced = (await s.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM task_attempt WHERE state = 'fenced' OR error LIKE '%self-fenced%'`)).rows[0]!.n;
-    console.log(`  (c) attempts fenced or self-fenced over all trials: ${fenced}`);
+    const fenced = await count(s.db, `SELECT count(*)::int AS n FROM task_attempt WHERE state = 'fenced' OR error LIKE '%self-fenced%'`);
+    console.log(`  (c) attempts fenced or self-fenced over all trials: ${fenced < 0 ? 'unknown (query failed)' : fenced}`);
   } finally {
     stop = true;
     await feeder;
@@ -215,7 +218,10 @@ try {
   console.log(`bench:pg-ha (load average ${loadAtStart.join(' ')}; other load on the machine distorts every number): 3-node Patroni cluster, ${TRIALS} trial(s) per failover kind (${KINDS.join(', ')}), resume trials with sync ${RESUME_SYNC ? 'on' : 'off'}`);
   const async = await overhead(cluster, false);
   const sync = await overhead(cluster, true);
-  const trials = await resumeTrials(cluster);
+  const trials = await resumeTrials(cluster).catch((err: Error) => {
+    console.error(`bench:pg-ha: resume trials stopped early: ${err.message}`);
+    return partialTrials;
+  });
   const byKind = Object.fromEntries(KINDS.map((k) => {
     const ts = trials.filter((t) => t.kind === k);
     return [k, {
