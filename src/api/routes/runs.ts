@@ -9,6 +9,7 @@ import { conflict, notFound } from '../errors.js';
 import * as q from '../queries.js';
 import { limit, object, offset, RUN_STATES, runParams, TASK_STATES, taskParams } from '../schemas.js';
 import { latestTrigger } from './triggers.js';
+import { reads } from '../../db/read-router.js'; // heavy reads: the replica while its lag allows
 
 async function clear(db: Db, runId: string, taskIds: string[] | null) {
   try {
@@ -32,7 +33,7 @@ export function runRoutes(app: FastifyInstance, db: Db): void {
     },
   }, async (req) => {
     const f = req.query as { dagId?: string; state?: string; runType?: string; logicalDateFrom?: string; logicalDateTo?: string; limit: number; offset: number };
-    const rows = (await db.query(q.API_RUNS_LIST, [f.dagId ?? null, f.state ?? null, f.runType ?? null, f.logicalDateFrom ?? null, f.logicalDateTo ?? null, f.limit, f.offset])).rows;
+    const rows = (await reads(db).query(q.API_RUNS_LIST, [f.dagId ?? null, f.state ?? null, f.runType ?? null, f.logicalDateFrom ?? null, f.logicalDateTo ?? null, f.limit, f.offset])).rows;
     const total = rows[0]?.total ?? 0;
     return { runs: rows.map(({ total: _t, ...r }) => r), total, limit: f.limit, offset: f.offset };
   });
@@ -41,7 +42,7 @@ export function runRoutes(app: FastifyInstance, db: Db): void {
     const { runId } = req.params as { runId: string };
     const run = (await db.query(cli.RUN_SHOW, [runId])).rows[0];
     if (!run) throw notFound(`no DAG run with id ${runId}`);
-    return { ...run, tasks: (await db.query(cli.TASKS_OF_RUN, [runId])).rows };
+    return { ...run, tasks: (await reads(db).query(cli.TASKS_OF_RUN, [runId])).rows };
   });
 
   app.post('/runs/:runId/cancel', { schema: { tags: ['runs'], summary: 'Cancel a queued or running run: unfinished tasks fail, running attempts are fenced', params: runParams } }, async (req) => {
@@ -65,7 +66,7 @@ export function runRoutes(app: FastifyInstance, db: Db): void {
   app.get('/runs/:runId/tasks', { schema: { tags: ['tasks'], summary: 'Task instances of a run', params: runParams } }, async (req) => {
     const { runId } = req.params as { runId: string };
     if (!(await db.query(cli.RUN_SHOW, [runId])).rowCount) throw notFound(`no DAG run with id ${runId}`);
-    return { tasks: (await db.query(cli.TASKS_OF_RUN, [runId])).rows };
+    return { tasks: (await reads(db).query(cli.TASKS_OF_RUN, [runId])).rows };
   });
 
   app.get('/runs/:runId/tasks/:taskId', { schema: { tags: ['tasks'], summary: 'A task instance, its attempts and its latest trigger (what it waits on while deferred)', params: taskParams } }, async (req) => {
@@ -88,7 +89,7 @@ export function runRoutes(app: FastifyInstance, db: Db): void {
   }, async (req) => {
     const { runId, taskId } = req.params as { runId: string; taskId: string };
     const f = req.query as { try?: number; offset: number; maxChars: number };
-    const a = (await db.query(q.API_TASK_LOG, [runId, taskId, f.try ?? null, f.offset, f.maxChars])).rows[0];
+    const a = (await reads(db).query(q.API_TASK_LOG, [runId, taskId, f.try ?? null, f.offset, f.maxChars])).rows[0];
     if (!a) {
       if (!(await db.query(q.API_TASK_SHOW, [runId, taskId])).rowCount) throw notFound(`no task "${taskId}" in run ${runId}`);
       return { runId, taskId, tryNumber: null, content: '', offset: f.offset, nextOffset: f.offset, done: false };
@@ -104,7 +105,7 @@ export function runRoutes(app: FastifyInstance, db: Db): void {
     schema: { tags: ['tasks'], summary: 'Task instances across runs, newest first', querystring: object({ dagId: { type: 'string' }, state: { type: 'string', enum: [...TASK_STATES] }, limit: limit(500, 50), offset }) },
   }, async (req) => {
     const f = req.query as { dagId?: string; state?: string; limit: number; offset: number };
-    const rows = (await db.query(q.API_TASK_INSTANCES, [f.dagId ?? null, f.state ?? null, f.limit, f.offset])).rows;
+    const rows = (await reads(db).query(q.API_TASK_INSTANCES, [f.dagId ?? null, f.state ?? null, f.limit, f.offset])).rows;
     return { taskInstances: rows.map(({ total: _t, ...r }) => r), total: rows[0]?.total ?? 0, limit: f.limit, offset: f.offset };
   });
 }
