@@ -1,14 +1,15 @@
 // The cluster's last disruption: when a component reconnects after losing the database,
-// it records the time. The fencing statements (task_instances_lock_expired.sql,
-// task_instances_lock_orphaned.sql) wait `dbOutageGraceSec` after it and after a server
-// start, so that a database restart or failover never mass-expires the leases of a fleet
-// that is still reconnecting.
+// it records the time and the timeline it now writes on. The fencing statements (through
+// keel_fencing_allowed(), migration 0009) wait `dbOutageGraceSec` after it and after a
+// server start, and do not act at all on a timeline nobody has recorded yet (a promoted
+// replica), so that a database restart or failover never mass-expires the leases of a
+// fleet that is still reconnecting.
 import type pg from 'pg';
 import { sql } from '../db/sql.js';
 
 type Queryable = Pick<pg.Client, 'query'>;
 
 export async function recordDisruption(db: Queryable, componentId: string | null, reason: string): Promise<void> {
-  await db.query('UPDATE keel_cluster SET last_disruption_at = now()');
+  await db.query('UPDATE keel_cluster SET last_disruption_at = now(), timeline = keel_current_timeline()');
   await db.query(sql('ha_event_insert'), ['failover_detected', componentId, { reason }]);
 }

@@ -7,8 +7,7 @@ WHERE id IN (
   SELECT id FROM component
   WHERE state IN ('running', 'stopping')
     AND last_heartbeat_at < now() - make_interval(secs => $1::float8)
-    AND (SELECT last_disruption_at FROM keel_cluster) < now() - make_interval(secs => $2::float8)
-    AND pg_postmaster_start_time() < now() - make_interval(secs => $2::float8)
+    AND keel_fencing_allowed($2::float8)
   ORDER BY id
   FOR UPDATE SKIP LOCKED)
 RETURNING id, role, hostname, pid, last_heartbeat_at

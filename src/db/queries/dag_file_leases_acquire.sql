@@ -17,8 +17,7 @@ WITH free AS (
            SELECT 1 FROM pg_locks k
            WHERE k.locktype = 'advisory' AND k.granted AND k.classid = $7::int::oid AND k.objid = c.lock_key::oid AND k.objsubid = 2
              AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
-         AND (SELECT last_disruption_at FROM keel_cluster) < now() - make_interval(secs => $6::float8)
-         AND pg_postmaster_start_time() < now() - make_interval(secs => $6::float8))))
+         AND keel_fencing_allowed($6::float8))))
   ORDER BY f.fileloc
   LIMIT $4
 )
@@ -35,6 +34,5 @@ WHERE l.expires_at < now()
          SELECT 1 FROM pg_locks k
          WHERE k.locktype = 'advisory' AND k.granted AND k.classid = $7::int::oid AND k.objid = c.lock_key::oid AND k.objsubid = 2
            AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
-       AND (SELECT last_disruption_at FROM keel_cluster) < now() - make_interval(secs => $6::float8)
-       AND pg_postmaster_start_time() < now() - make_interval(secs => $6::float8))
+       AND keel_fencing_allowed($6::float8))
 RETURNING l.fileloc

@@ -8,8 +8,7 @@ FROM task_instance t
 JOIN dag_run r ON r.id = t.dag_run_id
 JOIN dag_version v ON v.dag_id = r.dag_id AND v.version_hash = r.version_hash
 WHERE t.state = 'running' AND t.lease_expires_at < now()
-  AND (SELECT last_disruption_at FROM keel_cluster) < now() - make_interval(secs => $2::float8)
-  AND pg_postmaster_start_time() < now() - make_interval(secs => $2::float8)
+  AND keel_fencing_allowed($2::float8)
 ORDER BY t.id
 LIMIT $1
 FOR UPDATE OF t SKIP LOCKED

@@ -15,8 +15,7 @@ WHERE t.state = 'running'
     SELECT 1 FROM pg_locks l
     WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $4::int::oid AND l.objid = c.lock_key::oid AND l.objsubid = 2
       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
-  AND (SELECT last_disruption_at FROM keel_cluster) < now() - make_interval(secs => $2::float8)
-  AND pg_postmaster_start_time() < now() - make_interval(secs => $2::float8)
+  AND keel_fencing_allowed($2::float8)
 ORDER BY t.id
 LIMIT $1
 FOR UPDATE OF t SKIP LOCKED
