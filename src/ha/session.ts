@@ -232,6 +232,8 @@ export class ComponentSession {
           primary: `${routeIdentity.systemId}/${routeIdentity.timeline}/${routeIdentity.startedAt}`, address: routeIdentity.address, timeline: routeIdentity.timeline,
           previousAddress: this.lastRoute?.address, previousTimeline: this.lastRoute?.timeline, seenBy: this.role,
         }]).catch(() => {});
+        // The outage grace starts on the new primary even if no session had to reconnect.
+        await recordDisruption(route, this.id, `${this.role} saw the primary change to ${routeIdentity.address} (timeline ${routeIdentity.timeline})`).catch(() => {});
       }
       if (routeIdentity) this.lastRoute = routeIdentity;
       await this.applyVerdict(verdict, route);

@@ -12,7 +12,7 @@ export { withDatabase } from '../../src/db/url.js';
 export function directUrlFor(url: string): string {
   const pooled = process.env.KEEL_TEST_POOLED_URL;
   const direct = process.env.KEEL_TEST_ADMIN_URL;
-  if (!pooled || !direct) return url;
+  if (!pooled || !direct || !URL.canParse(url)) return url; // a multi-host URL is never the pooled one
   const u = new URL(url);
   const p = new URL(pooled);
   if (u.host !== p.host) return url;
