@@ -16,12 +16,11 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { migrate } from '../src/db/migrate.js';
 import { createPool, type Db } from '../src/db/pool.js';
 import { ReadRouter } from '../src/db/read-router.js';
 import * as q from '../src/api/queries.js';
 import * as cli from '../src/cli/queries.js';
-import { startPair, type PgPair } from '../test/support/pg-pair.js';
+import { migratedKeelDatabase, startPair, type PgPair } from '../test/support/pg-pair.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const arg = (name: string, fallback: number) => {
@@ -117,12 +116,7 @@ async function phase(pair: PgPair, withReplica: boolean): Promise<Record<string,
 
 const pair = await startPair();
 try {
-  const admin = new pg.Client({ connectionString: pair.primary.url() });
-  await admin.connect();
-  await admin.query('CREATE DATABASE keel');
-  await admin.end();
-  const db: Db = createPool(pair.primary.url('keel'), { size: 2, applicationName: 'bench-seed' });
-  await migrate(db);
+  const db: Db = await migratedKeelDatabase(pair, 2);
   for (const s of SEED) await db.query(s);
   await db.end();
   // The standby replays the seed before the first phase.

@@ -8,14 +8,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { migrate } from '../../src/db/migrate.js';
 import { CommitOutcomeUnknownError, createPool, inTransaction, type Db } from '../../src/db/pool.js';
 import { Listener } from '../../src/db/listener.js';
 import { ComponentSession } from '../../src/ha/session.js';
 import { triggerDag } from '../../src/scheduler/trigger.js';
 import { startRoles, testLog, testOptions, waitFor, waitForDag } from '../support/cluster.js';
-import { startPair, startProxy, type PgPair } from '../support/pg-pair.js';
+import { migratedKeelDatabase, startPair, startProxy, type PgPair } from '../support/pg-pair.js';
 import { freePort } from '../support/tools.js';
 import { spawnSync } from 'node:child_process';
 import { readDatabaseStatus } from '../../src/ha/db-status.js';
@@ -30,12 +28,7 @@ let primaryDb: Db;
 
 before(async () => {
   pair = await startPair();
-  const admin = new pg.Client({ connectionString: pair.primary.url() });
-  await admin.connect();
-  await admin.query('CREATE DATABASE keel');
-  await admin.end();
-  primaryDb = createPool(pair.primary.url('keel'), { size: 3, applicationName: 'keel-test' });
-  await migrate(primaryDb);
+  primaryDb = await migratedKeelDatabase(pair);
   const processor = await startRoles(testOptions(pair.primary.url('keel'), DAGS), ['dag-processor']);
   await waitForDag(primaryDb, 't_chain');
   await processor.stop();

@@ -8,6 +8,9 @@ import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
+import { migrate } from '../../src/db/migrate.js';
+import { createPool, type Db } from '../../src/db/pool.js';
 import { freePort, requireTool } from './tools.js';
 
 const BIN = '/usr/lib/postgresql/15/bin';
@@ -112,4 +115,18 @@ export async function startProxy(port: number): Promise<{ port: number; loseNext
       server.close(() => r());
     }),
   };
+}
+
+/** Creates database "keel" on the pair's primary, migrates it, and returns a pool on it (the standby replays it). */
+export async function migratedKeelDatabase(pair: PgPair, size = 3): Promise<Db> {
+  const admin = new pg.Client({ connectionString: pair.primary.url() });
+  await admin.connect();
+  try {
+    await admin.query('CREATE DATABASE keel');
+  } finally {
+    await admin.end();
+  }
+  const db = createPool(pair.primary.url('keel'), { size, applicationName: 'keel-test' });
+  await migrate(db);
+  return db;
 }
