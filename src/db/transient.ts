@@ -34,8 +34,13 @@ export function isTransientDbError(err: unknown): boolean {
   return TRANSIENT_MESSAGES.some((m) => err.message.includes(m));
 }
 
-/** Exponential backoff with full jitter: attempt 0 → up to baseMs. */
-export function backoffMs(attempt: number, baseMs = 100, capMs = 5000, random: () => number = Math.random): number {
+/**
+ * Exponential backoff with jitter: attempt 0 → up to baseMs. The cap is a second because a
+ * failover ends at a moment nobody announces: a longer wait would be added to Keel's own
+ * resume after the database is back (its aim is under a second), while a retry a second
+ * per process during an outage costs the database nothing.
+ */
+export function backoffMs(attempt: number, baseMs = 100, capMs = 1000, random: () => number = Math.random): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** attempt);
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }

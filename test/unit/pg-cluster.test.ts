@@ -96,6 +96,7 @@ test('casualties: fenced, self-fenced and unplanned failures are flagged, planne
 test('replication loss explains missing acknowledged runs, never duplicates', () => {
   assert.ok(isReplicationLoss('acknowledged run 42 of chaos_chain is missing'));
   assert.ok(isReplicationLoss('40 runs exist for 41 acknowledged triggers'));
+  assert.ok(isReplicationLoss('task instance 23: accepted attempt 10e15023-4dd0-4680-b80a-29637f3a68a0 never finished in the ledger'));
   assert.ok(!isReplicationLoss('42 runs exist for 41 acknowledged triggers'));
   assert.ok(!isReplicationLoss('duplicate run chaos_chain@2026-01-01T00:00:00.000Z'));
   assert.ok(!isReplicationLoss('task instance 7 (join) has 2 accepted results'));

@@ -75,6 +75,8 @@ export function declaredDead(events: HaEventRow[]): string[] {
 /** A chaos-checker violation that the loss of acknowledged commits explains (an acknowledged run missing, fewer runs than acknowledgements). */
 export function isReplicationLoss(violation: string): boolean {
   if (/^acknowledged run \S+ of \S+ is missing$/.test(violation)) return true;
+  // The ledger's finish row committed on the old primary and went with its unreplicated tail.
+  if (/^task instance \S+: accepted attempt \S+ never finished in the ledger$/.test(violation)) return true;
   const counts = /^(\d+) runs exist for (\d+) acknowledged triggers$/.exec(violation);
   return counts !== null && Number(counts[1]) < Number(counts[2]);
 }
