@@ -51,15 +51,36 @@ async function books(runIds: string[]) {
     FROM task_instance ti WHERE ti.dag_run_id = ANY ($1::bigint[]) ORDER BY ti.id`, [runIds])).rows;
 }
 
-test('kill -9 of the triggerer holding every trigger: the other copy takes them over and each task resumes once', { timeout: 120_000 }, async () => {
-  const a = triggerer(10);
+/** Triggerer A holds the triggers of `count` deferred sensors; then triggerer B joins. */
+async function heldByAThenB(count: number, leaseSec: number, label: string) {
+  const a = triggerer(leaseSec);
   const aId = await componentOf(a);
   const runs = [];
-  for (let i = 0; i < 6; i++) runs.push(await triggerDag(t.db, 'df_external', { params: { key: `kill-${i}-${Date.now()}` } }));
+  for (let i = 0; i < count; i++) runs.push(await triggerDag(t.db, 'df_external', { params: { key: `${label}-${i}-${Date.now()}` } }));
   const runIds = runs.map((r) => r.id);
   await waitHeldBy(runIds, aId, 'A');
-  const b = triggerer(10);
+  const b = triggerer(leaseSec);
   const bId = await componentOf(b);
+  return { a, aId, b, bId, runs, runIds };
+}
+
+/** Posts each run's event and waits for every run to succeed. */
+async function approveAll(runs: { id: string; runId: string; params: Record<string, unknown> }[]): Promise<void> {
+  for (const r of runs) await postExternalEvent(t.db, r.params.key as string, { run: r.runId });
+  for (const r of runs) assert.equal(await waitForRunEnd(t.db, r.id), 'success');
+}
+
+/** Each task instance deferred once and resumed once, by a trigger that B fired. */
+async function assertResumedOnceBy(runIds: string[], bId: string): Promise<void> {
+  for (const row of await books(runIds)) {
+    assert.deepEqual(row.triggers, ['fired']);
+    assert.deepEqual(row.fired_by, [bId]);
+    assert.deepEqual(row.attempts, ['deferred', 'success']);
+  }
+}
+
+test('kill -9 of the triggerer holding every trigger: the other copy takes them over and each task resumes once', { timeout: 120_000 }, async () => {
+  const { a, aId, b, bId, runs, runIds } = await heldByAThenB(6, 10, 'kill');
   try {
     const killedAt = Date.now();
     a.child.kill('SIGKILL');
@@ -68,41 +89,24 @@ test('kill -9 of the triggerer holding every trigger: the other copy takes them 
     console.log(`# triggers taken over ${takeoverMs} ms after kill -9 (lease 10 s)`);
     const event = (await t.db.query<{ details: { from: string[] } }>(`SELECT details FROM ha_event WHERE kind = 'triggers_taken_over' AND component_id = $1`, [bId])).rows[0];
     assert.deepEqual(event?.details.from, [aId]);
-    for (const r of runs) await postExternalEvent(t.db, r.params.key as string, { run: r.runId });
-    for (const r of runs) assert.equal(await waitForRunEnd(t.db, r.id), 'success');
-    for (const row of await books(runIds)) {
-      assert.deepEqual(row.triggers, ['fired']);
-      assert.deepEqual(row.fired_by, [bId]);
-      assert.deepEqual(row.attempts, ['deferred', 'success']);
-    }
+    await approveAll(runs);
+    await assertResumedOnceBy(runIds, bId);
   } finally {
     await killAll([a, b]);
   }
 });
 
 test('a triggerer frozen past its lease loses its triggers; waking up, it cannot resume a task a second time', { timeout: 120_000 }, async () => {
-  const a = triggerer(2);
-  const aId = await componentOf(a);
-  const runs = [];
-  for (let i = 0; i < 4; i++) runs.push(await triggerDag(t.db, 'df_external', { params: { key: `freeze-${i}-${Date.now()}` } }));
-  const runIds = runs.map((r) => r.id);
-  await waitHeldBy(runIds, aId, 'A');
-  const b = triggerer(2);
-  const bId = await componentOf(b);
+  const { a, b, bId, runs, runIds } = await heldByAThenB(4, 2, 'freeze');
   try {
     a.child.kill('SIGSTOP');
     // A's session lock stays held while it is frozen: only the lease expiry moves the triggers.
     await waitHeldBy(runIds, bId, 'B', 50);
     // The events arrive while A is frozen; A's LISTEN connection queues them for its wake-up.
-    for (const r of runs) await postExternalEvent(t.db, r.params.key as string, { run: r.runId });
-    for (const r of runs) assert.equal(await waitForRunEnd(t.db, r.id), 'success');
+    await approveAll(runs);
     a.child.kill('SIGCONT');
     await new Promise((r) => setTimeout(r, 3000)); // A wakes with four fired triggers it no longer holds
-    for (const row of await books(runIds)) {
-      assert.deepEqual(row.triggers, ['fired']);
-      assert.deepEqual(row.fired_by, [bId]);
-      assert.deepEqual(row.attempts, ['deferred', 'success']);
-    }
+    await assertResumedOnceBy(runIds, bId);
     assert.equal(a.child.exitCode, null, 'the woken triggerer is still running');
   } finally {
     await killAll([a, b]);
