@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { assertSchemaCurrent, LATEST_SCHEMA_VERSION, loadMigrations, migrate, schemaStatus, SchemaMismatchError } from '../../src/db/migrate.js';
 import { createPool, type Db } from '../../src/db/pool.js';
+import { sql } from '../../src/db/sql.js';
 import { adminUrl } from '../support/db.js';
 import { withDatabase } from '../support/db-url.js';
 
@@ -116,4 +117,28 @@ test('a database holding only a newer schema marker gets none of the older migra
   await assertRefusesNewer(db);
   assert.deepEqual(await tables(db), ['keel_migration']);
   assert.deepEqual(await migrationRows(db), [{ version: 9999, name: 'from_the_future' }]);
+});
+
+test('two components recording the same new primary at the same moment leave one db_primary_changed event', async () => {
+  const url = await emptyDatabase();
+  await migrate(pool(url, 'keel-mig-primary'));
+  const [a, b] = [new pg.Client({ connectionString: url }), new pg.Client({ connectionString: url })];
+  await a.connect();
+  await b.connect();
+  try {
+    const details = { primary: '7300000000000000001/2/2026-11-26T06:00:00Z', timeline: 2 };
+    await a.query('BEGIN');
+    await b.query('BEGIN');
+    assert.equal((await a.query(sql('ha_event_primary_changed'), [null, details])).rowCount, 1);
+    // B cannot see A's uncommitted row; a plain NOT EXISTS check would insert a second one.
+    const second = b.query(sql('ha_event_primary_changed'), [null, details]);
+    await a.query('COMMIT');
+    assert.equal((await second).rowCount, 0);
+    await b.query('COMMIT');
+    const rows = await a.query(`SELECT 1 FROM ha_event WHERE kind = 'db_primary_changed'`);
+    assert.equal(rows.rowCount, 1);
+  } finally {
+    await a.end();
+    await b.end();
+  }
 });
