@@ -9,6 +9,7 @@ import { createLogger } from '../log.js';
 import { openDatabase, redactUrl, type Database } from '../runtime/database.js';
 import { startRole, type RoleName } from '../runtime/roles.js';
 import { triggerDag } from '../scheduler/trigger.js';
+import { idempotencyKeyProblem, triggerDagWithKey } from '../scheduler/idempotency-key.js';
 import { clearTaskInstances } from '../scheduler/clear.js';
 import { postExternalEvent } from '../triggerer/events.js';
 import { print, printChaosSummary, printJson } from './output.js';
@@ -159,15 +160,22 @@ export function buildProgram(): Command {
     .option('--params <json>', 'run params as a JSON object')
     .option('--logical-date <iso>', 'logical date (default: now)')
     .option('--run-id <id>', 'run id (default: manual__<logical date>)')
-    .action(async (dagId: string, o: { params?: string; logicalDate?: string; runId?: string }, cmd: Command) => {
+    .option('--idempotency-key <key>', 'client key (1-255 printable ASCII characters): triggering the DAG again with it returns the same run instead of a new one')
+    .action(async (dagId: string, o: { params?: string; logicalDate?: string; runId?: string; idempotencyKey?: string }, cmd: Command) => {
+      const asked = {
+        params: o.params ? parseJsonObject(o.params, '--params') : undefined,
+        logicalDate: o.logicalDate ? new Date(o.logicalDate) : undefined,
+        runId: o.runId,
+      };
+      const problem = o.idempotencyKey === undefined ? null : idempotencyKeyProblem(o.idempotencyKey);
+      if (problem) throw new UsageError(`--idempotency-key: ${problem}`);
       await withDb(cmd, async (d, json) => {
-        const run = await triggerDag(d.db, dagId, {
-          params: o.params ? parseJsonObject(o.params, '--params') : undefined,
-          logicalDate: o.logicalDate ? new Date(o.logicalDate) : undefined,
-          runId: o.runId,
-        });
+        const { run, created } = o.idempotencyKey === undefined
+          ? { run: await triggerDag(d.db, dagId, asked), created: true }
+          : await triggerDagWithKey(d.db, dagId, asked, o.idempotencyKey, '--idempotency-key');
         if (json) printJson(run);
-        else console.log(`triggered ${dagId}: run ${run.id} (${run.runId}) params ${JSON.stringify(run.params)}`);
+        else if (created) console.log(`triggered ${dagId}: run ${run.id} (${run.runId}) params ${JSON.stringify(run.params)}`);
+        else console.log(`run ${run.id} (${run.runId}) of ${dagId} had been triggered with this idempotency key already; nothing new`);
       });
     });
   for (const [name, paused] of [['pause', true], ['unpause', false]] as const) {

@@ -5,7 +5,8 @@ import * as cli from '../../cli/queries.js';
 import type { Db } from '../../db/pool.js';
 import { UsageError } from '../../errors.js';
 import { triggerDag } from '../../scheduler/trigger.js';
-import { badRequest, notFound } from '../errors.js';
+import { IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN, IdempotencyKeyConflict, idempotencyKeyProblem, triggerDagWithKey } from '../../scheduler/idempotency-key.js';
+import { badRequest, conflict, notFound } from '../errors.js';
 import { API_DAG_GRID, API_DAGS_LIST } from '../queries.js';
 import { dagParams, limit, object } from '../schemas.js';
 import { reads } from '../../db/read-router.js'; // heavy reads: the replica while its lag allows
@@ -43,24 +44,49 @@ export function dagRoutes(app: FastifyInstance, db: Db): void {
     return { dagId, isPaused };
   });
 
+  const KEY_FIELD = 'headers.idempotency-key';
   app.post('/dags/:dagId/runs', {
     schema: {
       tags: ['runs'], summary: 'Trigger a run; params are checked against the DAG\'s param specs',
+      description: '201 with the new run. With an `Idempotency-Key` header, a repeat with the same key on the same DAG creates nothing: '
+        + '200 with the run the first request made (201 if it raced the first), or 409 when the repeat asks for other params, logicalDate or runId.',
       params: dagParams,
+      // Not additionalProperties: false: every other header is allowed.
+      headers: {
+        type: 'object',
+        properties: {
+          'idempotency-key': {
+            type: 'string', minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX_LENGTH, pattern: IDEMPOTENCY_KEY_PATTERN,
+            description: 'Optional client key (1–255 printable ASCII characters, e.g. a UUID made once per logical request): '
+              + 'sending it again, on this DAG, returns the same run instead of creating another.',
+          },
+        },
+      },
       body: object({
         params: { type: 'object', additionalProperties: true },
         logicalDate: { type: 'string', format: 'date-time' },
         runId: { type: 'string', minLength: 1, maxLength: 250, pattern: '^[A-Za-z0-9_.:+-]+$' },
       }),
     },
+    // Before schema validation, so that a bad key gets a message saying what a good one is.
+    preValidation: async (req) => {
+      const key = req.headers['idempotency-key'];
+      if (key === undefined) return;
+      const problem = Array.isArray(key) ? 'send the header once' : idempotencyKeyProblem(key);
+      if (problem) throw badRequest(KEY_FIELD, problem);
+    },
   }, async (req, reply) => {
     const { dagId } = req.params as { dagId: string };
     const body = (req.body ?? {}) as { params?: Record<string, unknown>; logicalDate?: string; runId?: string };
+    const key = req.headers['idempotency-key'] as string | undefined;
     if (!(await db.query(cli.DAG_SHOW, [dagId])).rowCount) throw notFound(`unknown DAG id "${dagId}"`);
+    const asked = { params: body.params, logicalDate: body.logicalDate ? new Date(body.logicalDate) : undefined, runId: body.runId };
     try {
-      const run = await triggerDag(db, dagId, { params: body.params, logicalDate: body.logicalDate ? new Date(body.logicalDate) : undefined, runId: body.runId });
-      return reply.code(201).send(run);
+      if (key === undefined) return reply.code(201).send(await triggerDag(db, dagId, asked));
+      const { run, created } = await triggerDagWithKey(db, dagId, asked, key, KEY_FIELD);
+      return reply.code(created ? 201 : 200).send(run);
     } catch (err) {
+      if (err instanceof IdempotencyKeyConflict) throw conflict(err.message, KEY_FIELD);
       if (!(err instanceof UsageError)) throw err;
       const param = /param "([^"]+)"/.exec(err.message)?.[1];
       if (err.message.startsWith('invalid params')) throw badRequest(param ? `body.params.${param}` : 'body.params', err.message);

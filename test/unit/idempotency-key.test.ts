@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IDEMPOTENCY_KEY_PATTERN, idempotencyKeyProblem, mismatchOf, triggerKeyFor, uuidV5 } from '../../src/scheduler/idempotency-key.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+test('uuidV5 is RFC 9562 version 5 (the DNS namespace example every uuid library gives)', () => {
+  assert.equal(uuidV5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.example.com'), '2ed6657d-e927-568b-95e1-2665a8aea6a2');
+  assert.throws(() => uuidV5('not-a-uuid', 'x'), /not a UUID/);
+});
+
+test('triggerKeyFor: the same (DAG, key) always maps to the same uuid; another DAG or key to another', () => {
+  const k = triggerKeyFor('etl', 'order-42');
+  assert.match(k, UUID);
+  assert.equal(triggerKeyFor('etl', 'order-42'), k);
+  // Pinned (computed with Python's uuid.uuid5): a change would make every key already used name another run.
+  assert.equal(k, '2a1ccb10-b3aa-5b0c-9159-a834f3d69d4d');
+  const others = [triggerKeyFor('etl2', 'order-42'), triggerKeyFor('etl', 'order-43'), triggerKeyFor('etl', 'order-42 '), triggerKeyFor('et', 'l\norder-42')];
+  assert.equal(new Set([k, ...others]).size, 1 + others.length);
+});
+
+test('idempotencyKeyProblem: 1-255 printable ASCII characters', () => {
+  for (const ok of ['a', ' ', '~', 'x'.repeat(255), '0b6f3f9e-2c1a-4f39-9d7e-5d6c1e0a9b11', 'order #42: retry "twice"']) {
+    assert.equal(idempotencyKeyProblem(ok), null, JSON.stringify(ok));
+    assert.match(ok, new RegExp(IDEMPOTENCY_KEY_PATTERN, 'u'));
+  }
+  const cases: [string, RegExp][] = [
+    ['', /got an empty value/],
+    ['x'.repeat(256), /got 256 characters/],
+    ['a\tb', /got "\\t" at position 2/],
+    ['clé', /got "é" at position 3/],
+    ['line\n', /position 5/],
+    ['😀', /position 1/],
+  ];
+  for (const [bad, why] of cases) {
+    const p = idempotencyKeyProblem(bad);
+    assert.ok(p, JSON.stringify(bad));
+    assert.match(p, /^must be 1 to 255 printable ASCII characters/);
+    assert.match(p, why);
+    if (bad.length <= 255) assert.doesNotMatch(bad, new RegExp(IDEMPOTENCY_KEY_PATTERN, 'u')); // the schema's maxLength checks the length
+  }
+});
+
+test('mismatchOf compares resolved params always, logicalDate and runId when asked', () => {
+  const run = { id: '7', dagId: 'etl', runId: 'manual__2026-01-01T00:00:00.000Z', logicalDate: new Date('2026-01-01T00:00:00Z'), params: { n: 1, opts: { a: 1, b: [1, 2] } } };
+  assert.deepEqual(mismatchOf(run, 'etl', { opts: { b: [1, 2], a: 1 }, n: 1 }, {}), []);
+  assert.deepEqual(mismatchOf(run, 'etl', run.params, { logicalDate: new Date('2026-01-01T00:00:00.000Z'), runId: run.runId }), []);
+  assert.match(mismatchOf(run, 'etl', { n: 2, opts: { a: 1, b: [1, 2] } }, {}).join(), /params are \{"n":1,.*this request's \{"n":2/);
+  assert.match(mismatchOf(run, 'etl', run.params, { logicalDate: new Date('2026-01-02T00:00:00Z') }).join(), /logicalDate is 2026-01-01T00:00:00.000Z, this request's 2026-01-02/);
+  assert.match(mismatchOf(run, 'etl', run.params, { runId: 'other' }).join(), /runId is "manual__.*", this request's "other"/);
+  assert.match(mismatchOf(run, 'other', run.params, {}).join(), /belongs to DAG "etl"/);
+  assert.equal(mismatchOf(run, 'etl', { n: 2, opts: {} }, { runId: 'x', logicalDate: new Date(0) }).length, 3);
+});
