@@ -206,3 +206,16 @@ export function forgetHostOf(url: string, client: unknown): void {
   const host = (client as { chosenHost?: HostPort | null }).chosenHost;
   if (chooser?.checks) chooser.invalidate(host ?? undefined);
 }
+
+/** Connects once to the URL and checks that the server takes writes (not in recovery); throws otherwise. */
+export async function probeWritable(url: string, timeoutMs: number): Promise<void> {
+  const client = newClient(url, { application_name: 'keel-probe', connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const r = await client.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery');
+    if (r.rows[0]?.recovery) throw new Error('the server is in recovery');
+  } finally {
+    await client.end().catch(() => {});
+  }
+}

@@ -6,18 +6,24 @@ import pg from 'pg';
 import { newClient } from './connect.js';
 import type { Logger } from 'pino';
 import { backoffMs } from './transient.js';
+import { availabilityOf, retryPause, type Availability } from './availability.js';
 
 export class Listener {
   private client: pg.Client | null = null;
   private stopped = false;
   private attempt = 0;
+  private readonly availability: Availability;
+  private readonly pause: (ms: number) => Promise<void>;
 
   constructor(
     private readonly url: string,
     private readonly channels: string[],
     private readonly onNotify: (channel: string, payload: string) => void,
     private readonly log?: Logger,
-  ) {}
+  ) {
+    this.availability = availabilityOf(url);
+    this.pause = retryPause(this.availability, { unref: true });
+  }
 
   async start(): Promise<void> {
     await this.connect();
@@ -27,7 +33,10 @@ export class Listener {
     if (this.stopped) return;
     const client = newClient(this.url, { application_name: 'keel-listener', keepAlive: true, keepAliveInitialDelayMillis: 10000, connectionTimeoutMillis: 5000 });
     client.on('notification', (n) => this.onNotify(n.channel, n.payload ?? ''));
-    client.on('error', (err) => this.log?.warn({ err: err.message }, 'LISTEN connection lost'));
+    client.on('error', (err) => {
+      this.availability.lost();
+      this.log?.warn({ err: err.message }, 'LISTEN connection lost');
+    });
     client.on('end', () => {
       if (this.client === client) this.client = null;
       this.scheduleReconnect();
@@ -37,7 +46,9 @@ export class Listener {
       for (const ch of this.channels) await client.query(`LISTEN ${pg.escapeIdentifier(ch)}`);
       this.client = client;
       this.attempt = 0;
+      this.availability.reached();
     } catch (err) {
+      this.availability.lost();
       this.log?.warn({ err: (err as Error).message }, 'LISTEN connection failed; retrying');
       await client.end().catch(() => {});
     }
@@ -45,7 +56,8 @@ export class Listener {
 
   private scheduleReconnect(): void {
     if (this.stopped) return;
-    setTimeout(() => void this.connect(), backoffMs(this.attempt++)).unref();
+    // Reconnects as soon as any call of this process reaches the database again.
+    void this.pause(backoffMs(this.attempt++)).then(() => this.connect());
   }
 
   async stop(): Promise<void> {

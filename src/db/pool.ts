@@ -2,7 +2,8 @@
 // retried as a whole on transient errors, and a LISTEN connection that reconnects.
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { backoffMs, isTransientDbError } from './transient.js';
+import { backoffMs, isTransientDbError, isUnreachableDbError } from './transient.js';
+import { availabilityOf, retryPause, type Availability } from './availability.js';
 import { clientClassFor, connectionStringFor, forgetHostOf } from './connect.js';
 
 export type Db = pg.Pool;
@@ -81,6 +82,11 @@ export interface RetryOptions {
    * CommitOutcomeUnknownError (errors before COMMIT are still retried). Default true.
    */
   idempotent?: boolean;
+  /**
+   * The database fn talks to: a backoff after losing it ends as soon as any call of this
+   * process reaches it again (inTransaction sets it from its pool).
+   */
+  availability?: Availability;
 }
 
 /** COMMIT was sent but its answer was lost with the connection: the transaction may or may not have applied. */
@@ -97,16 +103,27 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
   const started = Date.now();
   const maxElapsed = opts.maxElapsedMs ?? DEFAULT_RETRY_DEADLINE_MS;
+  const availability = opts.availability;
+  const pause = availability ? retryPause(availability) : sleep;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await fn();
+      const result = await fn();
+      availability?.reached();
+      return result;
     } catch (err) {
+      if (availability && isUnreachableDbError(err)) availability.lost();
       if (err instanceof CommitOutcomeUnknownError || !isTransientDbError(err) || Date.now() - started > maxElapsed || opts.signal?.aborted) throw err;
       const wait = backoffMs(attempt);
       opts.log?.warn({ err: (err as Error).message, code: (err as { code?: string }).code, attempt, waitMs: wait }, `${opts.what ?? 'database call'} failed; retrying`);
-      await sleep(wait);
+      await pause(wait);
     }
   }
+}
+
+/** The availability of the database a pool talks to (see availability.ts). */
+export function availabilityOfPool(db: Db): Availability | undefined {
+  const meta = poolMeta.get(db);
+  return meta ? availabilityOf(meta.url) : undefined;
 }
 
 /** The retry deadline a pool was created with. */
@@ -155,5 +172,5 @@ export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>, opts:
         client.release(broken);
       }
     }
-  }, { ...opts, maxElapsedMs: opts.maxElapsedMs ?? meta?.retryDeadlineMs });
+  }, { ...opts, maxElapsedMs: opts.maxElapsedMs ?? meta?.retryDeadlineMs, availability: opts.availability ?? availabilityOfPool(db) });
 }

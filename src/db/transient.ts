@@ -27,11 +27,19 @@ const TRANSIENT_MESSAGES = [
   'terminating connection',
 ];
 
+/** Transient, but the database answered: a lost race, not a sign that it is unreachable. */
+const CONTENTION_SQLSTATES = new Set(['40001', '40P01', '55P03']);
+
 export function isTransientDbError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && (TRANSIENT_SQLSTATES.has(code) || TRANSIENT_NODE_CODES.has(code))) return true;
   return TRANSIENT_MESSAGES.some((m) => err.message.includes(m));
+}
+
+/** A transient error that says the database (or its primary) could not be reached, as opposed to a lost race. */
+export function isUnreachableDbError(err: unknown): boolean {
+  return isTransientDbError(err) && !CONTENTION_SQLSTATES.has((err as { code?: string }).code ?? '');
 }
 
 /**

@@ -18,7 +18,8 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { Logger } from '../log.js';
-import { backoffMs } from '../db/transient.js';
+import { backoffMs, isUnreachableDbError } from '../db/transient.js';
+import { availabilityOf, retryPause, type Availability } from '../db/availability.js';
 import { chooserFor, newClient } from '../db/connect.js';
 import { judgePrimary, primaryChanged, type ServerIdentity, type Verdict } from './primary-identity.js';
 import { KEEL_VERSION } from '../version.js';
@@ -91,8 +92,11 @@ export class ComponentSession {
   onFitness: (reason: string | null) => void = () => {};
   /** What the component holds, shown by `keel ha status`. */
   details: () => Record<string, unknown> = () => ({});
+  private readonly availability: Availability;
 
-  constructor(private readonly url: string, readonly role: Role, private readonly opts: SessionOptions, private readonly log: Logger) {}
+  constructor(private readonly url: string, readonly role: Role, private readonly opts: SessionOptions, private readonly log: Logger) {
+    this.availability = availabilityOf(url);
+  }
 
   /** Why this component must not take or decide work now (its database server is not the primary), or null. */
   get unfitReason(): string | null {
@@ -108,7 +112,10 @@ export class ComponentSession {
 
   private async connect(): Promise<pg.Client> {
     const client = newClient(this.url, this.clientConfig());
-    client.on('error', (err) => this.log.warn({ err: err.message }, 'component session lost'));
+    client.on('error', (err) => {
+      this.availability.lost();
+      this.log.warn({ err: err.message }, 'component session lost');
+    });
     client.on('end', () => {
       if (this.client === client) {
         this.client = null;
@@ -160,12 +167,14 @@ export class ComponentSession {
     try {
       const r = await client.query<{ previous_state: string }>(HEARTBEAT, [this.id, this.loopAt, { ...this.details(), maxHeartbeatGapMs: Math.round(this.maxGapMs), database: this.databaseDetails() }]);
       this.lastHeartbeatOk = performance.now();
+      this.availability.reached();
       if (r.rows[0]?.previous_state === 'dead') {
         this.log.warn('this component had been marked dead by a peer; rejoined');
         await client.query(sql('ha_event_insert'), ['component_rejoined', this.id, { role: this.role }]);
       }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'heartbeat failed');
+      if (isUnreachableDbError(err)) this.availability.lost();
       if (this.client === client) {
         this.client = null;
         await client.end().catch(() => {});
@@ -177,18 +186,22 @@ export class ComponentSession {
   private async reconnect(): Promise<void> {
     if (this.stopped || this.reconnecting) return;
     this.reconnecting = true;
+    // Tries again at once when another call of this process reaches the database.
+    const pause = retryPause(this.availability);
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         const client = await this.connect();
         await recordDisruption(client, this.id, `${this.role} session reconnected`);
         this.client = client;
+        this.availability.reached();
         this.log.info('component session reconnected');
         this.lastCheckAt = 0; // the heartbeat below checks the server at once
         await this.heartbeat();
         break;
       } catch (err) {
         this.log.warn({ err: (err as Error).message, attempt }, 'component session reconnect failed');
-        await new Promise((r) => setTimeout(r, backoffMs(attempt, 100, 2000)));
+        if (isUnreachableDbError(err)) this.availability.lost();
+        await pause(backoffMs(attempt, 100, 2000));
       }
     }
     this.reconnecting = false;

@@ -1,8 +1,10 @@
 // Getting a database for a Keel process: the configured URL or the embedded server,
 // reached with retry and backoff; an unreachable database ends in a clear error.
 import type { KeelOptions } from '../config/options.js';
-import { createPool, withRetry, type Db, type PoolOptions } from '../db/pool.js';
+import { availabilityOfPool, createPool, withRetry, type Db, type PoolOptions } from '../db/pool.js';
 import { parseDatabaseUrl } from '../db/multi-host.js';
+import { availabilityOf } from '../db/availability.js';
+import { probeWritable } from '../db/connect.js';
 import { ReadRouter, setReadRouter } from '../db/read-router.js';
 import { startEmbedded, type EmbeddedServer } from '../db/embedded.js';
 import { DatabaseUnavailableError } from '../errors.js';
@@ -18,6 +20,9 @@ export interface Database {
   embedded: EmbeddedServer | null;
   close(): Promise<void>;
 }
+
+/** A probe for a lost database gives up on one connection after this long (at most dbConnectTimeoutMs). */
+const PROBE_TIMEOUT_MS = 1000;
 
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
@@ -41,7 +46,7 @@ export async function openDatabase(options: KeelOptions, log: Logger, role: stri
   };
   const db = createPool(url, { ...poolOptions, size: options.dbPoolSize, applicationName: `keel-${role}` });
   try {
-    await withRetry(() => db.query('SELECT 1'), { maxElapsedMs: options.dbConnectRetrySec * 1000, log, what: `connecting to ${redactUrl(url)}` });
+    await withRetry(() => db.query('SELECT 1'), { maxElapsedMs: options.dbConnectRetrySec * 1000, log, what: `connecting to ${redactUrl(url)}`, availability: availabilityOfPool(db) });
   } catch (err) {
     await db.end().catch(() => {});
     await embedded?.stop();
@@ -54,9 +59,14 @@ export async function openDatabase(options: KeelOptions, log: Logger, role: stri
   const reads = new ReadRouter(db, replica, { maxLagMs: options.replicaMaxLagMs, log });
   await reads.start();
   setReadRouter(db, reads);
+  const sessionUrl = options.sessionDatabaseUrl ?? url;
+  // When the database is lost, a probe finds its return for every waiting retry and loop.
+  const probeTimeoutMs = Math.min(options.dbConnectTimeoutMs, PROBE_TIMEOUT_MS);
+  const stopProbes = [...new Set([url, sessionUrl])].map((u) => availabilityOf(u).probeWith(() => probeWritable(u, probeTimeoutMs)));
   return {
-    url, sessionUrl: options.sessionDatabaseUrl ?? url, db, reads, embedded,
+    url, sessionUrl, db, reads, embedded,
     close: async () => {
+      for (const stop of stopProbes) stop();
       reads.stop();
       await replica?.end().catch(() => {});
       await db.end().catch(() => {});

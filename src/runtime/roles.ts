@@ -13,6 +13,7 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import { Worker } from '../worker/worker.js';
 import { Triggerer } from '../triggerer/triggerer.js';
 import { openDatabase, type Database } from './database.js';
+import { availabilityOf } from '../db/availability.js';
 import { sql } from '../db/sql.js';
 import { startApi } from '../api/start.js';
 
@@ -51,6 +52,12 @@ function runLoop(name: string, turn: () => Promise<boolean>, idleMs: number, wak
       await done;
     },
   };
+}
+
+/** Wakes a loop the moment this process reaches the database again after losing it, not at its next poll. */
+function wakeWhenDatabaseBack(database: Database, wakeup: Wakeup): Part {
+  const unsubscribe = [...new Set([database.url, database.sessionUrl])].map((url) => availabilityOf(url).onBack(() => wakeup.wake()));
+  return { stop: async () => { for (const off of unsubscribe) off(); } };
 }
 
 /** A scheduler that lost a race (the queueing budget, a hinted run) looks again this soon: the winner may have missed the news. */
@@ -104,7 +111,7 @@ function startScheduler(database: Database, options: KeelOptions, session: Compo
     if ((await scheduler.fenceOrphanedAttempts()) > 0) wakeup.wake();
     return false;
   }, options.orphanSweepMs, sweepWakeup, log);
-  return [sweep, main, { stop: async () => { clearInterval(contentionTimer); await listener.stop(); } }];
+  return [sweep, main, wakeWhenDatabaseBack(database, wakeup), wakeWhenDatabaseBack(database, sweepWakeup), { stop: async () => { clearInterval(contentionTimer); await listener.stop(); } }];
 }
 
 /** A change seen by the folder watcher is scanned after this pause, so that a file written in several steps is read once. */
@@ -167,8 +174,10 @@ async function startWorker(database: Database, options: KeelOptions, session: Co
   }, log);
   await listener.start();
   await worker.start();
+  const wakeOnReturn = wakeWhenDatabaseBack(database, worker.wakeup);
   return {
     stop: async () => {
+      await wakeOnReturn.stop();
       await worker.stop();
       await listener.stop();
     },
@@ -195,8 +204,10 @@ async function startTriggerer(database: Database, options: KeelOptions, session:
   }, log);
   await listener.start();
   triggerer.start();
+  const wakeOnReturn = wakeWhenDatabaseBack(database, triggerer.wakeup);
   return {
     stop: async () => {
+      await wakeOnReturn.stop();
       await triggerer.stop();
       await listener.stop();
     },

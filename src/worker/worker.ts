@@ -10,7 +10,7 @@ import type { SerializedTask } from '../core/types.js';
 import { DagVersionCache } from '../db/dag-versions.js';
 import { decideLockedRuns, queueScheduled, type LockedRun } from '../scheduler/run-steps.js';
 import type { Db } from '../db/pool.js';
-import { inTransaction, withRetry } from '../db/pool.js';
+import { availabilityOfPool, inTransaction, withRetry } from '../db/pool.js';
 import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';
 import { Wakeup } from '../loop.js';
@@ -120,7 +120,7 @@ export class Worker {
   private async claimAndStart(limit: number): Promise<number> {
     const rows = await withRetry(async () => (await this.db.query<Claimed>(sql('task_instances_claim'), [
       this.opts.queues, limit, this.opts.componentId, this.opts.leaseSec, this.host,
-    ])).rows, { log: this.log, what: 'claim' });
+    ])).rows, { log: this.log, what: 'claim', availability: availabilityOfPool(this.db) });
     if (rows.length === 0) return 0;
     await this.dags.load(this.db, rows);
     const upstream = await this.upstreamResults(rows);

@@ -3,6 +3,8 @@
 // would. The checker compares this ledger with what Keel accepted.
 import pg from 'pg';
 import { withRetry } from '../../db/pool.js';
+import { availabilityOf } from '../../db/availability.js';
+import { probeWritable } from '../../db/connect.js';
 
 export const HISTORY_TABLE_SQL = `
 CREATE TABLE IF NOT EXISTS keel_chaos_history (
@@ -28,9 +30,11 @@ export async function recordEvent(ctx: { dagId: string; runId: string; taskId: s
     pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 3000 });
     // An idle connection cut by a database failover must not end the runner process.
     pool.on('error', () => {});
+    availabilityOf(url).probeWith(() => probeWritable(url, 1000));
   }
   const p = pool;
-  // Retried through a database failover like Keel's own writes. A retried insert whose
-  // first commit did land adds a second identical row, which the checker reads as one event.
-  await withRetry(() => p.query(RECORD, [ctx.dagId, ctx.runId, ctx.taskId, ctx.attemptId, ctx.tryNumber, event]), { maxElapsedMs: 60_000 });
+  // Retried through a database failover like Keel's own writes, and as promptly once the
+  // database is back. A retried insert whose first commit did land adds a second identical
+  // row, which the checker reads as one event.
+  await withRetry(() => p.query(RECORD, [ctx.dagId, ctx.runId, ctx.taskId, ctx.attemptId, ctx.tryNumber, event]), { maxElapsedMs: 60_000, availability: availabilityOf(url) });
 }

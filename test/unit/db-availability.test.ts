@@ -1,0 +1,140 @@
+// The "database is back" signal of a process: retry pauses and idle loops end when any call
+// reaches the database again, per database URL, and a call that keeps failing still backs off.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Availability, availabilityOf, PROBE_EVERY_MS, retryPause } from '../../src/db/availability.js';
+import { withRetry } from '../../src/db/pool.js';
+import { isUnreachableDbError } from '../../src/db/transient.js';
+
+const LONG_MS = 10_000;
+
+async function timed(p: Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await p;
+  return performance.now() - t;
+}
+
+function refused(): Error {
+  return Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+}
+
+test('a sleep ends when the lost database is reached again, and says it ended early', async () => {
+  const a = new Availability();
+  a.lost();
+  const sleeping = a.sleep(LONG_MS);
+  setTimeout(() => a.reached(), 20);
+  const t = performance.now();
+  assert.equal(await sleeping, true);
+  assert.ok(performance.now() - t < LONG_MS / 2);
+  assert.equal(a.unreachable, false);
+});
+
+test('reaching a database that was never lost wakes nobody; a short sleep ends on its own timer', async () => {
+  const a = new Availability();
+  let woken = 0;
+  a.onBack(() => woken++);
+  a.reached();
+  assert.equal(woken, 0);
+  assert.equal(await a.sleep(10), false);
+  a.lost();
+  a.reached();
+  a.reached();
+  assert.equal(woken, 1, 'one return, one wake-up');
+});
+
+test('the signal is per database URL: another database coming back wakes nothing here', async () => {
+  const mine = availabilityOf('postgres://db-a/keel');
+  const other = availabilityOf('postgres://db-b/keel');
+  assert.equal(availabilityOf('postgres://db-a/keel'), mine);
+  mine.lost();
+  other.lost();
+  let ended = false;
+  const sleeping = mine.sleep(200).then((early) => { ended = true; return early; });
+  other.reached();
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(ended, false);
+  mine.reached();
+  assert.equal(await sleeping, true);
+});
+
+test('a retry pause woken early is not woken early again the next time: it sleeps its full backoff', async () => {
+  const a = new Availability();
+  const pause = retryPause(a);
+  a.lost();
+  setTimeout(() => a.reached(), 10);
+  assert.ok(await timed(pause(LONG_MS)) < LONG_MS / 2, 'first pause ends when the database is back');
+  a.lost();
+  const second = timed(pause(150));
+  setTimeout(() => a.reached(), 10);
+  assert.ok(await second >= 140, 'the second pause in a row sleeps its whole backoff');
+  a.lost();
+  setTimeout(() => a.reached(), 10);
+  assert.ok(await timed(pause(LONG_MS)) < LONG_MS / 2, 'after a full pause, early wake-ups count again');
+});
+
+test('withRetry: a call failing with a lost connection marks the database unreachable, retries when another call reaches it, and marks it reached', async () => {
+  const a = new Availability();
+  // Which pauses went through the availability's sleep, and whether each ended early.
+  const sleeps: boolean[] = [];
+  const sleep = a.sleep.bind(a);
+  a.sleep = async (ms, opts) => {
+    const early = await sleep(ms, opts);
+    sleeps.push(early);
+    return early;
+  };
+  let calls = 0;
+  const result = withRetry(async () => {
+    calls++;
+    if (calls <= 5) throw refused();
+    return 'ok';
+  }, { availability: a, maxElapsedMs: 60_000 });
+  // Another call of the process reaches the database every 5 ms (backoffs are 50 ms and more).
+  const other = setInterval(() => a.reached(), 5);
+  try {
+    assert.equal(await result, 'ok');
+  } finally {
+    clearInterval(other);
+  }
+  assert.equal(calls, 6);
+  // Each failure marked the database unreachable (else no pause would wait on its return):
+  // pauses 1, 3 and 5 ended when it was reached; 2 and 4 slept their full backoff.
+  assert.deepEqual(sleeps, [true, true, true]);
+  assert.equal(a.unreachable, false);
+});
+
+test('a lost database is probed until a probe gets through; the probe wakes the sleepers and then stops', async () => {
+  const a = new Availability();
+  let probes = 0;
+  let up = false;
+  const stop = a.probeWith(async () => {
+    probes++;
+    if (!up) throw refused();
+  });
+  try {
+    await new Promise((r) => setTimeout(r, PROBE_EVERY_MS * 2));
+    assert.equal(probes, 0, 'nothing is probed while the database is reachable');
+    a.lost();
+    const sleeping = a.sleep(LONG_MS);
+    await new Promise((r) => setTimeout(r, PROBE_EVERY_MS * 3));
+    assert.ok(probes >= 1, 'probed while lost');
+    up = true;
+    assert.equal(await sleeping, true, 'the sleeper woke when a probe got through');
+    assert.equal(a.unreachable, false);
+    const after = probes;
+    await new Promise((r) => setTimeout(r, PROBE_EVERY_MS * 3));
+    assert.equal(probes, after, 'no probing once the database is back');
+  } finally {
+    stop();
+  }
+  a.lost();
+  await new Promise((r) => setTimeout(r, PROBE_EVERY_MS * 3));
+  assert.equal(a.unreachable, true, 'with its probe stopped, nothing finds the database back');
+});
+
+test('a lost race is not an unreachable database; a refused connection or a read-only server is', () => {
+  const e = (code: string) => Object.assign(new Error(code), { code });
+  for (const code of ['40001', '40P01', '55P03']) assert.equal(isUnreachableDbError(e(code)), false, code);
+  for (const code of ['57P01', '25006', '08006', 'ECONNREFUSED']) assert.equal(isUnreachableDbError(e(code)), true, code);
+  assert.equal(isUnreachableDbError(new Error('Connection terminated unexpectedly')), true);
+  assert.equal(isUnreachableDbError(new Error('syntax error')), false);
+});
