@@ -2,9 +2,11 @@
 // HAProxy + PgBouncer from Debian packages, the chaos workload's schedulers and workers as
 // real processes on HAProxy's read-write port, and per scenario one fault: a patronictl
 // switchover, kill -9 of the primary's postmaster, the whole primary node killed — with
-// synchronous replication off and on. After each, the chaos checker's books must balance
-// and no attempt may be lost to the failover; the measured outage and resume times are
-// printed (and written to KEEL_TEST_PG_CLUSTER_REPORT when set), never asserted.
+// synchronous replication off and on, and one node kill with every transaction going
+// through PgBouncer (transaction pooling; sessions and LISTEN through HAProxy). After each,
+// the chaos checker's books must balance, no attempt may be lost to the failover and no
+// component be declared dead by it; the measured outage and resume times are printed (and
+// written to KEEL_TEST_PG_CLUSTER_REPORT when set), never asserted.
 // Runs with `npm test -- --cluster` (or KEEL_TEST_PG_CLUSTER=1 npm test); never skips.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,13 +16,16 @@ import { runFailover, type FailoverKind, type FailoverResult } from '../../src/o
 import { isReplicationLoss } from '../../src/ops/pg-cluster/analysis.js';
 import { testLog } from '../support/cluster.js';
 
-const ALL: { kind: FailoverKind; synchronous: boolean }[] = [
+interface Scenario { kind: FailoverKind; synchronous: boolean; viaPgBouncer?: boolean }
+const ALL: Scenario[] = [
   { kind: 'switchover', synchronous: false }, { kind: 'kill-postmaster', synchronous: false }, { kind: 'kill-node', synchronous: false },
   { kind: 'kill-node', synchronous: true }, { kind: 'kill-postmaster', synchronous: true }, { kind: 'switchover', synchronous: true },
+  { kind: 'kill-node', synchronous: true, viaPgBouncer: true },
 ];
-// KEEL_TEST_PG_CLUSTER_SCENARIOS="kill-node:sync,switchover:async" runs a subset.
+const nameOf = (s: Pick<Scenario, 'kind' | 'synchronous' | 'viaPgBouncer'>) => `${s.kind}:${s.synchronous ? 'sync' : 'async'}${s.viaPgBouncer ? ':pgbouncer' : ''}`;
+// KEEL_TEST_PG_CLUSTER_SCENARIOS="kill-node:sync,kill-node:sync:pgbouncer" runs a subset.
 const chosen = process.env.KEEL_TEST_PG_CLUSTER_SCENARIOS?.split(',').map((s) => s.trim()).filter(Boolean);
-const SCENARIOS = chosen ? ALL.filter((s) => chosen.includes(`${s.kind}:${s.synchronous ? 'sync' : 'async'}`)) : ALL;
+const SCENARIOS = chosen ? ALL.filter((s) => chosen.includes(nameOf(s))) : ALL;
 
 let cluster: PgCluster;
 const results: FailoverResult[] = [];
@@ -33,7 +38,7 @@ before(async () => {
 after(async () => {
   await cluster?.stop();
   const rows = results.map((r) => ({
-    scenario: `${r.kind} ${r.synchronous ? 'sync' : 'async'}`, dbOutageMs: r.dbOutageMs, keelResumeMs: r.keelResumeMs, keelExtraMs: r.keelExtraMs,
+    scenario: nameOf(r), dbOutageMs: r.dbOutageMs, keelResumeMs: r.keelResumeMs, keelExtraMs: r.keelExtraMs,
     schedulerResumeMs: r.schedulerResumeMs, declaredDead: r.declaredDead.length, probeLost: r.probeLost, probeAcknowledged: r.probeAcknowledged, runs: r.chaos.runs, taskInstances: r.chaos.taskInstances,
   }));
   console.log('# database failover under load:');
@@ -42,8 +47,8 @@ after(async () => {
 });
 
 for (const s of SCENARIOS) {
-  test(`${s.kind}, synchronous replication ${s.synchronous ? 'on' : 'off'}: every run finishes, nothing twice, nothing lost to the failover`, { timeout: 240_000 }, async () => {
-    const r = await runFailover(cluster, { kind: s.kind, synchronous: s.synchronous, log: testLog(), durationSec: 14, warmupSec: 4 });
+  test(`${s.kind}, synchronous replication ${s.synchronous ? 'on' : 'off'}${s.viaPgBouncer ? ', through PgBouncer' : ''}: every run finishes, nothing twice, nothing lost to the failover`, { timeout: 240_000 }, async () => {
+    const r = await runFailover(cluster, { kind: s.kind, synchronous: s.synchronous, viaPgBouncer: s.viaPgBouncer ?? false, log: testLog(), durationSec: 14, warmupSec: 4 });
     results.push(r);
     console.log(`# ${JSON.stringify(r)}`);
     assert.notEqual(r.toLeader, r.fromLeader, 'another node leads');
@@ -59,6 +64,8 @@ for (const s of SCENARIOS) {
     assert.deepEqual(violations, []);
     if (!mayLose) assert.equal(r.probeLost, 0, 'no acknowledged write lost');
     assert.deepEqual(r.casualties, [], 'no attempt fenced, self-fenced or failed because of the failover');
+    // Every component rode the outage out: none was declared dead (none was killed).
+    assert.deepEqual(r.declaredDead, [], 'no component declared dead by the failover');
     assert.ok(r.chaos.runs >= 3 && r.chaos.taskInstances >= 15, `a real workload ran (${r.chaos.runs} runs, ${r.chaos.taskInstances} task instances)`);
     assert.ok(r.keelResumeMs !== null, 'tasks started again after the database came back');
   });

@@ -46,6 +46,8 @@ export interface ChaosOptions {
   outageGraceSec?: number;
   /** KEEL_DATABASE_URL of the processes, when it differs from databaseUrl (for example a PgBouncer URL). */
   processDatabaseUrl?: string;
+  /** KEEL_SESSION_DATABASE_URL of the processes (a real session, when processDatabaseUrl is a transaction pooler). */
+  processSessionDatabaseUrl?: string;
   /**
    * Replaces the random process faults: called once the cluster is up, while the workload
    * runs; the fault phase lasts until both it and the trigger loop are done. Used by the
@@ -127,6 +129,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     const env = {
       ...process.env,
       KEEL_DATABASE_URL: opts.processDatabaseUrl ?? url,
+      ...(opts.processSessionDatabaseUrl ? { KEEL_SESSION_DATABASE_URL: opts.processSessionDatabaseUrl } : {}),
       KEEL_DAGS_FOLDER: CHAOS_DAGS,
       KEEL_CHAOS_HISTORY_URL: url,
       KEEL_ATTEMPT_LEASE_SEC: String(opts.leaseSec),

@@ -24,13 +24,14 @@ export interface FailoverOptions {
   schedulers?: number;
   workers?: number;
   seed?: number;
-  /** Keel processes connect through PgBouncer instead of HAProxy. */
+  /** Keel processes' transactions go through PgBouncer (transaction pooling); their sessions and LISTEN through HAProxy. */
   viaPgBouncer?: boolean;
 }
 
 export interface FailoverResult {
   kind: FailoverKind;
   synchronous: boolean;
+  viaPgBouncer: boolean;
   fromLeader: string;
   toLeader: string;
   timelineBefore: number;
@@ -115,7 +116,7 @@ export async function runFailover(cluster: PgCluster, opts: FailoverOptions): Pr
   try {
     chaos = await runChaos({
       databaseUrl: url,
-      ...(opts.viaPgBouncer ? { processDatabaseUrl: databaseUrl(cluster.urls.pgbouncer, name) } : {}),
+      ...(opts.viaPgBouncer ? { processDatabaseUrl: databaseUrl(cluster.urls.pgbouncer, name), processSessionDatabaseUrl: url } : {}),
       durationSec: opts.durationSec ?? 24, schedulers: opts.schedulers ?? 2, workers: opts.workers ?? 2,
       faultEverySec: 1e9, freezeShare: 0, leaseSec: 30, outageGraceSec: 15, triggerEverySec: 0.5, maxRuns: 400,
       seed: opts.seed ?? 7, settleTimeoutSec: 90, log: opts.log,
@@ -144,7 +145,7 @@ export async function runFailover(cluster: PgCluster, opts: FailoverOptions): Pr
     const keelResumeMs = started === null ? null : started - faultAt;
     const lost = await probe.lost(url);
     return {
-      kind: opts.kind, synchronous: opts.synchronous, fromLeader, toLeader, timelineBefore, timelineAfter,
+      kind: opts.kind, synchronous: opts.synchronous, viaPgBouncer: opts.viaPgBouncer ?? false, fromLeader, toLeader, timelineBefore, timelineAfter,
       dbOutageMs: outage.outageMs, keelResumeMs, schedulerResumeMs: q === null ? null : q - faultAt,
       keelExtraMs: keelResumeMs === null ? null : keelResumeMs - outage.outageMs,
       probeFailedWrites: outage.failedWrites, probeAcknowledged: probe.acknowledged().length, probeLost: lost.length,
