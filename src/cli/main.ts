@@ -170,8 +170,8 @@ export function buildProgram(): Command {
       const problem = o.idempotencyKey === undefined ? null : idempotencyKeyProblem(o.idempotencyKey);
       if (problem) throw new UsageError(`--idempotency-key: ${problem}`);
       await withDb(cmd, async (d, json) => {
-        const { run, created } = o.idempotencyKey === undefined
-          ? { run: await triggerDag(d.db, dagId, asked), created: true }
+        const { created, ...run } = o.idempotencyKey === undefined
+          ? await triggerDag(d.db, dagId, asked)
           : await triggerDagWithKey(d.db, dagId, asked, o.idempotencyKey, '--idempotency-key');
         if (json) printJson(run);
         else if (created) console.log(`triggered ${dagId}: run ${run.id} (${run.runId}) params ${JSON.stringify(run.params)}`);

@@ -4,12 +4,11 @@
 // (a uuid, unique; see triggerDag and ADR 0005) by a name-based UUID scoped per DAG, so the
 // same key on two DAGs makes two runs. Nothing new is stored: a repeat is recognised by the
 // trigger key, and compared with the run it finds (see mismatchOf).
-import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { v5 as uuidV5 } from 'uuid';
 import { resolveParams } from '../core/params.js';
 import type { ParamSpec } from '../core/types.js';
-import { inTransaction, type Db } from '../db/pool.js';
-import { sql } from '../db/sql.js';
+import type { Db } from '../db/pool.js';
 import { UsageError } from '../errors.js';
 import { triggerDag, type TriggerInput, type TriggeredRun } from './trigger.js';
 
@@ -37,23 +36,14 @@ export function idempotencyKeyProblem(key: string): string | null {
   return null;
 }
 
-/** A name-based UUID, version 5 (RFC 9562: SHA-1 of the namespace's bytes and the name's UTF-8). */
-export function uuidV5(namespace: string, name: string): string {
-  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
-  if (ns.length !== 16) throw new Error(`not a UUID: ${namespace}`);
-  const b = createHash('sha1').update(ns).update(name, 'utf8').digest().subarray(0, 16);
-  b[6] = (b[6]! & 0x0f) | 0x50;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
 /**
  * The trigger key (dag_run.trigger_key) of a client's idempotency key on a DAG. A key holds
  * no newline, so `dagId + "\n" + key` names each (DAG, key) pair once.
  */
 export function triggerKeyFor(dagId: string, key: string): string {
-  return uuidV5(IDEMPOTENCY_NAMESPACE, `${dagId}\n${key}`);
+  // A name-based UUID, version 5 (RFC 9562). The name is passed as its UTF-8 bytes: every
+  // string maps as before, also one the uuid package's own string encoding would reject.
+  return uuidV5(Buffer.from(`${dagId}\n${key}`, 'utf8'), IDEMPOTENCY_NAMESPACE);
 }
 
 /** The run an idempotency key found was made from other input than the repeat asks for. */
@@ -70,7 +60,7 @@ export type AskedRun = Pick<TriggerInput, 'params' | 'logicalDate' | 'runId'>;
  * filled in), so leaving out params is asking for the defaults. logicalDate and runId are
  * compared when the repeat sets them: their defaults come from the clock.
  */
-export function mismatchOf(run: TriggeredRun, dagId: string, resolvedParams: Record<string, unknown>, asked: AskedRun): string[] {
+export function mismatchOf(run: Omit<TriggeredRun, 'created'>, dagId: string, resolvedParams: Record<string, unknown>, asked: AskedRun): string[] {
   const out: string[] = [];
   if (run.dagId !== dagId) out.push(`it belongs to DAG "${run.dagId}"`);
   if (!isDeepStrictEqual(run.params, resolvedParams)) out.push(`its params are ${JSON.stringify(run.params)}, this request's ${JSON.stringify(resolvedParams)}`);
@@ -81,58 +71,32 @@ export function mismatchOf(run: TriggeredRun, dagId: string, resolvedParams: Rec
   return out;
 }
 
-interface Found { run: TriggeredRun; specs: Record<string, ParamSpec> | null }
-
 const SPECS = "SELECT serialized->'params' AS params FROM dag WHERE dag_id = $1";
 
-async function findKeyed(db: Db, dagId: string, triggerKey: string): Promise<Found | null> {
-  return inTransaction(db, async (tx) => {
-    const r = (await tx.query<{ id: string; dag_id: string; run_id: string; logical_date: Date; params: Record<string, unknown> }>(sql('dag_run_by_trigger_key'), [triggerKey])).rows[0];
-    if (!r) return null;
-    const dag = (await tx.query<{ params: Record<string, ParamSpec> | null }>(SPECS, [dagId])).rows[0];
-    return { run: { id: r.id, dagId: r.dag_id, runId: r.run_id, logicalDate: r.logical_date, params: r.params }, specs: dag?.params ?? null };
-  });
-}
-
-/** The found run when the repeat asks for the same; otherwise an IdempotencyKeyConflict (or a UsageError for invalid input). */
-function sameOrConflict(found: Found, dagId: string, asked: AskedRun, key: string, keyName: string): TriggeredRun {
+/** The run a key found when the repeat asks for the same; otherwise an IdempotencyKeyConflict (or a UsageError for invalid input). */
+function sameOrConflict(run: TriggeredRun, specs: Record<string, ParamSpec>, dagId: string, asked: AskedRun, key: string, keyName: string): TriggeredRun {
   if (asked.logicalDate && Number.isNaN(asked.logicalDate.getTime())) throw new UsageError('logical date is not a valid date; use ISO-8601, e.g. 2026-01-01T00:00:00Z');
-  const resolved = resolveParams(found.specs ?? {}, asked.params);
+  const resolved = resolveParams(specs, asked.params);
   if (!resolved.ok) throw new UsageError(`invalid params for DAG "${dagId}": ${resolved.errors.join('; ')}`);
-  const diff = mismatchOf(found.run, dagId, resolved.params, asked);
-  if (diff.length === 0) return found.run;
+  const diff = mismatchOf(run, dagId, resolved.params, asked);
+  if (diff.length === 0) return run;
   throw new IdempotencyKeyConflict(
-    `${keyName}: "${key}" was already used for run ${found.run.id} (${found.run.runId}) of DAG "${found.run.dagId}" made from other input: ${diff.join('; ')}. `
+    `${keyName}: "${key}" was already used for run ${run.id} (${run.runId}) of DAG "${run.dagId}" made from other input: ${diff.join('; ')}. `
     + 'Repeat the first request unchanged to get that run, or use a new key for a new run',
   );
 }
 
 /**
  * triggerDag with a client's idempotency key: the first call creates the run (created:
- * true); a repeat with the same key on the same DAG returns that run (created: false) when
- * it asks for the same (see mismatchOf), else throws IdempotencyKeyConflict. `keyName`
- * names the key in messages (the header, the flag). A repeat racing the first may also get
- * created: true: triggerDag itself returns a run it finds by the key, without saying so.
+ * true); a repeat with the same key on the same DAG, also one racing the first, returns that
+ * run (created: false) when it asks for the same (see mismatchOf), else throws
+ * IdempotencyKeyConflict. `keyName` names the key in messages (the header, the flag).
  */
-export async function triggerDagWithKey(db: Db, dagId: string, asked: AskedRun, key: string, keyName: string): Promise<{ run: TriggeredRun; created: boolean }> {
+export async function triggerDagWithKey(db: Db, dagId: string, asked: AskedRun, key: string, keyName: string): Promise<TriggeredRun> {
   const problem = idempotencyKeyProblem(key);
   if (problem) throw new UsageError(`${keyName}: ${problem}`);
-  const triggerKey = triggerKeyFor(dagId, key);
-  const earlier = await findKeyed(db, dagId, triggerKey);
-  if (earlier) return { run: sameOrConflict(earlier, dagId, asked, key, keyName), created: false };
-  let run: TriggeredRun;
-  try {
-    run = await triggerDag(db, dagId, { ...asked, triggerKey });
-  } catch (err) {
-    // Two repeats at once: both found no run, the second's insert met the first's key (its
-    // ON CONFLICT DO NOTHING waits for the first to commit) and triggerDag reports a clash.
-    if (!(err instanceof UsageError) || !err.message.includes('already has a run')) throw err;
-    const raced = await findKeyed(db, dagId, triggerKey);
-    if (!raced) throw err;
-    return { run: sameOrConflict(raced, dagId, asked, key, keyName), created: false };
-  }
-  // Compared too: the run may be a racing first request's, found by triggerDag (a run made
-  // here from this input always matches).
-  const specs = (await db.query<{ params: Record<string, ParamSpec> | null }>(SPECS, [dagId])).rows[0]?.params ?? null;
-  return { run: sameOrConflict({ run, specs }, dagId, asked, key, keyName), created: true };
+  const run = await triggerDag(db, dagId, { ...asked, triggerKey: triggerKeyFor(dagId, key) });
+  if (run.created) return run; // made here from this input
+  const specs = (await db.query<{ params: Record<string, ParamSpec> | null }>(SPECS, [dagId])).rows[0]?.params ?? {};
+  return sameOrConflict(run, specs, dagId, asked, key, keyName);
 }

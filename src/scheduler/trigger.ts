@@ -21,7 +21,7 @@ export interface TriggerInput {
   /** Default: the database's now(). */
   logicalDate?: Date;
   runId?: string;
-  /** Idempotency key (uuid): triggering again with the same key returns the same run. Default: a new one per call. */
+  /** Idempotency key (uuid): triggering again with the same key returns the same run (created: false). Default: a new one per call. */
   triggerKey?: string;
 }
 
@@ -31,22 +31,37 @@ export interface TriggeredRun {
   runId: string;
   logicalDate: Date;
   params: Record<string, unknown>;
+  /**
+   * true: this call created the run. false: the run already existed with this triggerKey
+   * (made by an earlier call, or by one racing this call), and was returned as it is.
+   */
+  created: boolean;
+}
+
+type KeyedRow = { id: string; dag_id: string; run_id: string; logical_date: Date; params: Record<string, unknown> };
+
+async function runByTriggerKey(tx: Tx, triggerKey: string): Promise<KeyedRow | undefined> {
+  return (await tx.query<KeyedRow>(sql('dag_run_by_trigger_key'), [triggerKey])).rows[0];
 }
 
 export async function triggerDag(db: Db, dagId: string, input: TriggerInput = {}): Promise<TriggeredRun> {
   // Made once, outside the retried transaction: a retry after a COMMIT whose answer was lost
   // finds the run the first try created instead of making a second (ADR 0005).
   const triggerKey = input.triggerKey ?? randomUUID();
+  // The run an earlier try of this call inserted: when a retry finds it by the key, that try
+  // committed (its answer was lost) and the run is still this call's own (created: true).
+  // Ids come from a sequence, so a run with this id is no other call's.
+  let insertedId: string | undefined;
+  const found = (r: KeyedRow): TriggeredRun => ({ id: r.id, dagId: r.dag_id, runId: r.run_id, logicalDate: r.logical_date, params: r.params, created: r.id === insertedId });
   return inTransaction(db, async (tx) => {
-    const earlier = (await tx.query<{ id: string; dag_id: string; run_id: string; logical_date: Date; params: Record<string, unknown> }>(sql('dag_run_by_trigger_key'), [triggerKey])).rows[0];
-    if (earlier) return { id: earlier.id, dagId: earlier.dag_id, runId: earlier.run_id, logicalDate: earlier.logical_date, params: earlier.params };
+    const earlier = await runByTriggerKey(tx, triggerKey);
+    if (earlier) return found(earlier);
     // FOR UPDATE (lock order: dag first) so that the run may be started right here, counted
     // against max_active_runs like the scheduler does.
-    const found = await tx.query<{ serialized: SerializedDag; version_hash: string; is_active: boolean; is_paused: boolean }>(
+    const row = (await tx.query<{ serialized: SerializedDag; version_hash: string; is_active: boolean; is_paused: boolean }>(
       'SELECT serialized, version_hash, is_active, is_paused FROM dag WHERE dag_id = $1 FOR UPDATE',
       [dagId],
-    );
-    const row = found.rows[0];
+    )).rows[0];
     if (!row) {
       const known = await tx.query<{ dag_id: string }>('SELECT dag_id FROM dag WHERE is_active ORDER BY dag_id LIMIT 20');
       throw new UsageError(`unknown DAG id "${dagId}"; known DAGs: ${known.rows.map((r) => r.dag_id).join(', ') || '(none; is the DAG processor running?)'}`);
@@ -64,9 +79,15 @@ export async function triggerDag(db: Db, dagId: string, input: TriggerInput = {}
         runId, runType: 'manual', logicalDate, dataIntervalStart: logicalDate, dataIntervalEnd: logicalDate, params: resolved.params, triggerKey,
       });
       if (id) {
+        insertedId = id;
         if (!row.is_paused) await startAndQueue(tx, row.serialized, row.version_hash, id);
-        return { id, dagId, runId, logicalDate, params: resolved.params };
+        return { id, dagId, runId, logicalDate, params: resolved.params, created: true };
       }
+      // A call with the same key that was still running when this one looked first: the
+      // insert (ON CONFLICT DO NOTHING) waited for it to commit and met its key, so this new
+      // statement sees its run (READ COMMITTED). Return that run rather than a clash.
+      const raced = await runByTriggerKey(tx, triggerKey);
+      if (raced) return found(raced);
       if (input.logicalDate || input.runId || attempt >= MAX_CLOCK_RETRIES) {
         throw new UsageError(`DAG "${dagId}" already has a run with run id "${runId}" or logical date ${logicalDate.toISOString()}; pick another`);
       }

@@ -1,14 +1,19 @@
 // Client idempotency keys on manual triggers, through the REST API (`Idempotency-Key`
 // header) and the CLI (`--idempotency-key`), on a real database: a repeat returns the run
 // the first request made and stores nothing; other input under the same key is a 409;
-// keys are scoped per DAG; a malformed key is a 400 naming the header and writes nothing.
+// keys are scoped per DAG; a malformed key is a 400 naming the header and writes nothing;
+// triggerDag calls racing with one trigger key make one run, and say which one made it.
 // No scheduler or worker: the runs only have to exist.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { triggerKeyFor } from '../../src/scheduler/idempotency-key.js';
+import { triggerDag, type TriggeredRun } from '../../src/scheduler/trigger.js';
 import { useApiCluster, type ApiResponse } from '../support/api.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -106,19 +111,60 @@ test('repeats at the same moment: one run, and every answer is that run', async 
   for (const body of [{}, { logicalDate: '2026-04-01T00:00:00Z' }]) {
     const key = `race-${JSON.stringify(body)}`;
     const answers = await Promise.all(Array.from({ length: 6 }, () => trigger(RUNS, key, body)));
-    const statuses = answers.map((r) => r.status);
-    // Mostly one 201: a repeat that found no run before the first committed, and then found
-    // it inside triggerDag, cannot tell it from a run it made itself, so it says 201 too.
-    assert.ok(statuses.every((s) => s === 200 || s === 201) && statuses.includes(201), JSON.stringify(answers.map((r) => r.body)));
+    // Exactly one 201: the request that made the run. Every other one says 200, also one
+    // that found no run at first and met the first's key on inserting.
+    assert.deepEqual(answers.map((r) => r.status).sort(), [200, 200, 200, 200, 200, 201], JSON.stringify(answers.map((r) => r.body)));
     assert.equal(new Set(answers.map((r) => r.body.id)).size, 1);
   }
   // Racing repeats that ask for other params: each gets the run only if it asked for it.
   const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => trigger(RUNS, 'race-params', { params: { n: i % 2 } })));
   const made = answers.filter((r) => r.status !== 409);
-  assert.ok(made.length >= 1 && made.every((r) => r.status === 200 || r.status === 201), JSON.stringify(answers.map((r) => [r.status, r.body])));
+  assert.ok(made.every((r) => r.status === 200 || r.status === 201), JSON.stringify(answers.map((r) => [r.status, r.body])));
+  assert.equal(made.filter((r) => r.status === 201).length, 1, JSON.stringify(answers.map((r) => [r.status, r.body])));
   assert.equal(new Set(made.map((r) => r.body.id)).size, 1);
   answers.forEach((r, i) => assert.equal(r.status === 409, made[0]!.body.params.n !== i % 2, `answer ${i}: ${r.status}`));
   assert.equal(await runs(), before + 3);
+});
+
+test('triggerDag twice with one trigger key, truly at once: one run, one created: true, one created: false, no error', async () => {
+  // A transaction holds the DAG's row lock (as a trigger does until it commits) while both
+  // calls start: both look the key up, find no run and wait for the lock. Then the first to
+  // get it makes the run and commits; the second's insert meets that run's key.
+  const blocker = new pg.Client({ connectionString: api.t.url });
+  await blocker.connect();
+  try {
+    for (const logicalDate of [undefined, new Date('2026-05-01T00:00:00Z')]) {
+      const before = await runs();
+      const triggerKey = randomUUID();
+      await blocker.query('BEGIN');
+      await blocker.query("SELECT 1 FROM dag WHERE dag_id = 'api_dag' FOR UPDATE");
+      const calls = [1, 2].map(() => triggerDag(api.t.db, 'api_dag', { params: { n: 4 }, logicalDate, triggerKey }).then((run) => run, (err: unknown) => err));
+      // Both past their first look-up, waiting for the lock (the DAG processor may wait too).
+      for (let waiting = 0, deadline = Date.now() + 15_000; waiting < 2; await sleep(20)) {
+        assert.ok(Date.now() < deadline, `${waiting} of 2 calls wait for the DAG's lock after 15 s`);
+        waiting = (await api.t.db.query<{ n: number }>(
+          // Waiting for the blocker, or for the other call that waits for it (its tuple lock).
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'keel-test' AND wait_event_type = 'Lock' AND query LIKE '%FROM dag WHERE dag_id = $1 FOR UPDATE%'",
+        )).rows[0]!.n;
+      }
+      await blocker.query('COMMIT');
+      const [a, b] = await Promise.all(calls);
+      for (const r of [a, b]) assert.ok(!(r instanceof Error), `a call failed: ${String(r)}`);
+      const [x, y] = [a as TriggeredRun, b as TriggeredRun];
+      assert.equal(x.id, y.id);
+      assert.deepEqual([x.created, y.created].sort(), [false, true]);
+      assert.deepEqual(x.params, { n: 4, who: 'world' });
+      if (logicalDate) assert.equal(new Date(x.logicalDate).getTime(), logicalDate.getTime());
+      assert.equal(await runs(), before + 1);
+      // And a later call with the key finds it too, not made here.
+      const later = await triggerDag(api.t.db, 'api_dag', { triggerKey });
+      assert.equal(later.id, x.id);
+      assert.equal(later.created, false);
+    }
+  } finally {
+    await blocker.query('ROLLBACK').catch(() => undefined);
+    await blocker.end();
+  }
 });
 
 test('the OpenAPI document describes the header', async () => {

@@ -1,12 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IDEMPOTENCY_KEY_PATTERN, idempotencyKeyProblem, mismatchOf, triggerKeyFor, uuidV5 } from '../../src/scheduler/idempotency-key.js';
+import { IDEMPOTENCY_KEY_PATTERN, idempotencyKeyProblem, mismatchOf, triggerKeyFor } from '../../src/scheduler/idempotency-key.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-test('uuidV5 is RFC 9562 version 5 (the DNS namespace example every uuid library gives)', () => {
-  assert.equal(uuidV5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.example.com'), '2ed6657d-e927-568b-95e1-2665a8aea6a2');
-  assert.throws(() => uuidV5('not-a-uuid', 'x'), /not a UUID/);
+test('triggerKeyFor maps exactly as it always has (RFC 9562 version 5 of "<dagId>\\n<key>")', () => {
+  // Pinned from the first (hand-written) implementation; all but the last also computed with
+  // Python's uuid.uuid5. A change would make every key already used name another run.
+  const pins: [string, string, string][] = [
+    ['api_dag', 'order-1', 'be16ce28-fa4d-548f-ab80-8d3a59610799'],
+    ['a.b-c_d', ' ~!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}', 'c9bebbb5-b809-5e98-91b9-95287dabb43b'],
+    ['etl', 'x'.repeat(255), '32fa5fb8-8620-5845-b1d1-27f0636368a7'],
+    ['étl-日本', 'k', '9bb9cf7d-3958-5ef8-a5a3-7aa97b1f512d'], // the name as UTF-8
+    ['x\uD800y', 'k', '9730b45d-8722-5ecb-ad23-56d2d4f26ccb'], // a lone surrogate: U+FFFD's UTF-8, no throw
+  ];
+  for (const [dagId, key, uuid] of pins) assert.equal(triggerKeyFor(dagId, key), uuid, JSON.stringify([dagId, key]));
 });
 
 test('triggerKeyFor: the same (DAG, key) always maps to the same uuid; another DAG or key to another', () => {

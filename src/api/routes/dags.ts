@@ -49,7 +49,8 @@ export function dagRoutes(app: FastifyInstance, db: Db): void {
     schema: {
       tags: ['runs'], summary: 'Trigger a run; params are checked against the DAG\'s param specs',
       description: '201 with the new run. With an `Idempotency-Key` header, a repeat with the same key on the same DAG creates nothing: '
-        + '200 with the run the first request made (201 if it raced the first), or 409 when the repeat asks for other params, logicalDate or runId.',
+        + '200 with the run the first request made (also when the repeat raced the first: exactly one of them gets 201), '
+        + 'or 409 when the repeat asks for other params, logicalDate or runId.',
       params: dagParams,
       // Not additionalProperties: false: every other header is allowed.
       headers: {
@@ -82,9 +83,8 @@ export function dagRoutes(app: FastifyInstance, db: Db): void {
     if (!(await db.query(cli.DAG_SHOW, [dagId])).rowCount) throw notFound(`unknown DAG id "${dagId}"`);
     const asked = { params: body.params, logicalDate: body.logicalDate ? new Date(body.logicalDate) : undefined, runId: body.runId };
     try {
-      if (key === undefined) return reply.code(201).send(await triggerDag(db, dagId, asked));
-      const { run, created } = await triggerDagWithKey(db, dagId, asked, key, KEY_FIELD);
-      return reply.code(created ? 201 : 200).send(run);
+      const { created, ...run } = key === undefined ? await triggerDag(db, dagId, asked) : await triggerDagWithKey(db, dagId, asked, key, KEY_FIELD);
+      return reply.code(created ? 201 : 200).send(run); // the status says created; the body is the run
     } catch (err) {
       if (err instanceof IdempotencyKeyConflict) throw conflict(err.message, KEY_FIELD);
       if (!(err instanceof UsageError)) throw err;
