@@ -118,9 +118,20 @@ export class Worker {
   }
 
   private async claimAndStart(limit: number): Promise<number> {
-    const rows = await withRetry(async () => (await this.db.query<Claimed>(sql('task_instances_claim'), [
-      this.opts.queues, limit, this.opts.componentId, this.opts.leaseSec, this.host,
-    ])).rows, { log: this.log, what: 'claim', availability: availabilityOfPool(this.db) });
+    let failedTries = 0;
+    const rows = await withRetry(async () => {
+      try {
+        return (await this.db.query<Claimed>(sql('task_instances_claim'), [
+          this.opts.queues, limit, this.opts.componentId, this.opts.leaseSec, this.host,
+        ])).rows;
+      } catch (err) {
+        failedTries++;
+        throw err;
+      }
+    }, { log: this.log, what: 'claim', availability: availabilityOfPool(this.db) });
+    // A failed try may have committed with its answer lost: what it claimed is handed back
+    // now, not fenced when its lease runs out. Known: running attempts and this claim's.
+    if (failedTries > 0) await this.handBackUnknownClaims([...this.active.keys(), ...this.unrecordedEnds, ...rows.map((r) => r.attempt_id)]);
     if (rows.length === 0) return 0;
     await this.dags.load(this.db, rows);
     const upstream = await this.upstreamResults(rows);
@@ -209,6 +220,7 @@ export class Worker {
       else this.log.info({ dag: c.dag_id, task: c.task_id, run: c.run_id, try: c.try_number, state: ended.state }, `task ${ended.state}`);
     } catch (err) {
       // The lease will expire and a scheduler fences the attempt: nothing is lost.
+      this.unrecordedEnds.add(c.attempt_id);
       this.log.error({ err: (err as Error).message, attemptId: c.attempt_id }, 'could not record the end of an attempt');
     } finally {
       this.active.delete(c.attempt_id);
@@ -226,6 +238,7 @@ export class Worker {
       if (triggerId === null) this.log.warn({ dag: c.dag_id, task: c.task_id, attemptId: c.attempt_id }, 'late deferral rejected: the attempt had been fenced');
       else this.log.info({ dag: c.dag_id, task: c.task_id, run: c.run_id, trigger: triggerId }, `task deferred on ${waitsFor}`);
     } catch (err) {
+      this.unrecordedEnds.add(c.attempt_id);
       this.log.error({ err: (err as Error).message, attemptId: c.attempt_id }, 'could not record a deferral');
     } finally {
       this.active.delete(c.attempt_id);
@@ -234,6 +247,8 @@ export class Worker {
   }
 
   private renewing = false;
+  /** Attempts that ran here but whose end could not be recorded: never "unknown claims"; their leases expire. */
+  private readonly unrecordedEnds = new Set<string>();
 
   private async flushLogs(): Promise<void> {
     const ids: string[] = [];
@@ -275,6 +290,19 @@ export class Worker {
       this.log.warn({ err: (err as Error).message, silentMs: Math.round(performance.now() - this.lastRenewalOk) }, 'lease renewal failed');
     } finally {
       this.renewing = false;
+    }
+  }
+
+  private async handBackUnknownClaims(known: string[]): Promise<void> {
+    try {
+      const back = await inTransaction(this.db, async (tx) => {
+        const rows = (await tx.query<{ attempt_id: string; queue: string }>(sql('task_instances_hand_back_unknown'), [this.opts.componentId, known])).rows;
+        for (const q of new Set(rows.map((r) => r.queue))) await tx.query(sql('notify_workers'), [q]);
+        return rows;
+      }, { log: this.log, what: 'handing back claims whose answer was lost' });
+      if (back.length) this.log.warn({ attempts: back.map((r) => r.attempt_id) }, 'claims whose answer was lost were handed back');
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not hand back claims whose answer was lost; their leases will expire and they will be retried');
     }
   }
 

@@ -86,6 +86,33 @@ test('a lost COMMIT answer: a blind retry applies twice; a manual trigger retrie
   }
 });
 
+test('a claim whose answer was lost is handed back at once and runs, instead of being fenced when its lease runs out', async () => {
+  const proxy = await startProxy(pair.primary.port);
+  const direct = pair.primary.url('keel');
+  const scheduler = await startRoles(testOptions(direct, DAGS, { attemptLeaseSec: 120 }), ['scheduler']);
+  let worker: Awaited<ReturnType<typeof startRoles>> | null = null;
+  try {
+    const run = await triggerDag(primaryDb, 't_chain');
+    const first = await waitFor('the first task to be queued', async () => (await primaryDb.query<{ id: string }>(`SELECT id FROM task_instance WHERE dag_run_id = $1 AND state = 'queued'`, [run.id])).rows[0]?.id, 20000);
+    // The worker's first claim commits, and its answer never reaches the worker.
+    proxy.loseNextAnswerTo('INSERT INTO task_attempt (attempt_id, task_instance_id');
+    worker = await startRoles(testOptions(`postgres://postgres@127.0.0.1:${proxy.port}/keel`, DAGS, { sessionDatabaseUrl: direct, attemptLeaseSec: 120 }), ['worker']);
+    // Well inside the 120 s lease: only the hand-back can have freed it.
+    const attempts = await waitFor('the first task to succeed', async () => {
+      const rows = (await primaryDb.query<{ state: string; try_number: number; error: string | null }>(
+        'SELECT state, try_number, error FROM task_attempt WHERE task_instance_id = $1 ORDER BY started_at', [first])).rows;
+      return rows.some((a) => a.state === 'success') ? rows : undefined;
+    }, 30000);
+    assert.deepEqual(attempts.map((a) => a.state), ['handed_back', 'success']);
+    assert.match(attempts[0]!.error ?? '', /never received the claim/);
+    assert.deepEqual(attempts.map((a) => a.try_number), [1, 1], 'the lost claim did not count as a try');
+  } finally {
+    await worker?.stop();
+    await scheduler.stop();
+    await proxy.stop();
+  }
+});
+
 test('visibility: role, timeline, system identifier and each replica with its lag, in the status, the metrics and keel ha status', async () => {
   await waitFor('the standby to stream', async () => (await primaryDb.query(`SELECT 1 FROM pg_stat_replication WHERE state = 'streaming'`)).rowCount, 10000);
   const status = await readDatabaseStatus(primaryDb, { events: 5 });

@@ -74,11 +74,13 @@ export async function startPair(): Promise<PgPair> {
  * A loopback TCP proxy to `port`. Armed with loseNextCommitAnswer(), it forwards the next
  * COMMIT a client sends (simple-query message 'Q' holding COMMIT), waits for the server's
  * answer, and then cuts the client off without passing the answer on: the transaction
- * committed, the client cannot know.
+ * committed, the client cannot know. loseNextAnswerTo(text) does the same to the next
+ * message holding `text` (a statement sent with the extended protocol, autocommitted).
  */
-export async function startProxy(port: number): Promise<{ port: number; loseNextCommitAnswer(): void; stop(): Promise<void> }> {
+export async function startProxy(port: number): Promise<{ port: number; loseNextCommitAnswer(): void; loseNextAnswerTo(text: string): void; stop(): Promise<void> }> {
   const sockets = new Set<Socket>();
   let armed = false;
+  let armedText: string | null = null;
   const server: Server = createServer((client) => {
     const upstream = connect(port, '127.0.0.1');
     sockets.add(client);
@@ -87,6 +89,10 @@ export async function startProxy(port: number): Promise<{ port: number; loseNext
     client.on('data', (chunk: Buffer) => {
       if (armed && chunk[0] === 0x51 && chunk.subarray(5).toString('utf8').trim().replace(/\0/g, '').toUpperCase() === 'COMMIT') {
         armed = false;
+        cutAfterAnswer = true;
+      }
+      if (armedText !== null && chunk.toString('utf8').includes(armedText)) {
+        armedText = null;
         cutAfterAnswer = true;
       }
       upstream.write(chunk);
@@ -110,6 +116,7 @@ export async function startProxy(port: number): Promise<{ port: number; loseNext
   return {
     port: listenPort,
     loseNextCommitAnswer: () => { armed = true; },
+    loseNextAnswerTo: (text: string) => { armedText = text; },
     stop: () => new Promise<void>((r) => {
       for (const s of sockets) s.destroy();
       server.close(() => r());
