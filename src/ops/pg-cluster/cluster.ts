@@ -90,6 +90,17 @@ function chownTree(path: string, uid: number, gid: number): void {
   }
 }
 
+/** Lines of each node's log quoted when the cluster does not come up. */
+const BOOT_LOG_TAIL_LINES = 15;
+
+function tailOf(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch (err) {
+    return `(unreadable: ${(err as Error).message})`;
+  }
+}
+
 export class PgCluster {
   readonly nodes: PgNode[] = [];
   urls!: PgClusterUrls;
@@ -178,7 +189,12 @@ export class PgCluster {
       rw: this.url(lb.rw), ro: this.url(lb.ro), pgbouncer: this.url(bouncerPort),
       nodes: Object.fromEntries(this.nodes.map((n) => [n.name, this.url(n.pgPort)])),
     };
-    await this.waitHealthy(this.opts.bootTimeoutMs ?? 120_000);
+    try {
+      await this.waitHealthy(this.opts.bootTimeoutMs ?? 120_000);
+    } catch (err) {
+      // The folder is removed on the way out: what each node said goes with the error.
+      throw new Error(`${(err as Error).message}\n${this.nodes.map((n) => `--- ${n.name} (PostgreSQL port ${n.pgPort}, API ${n.apiPort}), end of patroni.log:\n${tailOf(join(n.dir, 'patroni.log'), BOOT_LOG_TAIL_LINES)}`).join('\n')}`, { cause: err });
+    }
     this.log(`pg-cluster: healthy in ${Date.now() - t0} ms (${this.dir})`);
   }
 
