@@ -27,7 +27,7 @@ test('the shipped Patroni and PgBouncer templates render with the values the har
     upstream_host: '127.0.0.1', upstream_port: 5000, listen_addr: '127.0.0.1', listen_port: 6432, socket_dir: '/s', auth_file: '/a', log_file: '/l', pid_file: '/p',
   });
   assert.match(bouncer, /pool_mode = transaction/);
-  assert.match(bouncer, /server_login_retry = 1/);
+  assert.match(bouncer, /server_login_retry = 0\.25/);
   const haproxy = readFileSync(TEMPLATES.haproxy, 'utf8');
   assert.match(haproxy, /OPTIONS \/primary/);
   assert.match(haproxy, /OPTIONS \/replica/);
