@@ -18,6 +18,10 @@ type BackListener = () => void;
 export class Availability {
   private down = false;
   private readonly listeners = new Set<BackListener>();
+  private lostAt = 0;
+  /** Outages this process saw end (lost, then reached again), and their time in all. */
+  outages = 0;
+  outageMsTotal = 0;
   /** Probes registered by the process's database handles; the newest still open is used. */
   private readonly probes: (() => Promise<void>)[] = [];
   private probing = false;
@@ -30,6 +34,7 @@ export class Availability {
   lost(): void {
     if (this.down) return;
     this.down = true;
+    this.lostAt = performance.now();
     void this.probeUntilBack();
   }
 
@@ -70,6 +75,8 @@ export class Availability {
   reached(): void {
     if (!this.down) return;
     this.down = false;
+    this.outages++;
+    this.outageMsTotal += performance.now() - this.lostAt;
     for (const listener of [...this.listeners]) listener();
   }
 

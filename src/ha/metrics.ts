@@ -2,7 +2,7 @@
 // heartbeat ages) are read from the database at scrape time, so every copy reports the
 // same truth.
 import client from 'prom-client';
-import type { Db } from '../db/pool.js';
+import { availabilityOfPool, type Db } from '../db/pool.js';
 import { readDatabaseStatus } from './db-status.js';
 import type { PrimaryCheck } from './session.js';
 
@@ -78,7 +78,16 @@ export class KeelMetrics {
     const readRoute = gauge('keel_db_read_route_replica', '1 while heavy API reads go to the read replica, 0 while they go to the primary');
     const readReplicaLag = gauge('keel_db_read_replica_lag_seconds', 'Replay lag of the read replica as the read router last measured it');
     const reads = gauge('keel_db_heavy_reads', 'Heavy API reads served by this process, by target', ['target']);
+    const reachable = gauge('keel_db_reachable', '0 while this process has lost its database (a connection failed and no call or probe got through since), else 1');
+    const outages = gauge('keel_db_outages', 'Database outages this process saw end (lost, then reached again)');
+    const unreachableSeconds = gauge('keel_db_unreachable_seconds', 'Time this process spent without its database, over all the outages it saw end (first failed call to the first that got through)');
     const readDatabase = async () => {
+      const availability = availabilityOfPool(db);
+      if (availability) {
+        reachable.set(availability.unreachable ? 0 : 1);
+        outages.set(availability.outages);
+        unreachableSeconds.set(availability.outageMsTotal / 1000);
+      }
       pool.set({ state: 'total' }, db.totalCount);
       pool.set({ state: 'idle' }, db.idleCount);
       pool.set({ state: 'waiting' }, db.waitingCount);

@@ -29,7 +29,7 @@ before(async () => {
   db = createPool(server.url, { size: 3, applicationName: 'keel-test' });
   await migrate(db);
   cluster = await startRoles(testOptions(server.url, DAGS, {
-    attemptLeaseSec: 20, dbOutageGraceSec: 5, heartbeatMs: 300, workerLostAfterSec: 1, orphanSweepMs: 200, dbQueryTimeoutMs: 2000,
+    attemptLeaseSec: 20, dbOutageGraceSec: 5, heartbeatMs: 300, workerLostAfterSec: 1, orphanSweepMs: 200, dbQueryTimeoutMs: 2000, healthPort: 0,
   }), ['dag-processor', 'scheduler', 'worker']);
   await waitForDag(db, 'ha_sleep');
 });
@@ -60,6 +60,12 @@ test('a database restart neither kills nor fences a running task', async () => {
   assert.ok((seen.rowCount ?? 0) > 0, 'the reconnect was recorded as a disruption');
   const dead = await db.query(`SELECT 1 FROM ha_event WHERE kind = 'component_dead'`);
   assert.equal(dead.rowCount, 0, 'no component was declared dead because of the outage');
+  // The process saw the outage end, and how long it was without its database (3 s and more).
+  const metrics = await (await fetch(`http://127.0.0.1:${cluster.roles[0]!.healthPort}/metrics`)).text();
+  assert.match(metrics, /^keel_db_reachable 1$/m);
+  assert.match(metrics, /^keel_db_outages [1-9]\d*$/m);
+  const lasted = Number(/^keel_db_unreachable_seconds (\S+)$/m.exec(metrics)?.[1]);
+  assert.ok(lasted >= 2, `the process was without its database for ${lasted} s in all`);
 });
 
 test('terminating every backend kills no process and loses no work', async () => {

@@ -36,10 +36,14 @@ test('reaching a database that was never lost wakes nobody; a short sleep ends o
   a.reached();
   assert.equal(woken, 0);
   assert.equal(await a.sleep(10), false);
+  assert.equal(a.outages, 0);
   a.lost();
+  await new Promise((r) => setTimeout(r, 20));
   a.reached();
   a.reached();
   assert.equal(woken, 1, 'one return, one wake-up');
+  assert.equal(a.outages, 1, 'one outage counted');
+  assert.ok(a.outageMsTotal >= 15, `the outage lasted from lost to reached (${a.outageMsTotal} ms)`);
 });
 
 test('the signal is per database URL: another database coming back wakes nothing here', async () => {
