@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { triggerDag } from '../../src/scheduler/trigger.js';
 import { postExternalEvent } from '../../src/triggerer/events.js';
-import { taskStates, useCluster, waitFor, waitForRunEnd } from '../support/cluster.js';
+import { startRoles, taskStates, testOptions, useCluster, waitFor, waitForRunEnd, type TestCluster } from '../support/cluster.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/deferral/', import.meta.url));
-const t = useCluster(DAGS, ['df_time', 'df_external', 'df_file', 'df_http', 'df_upstream', 'df_cross', 'df_timeout', 'df_custom', 'df_bad_trigger'],
+const t = useCluster(DAGS, ['df_time', 'df_external', 'df_file', 'df_http', 'df_upstream', 'df_cross', 'df_timeout', 'df_custom', 'df_bad_trigger', 'df_handback'],
   { workerConcurrency: 1, triggererPollMs: 200 }, ['dag-processor', 'scheduler', 'worker', 'triggerer']);
 
 async function instance(runId: string, taskId: string) {
@@ -133,4 +133,33 @@ test('an invalid trigger fails the deferring attempt with the field at fault, an
   assert.match(ti.error ?? '', /invalid trigger: path: must be an absolute path/);
   assert.deepEqual(await triggerRows(ti.id), []);
   assert.deepEqual(await taskStates(t.db, run.id), { bad: 'failed' });
+});
+
+test('a worker stopped while a resumed try runs hands it back without changing the try number', async () => {
+  const release = join(mkdtempSync(join(tmpdir(), 'keel-handback-')), 'release');
+  const options = testOptions(t.url, DAGS, { workerQueues: 'df_handback', workerShutdownGraceSec: 0, workerConcurrency: 1 });
+  let first: TestCluster | null = await startRoles(options, ['worker']);
+  let second: TestCluster | null = null;
+  try {
+    const run = await triggerDag(t.db, 'df_handback', { params: { release } });
+    const resumed = await waitFor('the resumed try to run', async () => {
+      const i = await instance(run.id, 'resumed_then_waits');
+      return i && (await attempts(i.id)).some((a) => a.state === 'deferred') && i.state === 'running' ? i : null;
+    });
+    assert.equal(resumed.try_number, 1);
+    await first.stop(); // no grace: the running resumed try is handed back
+    first = null;
+    const back = await instance(run.id, 'resumed_then_waits');
+    assert.equal(back.state, 'queued');
+    assert.equal(back.try_number, 1, 'handing back a resumed try leaves its try number as it was');
+    writeFileSync(release, 'go');
+    second = await startRoles(options, ['worker']);
+    assert.equal(await waitForRunEnd(t.db, run.id), 'success');
+    const done = await instance(run.id, 'resumed_then_waits');
+    assert.deepEqual(done.result, { tryNumber: 1 });
+    assert.deepEqual((await attempts(done.id)).map((a) => [a.try_number, a.state]), [[1, 'deferred'], [1, 'handed_back'], [1, 'success']]);
+  } finally {
+    await second?.stop();
+    await first?.stop();
+  }
 });
