@@ -9,8 +9,7 @@ import { NO_RETRIES } from '../core/retry-policy.js';
 import type { SerializedTask } from '../core/types.js';
 import { DagVersionCache } from '../db/dag-versions.js';
 import { decideLockedRuns, queueScheduled, type LockedRun } from '../scheduler/run-steps.js';
-import type { Db } from '../db/pool.js';
-import { availabilityOfPool, inTransaction, withRetry } from '../db/pool.js';
+import { availabilityOfPool, inTransaction, withRetry, type Db, type Tx } from '../db/pool.js';
 import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';
 import { Wakeup } from '../loop.js';
@@ -66,6 +65,17 @@ export const SELF_FENCE_FRACTION = 0.8;
 const LOG_FLUSH_MS = 1000;
 /** Leases are renewed this often at most, or every third of the lease if that is shorter. */
 const MAX_RENEW_INTERVAL_MS = 5000;
+
+const HANDED_BACK_STOPPING = 'handed back: the worker stopped before the attempt finished';
+const HANDED_BACK_CLAIM_LOST = 'handed back: its worker never received the claim (the answer was lost with the database connection), so it never ran';
+
+/** Queues attempts again with their try not counted, records why on each attempt, and wakes the workers of their queues. */
+async function handBack(tx: Tx, attempts: { id: string; log: string }[], error: string): Promise<void> {
+  const ids = attempts.map((a) => a.id);
+  const back = await tx.query<{ queue: string }>(sql('task_instances_hand_back'), [ids]);
+  await tx.query(sql('task_attempts_handed_back'), [ids, attempts.map((a) => a.log), error]);
+  for (const q of new Set(back.rows.map((r) => r.queue))) await tx.query(sql('notify_workers'), [q]);
+}
 
 export class Worker {
   readonly wakeup = new Wakeup();
@@ -296,11 +306,11 @@ export class Worker {
   private async handBackUnknownClaims(known: string[]): Promise<void> {
     try {
       const back = await inTransaction(this.db, async (tx) => {
-        const rows = (await tx.query<{ attempt_id: string; queue: string }>(sql('task_instances_hand_back_unknown'), [this.opts.componentId, known])).rows;
-        for (const q of new Set(rows.map((r) => r.queue))) await tx.query(sql('notify_workers'), [q]);
-        return rows;
+        const unknown = (await tx.query<{ attempt_id: string }>(sql('task_instances_unknown_to_worker'), [this.opts.componentId, known])).rows;
+        if (unknown.length) await handBack(tx, unknown.map((r) => ({ id: r.attempt_id, log: '' })), HANDED_BACK_CLAIM_LOST);
+        return unknown.map((r) => r.attempt_id);
       }, { log: this.log, what: 'handing back claims whose answer was lost' });
-      if (back.length) this.log.warn({ attempts: back.map((r) => r.attempt_id) }, 'claims whose answer was lost were handed back');
+      if (back.length) this.log.warn({ attempts: back }, 'claims whose answer was lost were handed back');
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not hand back claims whose answer was lost; their leases will expire and they will be retried');
     }
@@ -326,11 +336,7 @@ export class Worker {
       this.active.clear();
       for (const [id] of left) this.runners.kill(id, 'handed back: the worker is stopping');
       try {
-        await inTransaction(this.db, async (tx) => {
-          const back = await tx.query<{ queue: string }>(sql('task_instances_hand_back'), [left.map(([id]) => id)]);
-          await tx.query(sql('task_attempts_handed_back'), [left.map(([id]) => id), left.map(([, a]) => a.log.text())]);
-          for (const q of new Set(back.rows.map((r) => r.queue))) await tx.query(sql('notify_workers'), [q]);
-        });
+        await inTransaction(this.db, (tx) => handBack(tx, left.map(([id, a]) => ({ id, log: a.log.text() })), HANDED_BACK_STOPPING));
         this.log.info({ attempts: left.length }, 'attempts handed back');
       } catch (err) {
         this.log.error({ err: (err as Error).message }, 'hand-back failed; the leases will expire and the attempts be retried');
