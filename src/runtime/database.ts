@@ -3,7 +3,7 @@
 import type { KeelOptions } from '../config/options.js';
 import { availabilityOfPool, createPool, withRetry, type Db, type PoolOptions } from '../db/pool.js';
 import { parseDatabaseUrl } from '../db/multi-host.js';
-import { availabilityOf } from '../db/availability.js';
+import { availabilityOf, type Availability } from '../db/availability.js';
 import { probeWritable } from '../db/connect.js';
 import { ReadRouter, setReadRouter } from '../db/read-router.js';
 import { startEmbedded, type EmbeddedServer } from '../db/embedded.js';
@@ -15,6 +15,8 @@ export interface Database {
   /** For what needs a real session (component session, LISTEN): sessionDatabaseUrl, else url. */
   sessionUrl: string;
   db: Db;
+  /** Whether this process has lost the database, per URL it uses (url and sessionUrl). */
+  availabilities: Availability[];
   /** Heavy API reads: the replica while its lag allows, else the primary (db). */
   reads: ReadRouter;
   embedded: EmbeddedServer | null;
@@ -62,9 +64,10 @@ export async function openDatabase(options: KeelOptions, log: Logger, role: stri
   const sessionUrl = options.sessionDatabaseUrl ?? url;
   // When the database is lost, a probe finds its return for every waiting retry and loop.
   const probeTimeoutMs = Math.min(options.dbConnectTimeoutMs, PROBE_TIMEOUT_MS);
-  const stopProbes = [...new Set([url, sessionUrl])].map((u) => availabilityOf(u).probeWith(() => probeWritable(u, probeTimeoutMs)));
+  const urls = [...new Set([url, sessionUrl])];
+  const stopProbes = urls.map((u) => availabilityOf(u).probeWith(() => probeWritable(u, probeTimeoutMs)));
   return {
-    url, sessionUrl, db, reads, embedded,
+    url, sessionUrl, availabilities: urls.map(availabilityOf), db, reads, embedded,
     close: async () => {
       for (const stop of stopProbes) stop();
       reads.stop();

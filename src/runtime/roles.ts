@@ -13,7 +13,6 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import { Worker } from '../worker/worker.js';
 import { Triggerer } from '../triggerer/triggerer.js';
 import { openDatabase, type Database } from './database.js';
-import { availabilityOf } from '../db/availability.js';
 import { sql } from '../db/sql.js';
 import { startApi } from '../api/start.js';
 
@@ -56,7 +55,7 @@ function runLoop(name: string, turn: () => Promise<boolean>, idleMs: number, wak
 
 /** Wakes a loop the moment this process reaches the database again after losing it, not at its next poll. */
 function wakeWhenDatabaseBack(database: Database, wakeup: Wakeup): Part {
-  const unsubscribe = [...new Set([database.url, database.sessionUrl])].map((url) => availabilityOf(url).onBack(() => wakeup.wake()));
+  const unsubscribe = database.availabilities.map((a) => a.onBack(() => wakeup.wake()));
   return { stop: async () => { for (const off of unsubscribe) off(); } };
 }
 
