@@ -13,8 +13,6 @@
 // Flags: --trials N (default 5 per kind), --quick (2 trials, shorter loads), --kinds k1,k2,
 // --sync (resume trials with synchronous replication on). Every wait is bounded; it stops
 // everything it started. Writes bench/results/pg-ha-latest.json and a dated copy.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,10 +23,11 @@ import { WriteProbe } from '../src/ops/pg-cluster/probe.js';
 import { firstAtOrAfter, outageAfter } from '../src/ops/pg-cluster/analysis.js';
 import { FAILOVER_KINDS, databaseUrl, type FailoverKind } from '../src/ops/pg-cluster/failover.js';
 import { createScenarioDatabase } from './lib/postgres.js';
+import { writeResults } from './lib/results.js';
+import { startProc, stopAll } from './lib/processes.js';
 import { round, sleep, summarize, waitFor, type Summary } from './lib/stats.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const KEEL_BIN = join(ROOT, 'bin', 'keel.js');
 const args = process.argv.slice(2);
 const flag = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 const QUICK = args.includes('--quick');
@@ -37,20 +36,6 @@ const KINDS = (flag('--kinds')?.split(',') ?? FAILOVER_KINDS) as FailoverKind[];
 const RESUME_SYNC = args.includes('--sync');
 const LATENCY_SAMPLES = QUICK ? 150 : 400;
 const FANOUT_RUNS = QUICK ? 5 : 10;
-
-interface Proc { role: string; child: ChildProcess; exited: Promise<void> }
-
-function startProc(role: string, url: string, dags: string, extra: Record<string, string> = {}): Proc {
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KEEL_')));
-  Object.assign(env, { KEEL_DATABASE_URL: url, KEEL_DAGS_FOLDER: dags, KEEL_LOG_FORMAT: 'json', KEEL_LOG_LEVEL: 'error', ...extra });
-  const child = spawn(process.execPath, [KEEL_BIN, role], { env, stdio: 'ignore' });
-  return { role, child, exited: new Promise<void>((r) => child.once('exit', () => r())) };
-}
-
-async function stopAll(procs: Proc[]): Promise<void> {
-  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p.exited));
-}
 
 /** A count for a polling loop: a query that fails (a slow connect on a loaded machine) counts as not yet. */
 async function count(db: pg.Pool, text: string, values: unknown[] = []): Promise<number> {
@@ -236,12 +221,8 @@ try {
     overhead: { async, sync, commitLatencyRatioViaHaproxy: round(sync.hops.haproxy.commitMs.p50 / async.hops.haproxy.commitMs.p50, 2), keelThroughputRatio: round(sync.keelTasksPerSec / async.keelTasksPerSec, 2) },
     resume: byKind, trials,
   };
-  const dir = join(ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const text = JSON.stringify(result, null, 2);
   const prefix = QUICK || args.includes('--kinds') ? 'pg-ha-partial' : 'pg-ha';
-  writeFileSync(join(dir, `${prefix}-latest.json`), text);
-  writeFileSync(join(dir, `${prefix}-${startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`), text);
+  writeResults(prefix, startedAt, result);
   const p = (s: Summary) => `p50 ${round(s.p50, 0)} · p99 ${round(s.p99, 0)} ms`;
   console.log('\nresult');
   console.log(`  synchronous replication: commit via HAProxy p50 ${async.hops.haproxy.commitMs.p50.toFixed(2)} → ${sync.hops.haproxy.commitMs.p50.toFixed(2)} ms (${result.overhead.commitLatencyRatioViaHaproxy}×); 8 clients ${async.commitsPerSec8Clients} → ${sync.commitsPerSec8Clients} commits/s; Keel ${async.keelTasksPerSec} → ${sync.keelTasksPerSec} tasks/s`);
