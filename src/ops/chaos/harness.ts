@@ -188,15 +188,20 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
 
     const faulting = opts.faultPlan ? opts.faultPlan({ db, log }) : (async () => {
       await sleep(2000);
+      // Until a worker has been killed while it held attempts, the next fault is such a kill
+      // when a busy worker exists: with random roles alone, a short run could miss the
+      // takeover it exists to check (5 kills in one CI run hit none).
+      let busyWorkerKilled = false;
       while (Date.now() < end - 2000) {
         await sleep(opts.faultEverySec * 1000 * (0.5 + random()));
-        const role = pickRole(random(), triggerers > 0, processors > 1);
+        const busyWorker = busyWorkerKilled ? null : await firstBusyWorker(db, members);
+        const role = busyWorker ? 'worker' : pickRole(random(), triggerers > 0, processors > 1);
         const candidates = members.filter((m) => m.role === role && m.child.exitCode === null && m.child.signalCode === null);
-        const victim = candidates[Math.floor(random() * candidates.length)];
+        const victim = busyWorker?.member ?? candidates[Math.floor(random() * candidates.length)];
         if (!victim) continue;
-        const componentId = await componentOf(db, victim.child.pid!);
-        const running = componentId ? (await db.query<{ attempt_id: string }>(`SELECT attempt_id FROM task_instance WHERE worker_id = $1 AND state = 'running'`, [componentId])).rows.map((r) => r.attempt_id) : [];
-        if (random() < opts.freezeShare) {
+        const componentId = busyWorker?.componentId ?? await componentOf(db, victim.child.pid!);
+        const running = componentId ? await runningAttemptsOf(db, componentId) : [];
+        if (!busyWorker && random() < opts.freezeShare) {
           const at = new Date();
           victim.child.kill('SIGSTOP');
           const frozenMs = (opts.leaseSec + 2) * 1000;
@@ -207,6 +212,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
         } else {
           const at = new Date();
           victim.child.kill('SIGKILL');
+          if (victim.role === 'worker' && running.length > 0) busyWorkerKilled = true;
           faults.push({ kind: 'kill', role: victim.role, componentId, at, runningAttempts: running });
           log.info({ victim: victim.name, held: running.length }, 'chaos: kill -9');
           await sleep(500 + random() * 1500);
@@ -261,6 +267,19 @@ function pickRole(r: number, withTriggerers: boolean, withProcessors: boolean): 
   let x = r * weights.reduce((sum, [, w]) => sum + w, 0);
   for (const [role, w] of weights) if ((x -= w) < 0) return role;
   return 'worker';
+}
+
+async function runningAttemptsOf(db: Db, componentId: string): Promise<string[]> {
+  return (await db.query<{ attempt_id: string }>(`SELECT attempt_id FROM task_instance WHERE worker_id = $1 AND state = 'running'`, [componentId])).rows.map((r) => r.attempt_id);
+}
+
+/** A live worker that holds running attempts now, if any. */
+async function firstBusyWorker(db: Db, members: Member[]): Promise<{ member: Member; componentId: string } | null> {
+  for (const member of members.filter((m) => m.role === 'worker' && m.child.exitCode === null && m.child.signalCode === null)) {
+    const componentId = await componentOf(db, member.child.pid!);
+    if (componentId && (await runningAttemptsOf(db, componentId)).length > 0) return { member, componentId };
+  }
+  return null;
 }
 
 /** The approval of a chaos_deferred run arrives a while after its trigger, retried until acknowledged. */
