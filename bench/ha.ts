@@ -10,7 +10,7 @@
 // it stops everything it started. Writes bench/results/ha-latest.json and a dated copy.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { triggerDag } from '../src/scheduler/trigger.js';
+import { triggerDag } from '../src/runs/manual-run.js';
 import type { Db } from '../src/db/pool.js';
 import { createScenarioDatabase, startBenchServer } from './lib/postgres.js';
 import { writeResults } from './lib/results.js';

@@ -15,8 +15,8 @@
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../src/db/pool.js';
-import { triggerDag } from '../src/scheduler/trigger.js';
-import { postExternalEvent } from '../src/triggerer/events.js';
+import { triggerDag } from '../src/runs/manual-run.js';
+import { postExternalEvent } from '../src/deferral/external-events.js';
 import { REPO_ROOT } from './lib/cluster.js';
 import { createScenarioDatabase, startBenchServer } from './lib/postgres.js';
 import { writeResults } from './lib/results.js';

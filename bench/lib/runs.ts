@@ -2,7 +2,7 @@
 // timestamps of the database clock, read as epoch milliseconds with microsecond precision
 // (a JS Date would round them to whole milliseconds).
 import type { Db } from '../../src/db/pool.js';
-import { triggerDag, type TriggeredRun } from '../../src/scheduler/trigger.js';
+import { triggerDag, type TriggeredRun } from '../../src/runs/manual-run.js';
 import { waitFor } from './stats.js';
 
 let nextLogicalDate = Date.UTC(2000, 0, 1);

@@ -21,7 +21,7 @@ import { registerAuthentication } from './auth/authenticate.js';
 import { authRoutes } from './auth/routes.js';
 import { errorHandler } from './errors.js';
 import { httpStatusOf, readHealth } from './health.js';
-import { instrumentHttp } from './http-metrics.js';
+import { instrumentHttp } from '../observability/http-metrics.js';
 import { postgresRateLimitStore } from './rate-limit-store.js';
 import { dagRoutes } from './routes/dags.js';
 import { haRoutes } from './routes/ha.js';

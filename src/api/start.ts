@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeelOptions } from '../config/options.js';
 import type { Db } from '../db/pool.js';
-import type { KeelMetrics } from '../ha/metrics.js';
+import type { KeelMetrics } from '../observability/metrics.js';
 import type { Logger } from '../log.js';
 import { USER_COUNT } from './auth/queries.js';
 import { buildApiServer } from './server.js';

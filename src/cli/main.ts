@@ -8,10 +8,10 @@ import { componentDbView, printDatabaseStatus, readDatabaseStatus } from '../ha/
 import { createLogger } from '../log.js';
 import { openDatabase, redactUrl, type Database } from '../runtime/database.js';
 import { startRole, type RoleName } from '../runtime/roles.js';
-import { triggerDag } from '../scheduler/trigger.js';
-import { idempotencyKeyProblem, triggerDagWithKey } from '../scheduler/idempotency-key.js';
-import { clearTaskInstances } from '../scheduler/clear.js';
-import { postExternalEvent } from '../triggerer/events.js';
+import { triggerDag } from '../runs/manual-run.js';
+import { idempotencyKeyProblem, triggerDagWithKey } from '../runs/idempotency-key.js';
+import { clearTaskInstances } from '../runs/clear.js';
+import { postExternalEvent } from '../deferral/external-events.js';
 import { print, printChaosSummary, printJson } from './output.js';
 import { runChaos } from '../ops/chaos/harness.js';
 import * as q from './queries.js';

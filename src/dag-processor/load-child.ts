@@ -6,7 +6,7 @@
 // content hash), so that the TypeScript loader and the SDK are started once per loader
 // instead of once per file; the parent replaces it after a number of files, at the end of
 // each scan, and whenever a file ends or hangs it.
-import { importDagFile } from './import-dag-file.js';
+import { importDagFile } from '../sdk/import-dag-file.js';
 import { serializeDag } from '../sdk/serialize.js';
 import type { LoadResult } from './parse-file.js';
 

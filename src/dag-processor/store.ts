@@ -2,32 +2,12 @@
 // version hash and next due time, or its import error (leaving stored DAGs untouched).
 import { createHash } from 'node:crypto';
 import type { SerializedDag } from '../core/types.js';
-import { nextDueAt } from '../core/schedule.js';
+import { computeNextDue, dbNow, lastScheduledLogicalDate } from '../runs/next-due.js';
 import { sql } from '../db/sql.js';
 import type { Tx } from '../db/pool.js';
 
 export function versionHash(dag: SerializedDag): string {
   return createHash('sha256').update(JSON.stringify(dag)).digest('hex').slice(0, 16);
-}
-
-export async function lastScheduledLogicalDate(tx: Tx, dagId: string): Promise<Date | null> {
-  const r = await tx.query<{ d: Date | null }>(`SELECT max(logical_date) AS d FROM dag_run WHERE dag_id = $1 AND run_type = 'scheduled'`, [dagId]);
-  return r.rows[0]?.d ?? null;
-}
-
-export async function dbNow(tx: Tx): Promise<Date> {
-  return (await tx.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
-}
-
-export function computeNextDue(dag: SerializedDag, last: Date | null, now: Date): Date | null {
-  return nextDueAt({
-    schedule: dag.schedule,
-    startDate: new Date(dag.startDate),
-    endDate: dag.endDate ? new Date(dag.endDate) : null,
-    lastLogicalDate: last,
-    now,
-    catchup: dag.catchup,
-  });
 }
 
 /** DAG ids that another active file already defines. */

@@ -23,7 +23,7 @@ import { availabilityOf, retryPause, type Availability } from '../db/availabilit
 import { chooserFor, newClient } from '../db/connect.js';
 import { judgePrimary, primaryChanged, type ServerIdentity, type Verdict } from './primary-identity.js';
 import { KEEL_VERSION } from '../version.js';
-import { recordDisruption } from './disruption.js';
+import { recordDisruption } from '../fencing/disruption.js';
 import { sql } from '../db/sql.js';
 
 export type Role = 'scheduler' | 'worker' | 'dag-processor' | 'standalone' | 'api' | 'triggerer';

@@ -7,19 +7,19 @@ import type { SerializedDag } from '../core/types.js';
 import { DagVersionCache } from '../db/dag-versions.js';
 import type { Db, Tx } from '../db/pool.js';
 import { isTransientDbError } from '../db/transient.js';
-import { recordDisruption } from '../ha/disruption.js';
+import { recordDisruption } from '../fencing/disruption.js';
 import { COMPONENT_LOCK_CLASS } from '../ha/session.js';
 import { inTransaction } from '../db/pool.js';
 import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';
-import { computeNextDue, lastScheduledLogicalDate } from '../dag-processor/store.js';
-import { endAttempt } from '../ha/end-attempt.js';
+import { computeNextDue, lastScheduledLogicalDate } from '../runs/next-due.js';
+import { endAttempt } from '../fencing/end-attempt.js';
 import { findTask } from '../core/dag-lookup.js';
 import { NO_RETRIES } from '../core/retry-policy.js';
-import { createRun, runIdFor } from './create-run.js';
-import { decideLockedRuns, queueScheduled, type LockedRun, type QueueResult } from './run-steps.js';
+import { createRun, runIdFor } from '../runs/create-run.js';
+import { decideLockedRuns, queueScheduled, type LockedRun, type QueueResult } from '../runs/run-steps.js';
 
-export { QUEUE_LOCK_KEY } from './run-steps.js';
+export { QUEUE_LOCK_KEY } from '../runs/run-steps.js';
 
 export interface SchedulerOptions {
   batchSize: number;

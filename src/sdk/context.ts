@@ -1,5 +1,5 @@
 // What a task function receives. Built by the runner process for each attempt.
-import type { TriggerSpec } from '../triggers/spec.js';
+import type { TriggerSpec } from '../deferral/triggers/spec.js';
 import type { DeferOptions } from './defer.js';
 
 export interface TaskLogger {

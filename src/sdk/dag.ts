@@ -3,8 +3,8 @@
 // process looks task functions up by id.
 import type { ParamSpec, Schedule, TriggerRule } from '../core/types.js';
 import type { TaskContext } from './context.js';
-import { pokeUntilFired } from '../triggers/poke.js';
-import { LOCAL_TRIGGER_KINDS, parseTriggerSpec, type TriggerSpec } from '../triggers/spec.js';
+import { pokeUntilFired } from '../deferral/triggers/poke.js';
+import { LOCAL_TRIGGER_KINDS, parseTriggerSpec, type TriggerSpec } from '../deferral/triggers/spec.js';
 import type { ParamsShape, ParamValues } from './params.js';
 
 export const DAG_BRAND = Symbol.for('keel.dag');

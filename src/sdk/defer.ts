@@ -1,7 +1,7 @@
 // Deferral: a task gives its worker slot back and waits on a trigger. ctx.defer() throws
 // this marker, which the runner reports instead of a failure; the task function runs again
 // on some worker once the trigger fires, with the event in ctx.triggerEvent.
-import type { TriggerSpec } from '../triggers/spec.js';
+import type { TriggerSpec } from '../deferral/triggers/spec.js';
 
 export interface DeferOptions {
   /** Fail the task (per its retry policy) when the trigger has not fired after this many seconds. */

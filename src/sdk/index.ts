@@ -8,5 +8,5 @@ export type { TriggerRule } from '../core/types.js';
 export { triggers, defineTrigger } from './triggers.js';
 export type { CustomTrigger } from './triggers.js';
 export type { DeferOptions } from './defer.js';
-export type { TriggerSpec } from '../triggers/spec.js';
-export type { CustomTriggerContext, CustomTriggerDefinition } from '../triggers/registry.js';
+export type { TriggerSpec } from '../deferral/triggers/spec.js';
+export type { CustomTriggerContext, CustomTriggerDefinition } from '../deferral/triggers/registry.js';

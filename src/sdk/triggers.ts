@@ -1,8 +1,8 @@
 // Building what a deferred task or a sensor waits for. Each builder returns a plain trigger
 // spec (JSON), validated when the task defers; custom triggers are defined with
 // defineTrigger() in the DAG file or a module it imports.
-import { customTriggers, type CustomTriggerDefinition } from '../triggers/registry.js';
-import type { TriggerSpec } from '../triggers/spec.js';
+import { customTriggers, type CustomTriggerDefinition } from '../deferral/triggers/registry.js';
+import type { TriggerSpec } from '../deferral/triggers/spec.js';
 
 type Spec<K extends TriggerSpec['kind']> = Extract<TriggerSpec, { kind: K }>;
 

@@ -1,8 +1,8 @@
 // Child process of a triggerer that runs custom triggers' polls. User code runs here, so a
 // trigger that throws, hangs or crashes ends at most this process, never the triggerer.
 import { statSync } from 'node:fs';
-import { importDagFile } from '../dag-processor/import-dag-file.js';
-import { customTriggers } from '../triggers/registry.js';
+import { importDagFile } from '../sdk/import-dag-file.js';
+import { customTriggers } from '../deferral/triggers/registry.js';
 import type { CustomPollRequest, CustomPollResponse } from './custom-protocol.js';
 
 const send = (m: CustomPollResponse) => process.send!(m);

@@ -3,7 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { TSX_IMPORT, childEntry } from '../child-process.js';
-import type { TriggerSpec } from '../triggers/spec.js';
+import type { TriggerSpec } from '../deferral/triggers/spec.js';
 import type { CustomPollRequest, CustomPollResponse } from './custom-protocol.js';
 
 /** Longest a custom poll may take before it counts as failed. */

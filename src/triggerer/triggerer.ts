@@ -11,8 +11,8 @@ import { sql } from '../db/sql.js';
 import { COMPONENT_LOCK_CLASS } from '../ha/session.js';
 import type { Logger } from '../log.js';
 import { Wakeup } from '../loop.js';
-import { pollTrigger } from '../triggers/poll.js';
-import { describeTrigger, parseTriggerSpec, type ResumeEnvelope, type TriggerSpec } from '../triggers/spec.js';
+import { pollTrigger } from '../deferral/triggers/poll.js';
+import { describeTrigger, parseTriggerSpec, type ResumeEnvelope, type TriggerSpec } from '../deferral/triggers/spec.js';
 import { CustomTriggerHost } from './custom-host.js';
 
 export interface TriggererOptions {

@@ -3,7 +3,7 @@
 // fenced attempt defers nothing and its late write is recorded.
 import type { Tx } from '../db/pool.js';
 import { sql } from '../db/sql.js';
-import { recordLateWrite } from '../ha/end-attempt.js';
+import { recordLateWrite } from '../fencing/end-attempt.js';
 import type { Deferral } from './runner-protocol.js';
 
 export interface DeferAttemptInput {

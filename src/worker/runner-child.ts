@@ -3,11 +3,11 @@
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { format } from 'node:util';
-import { importDagFile } from '../dag-processor/import-dag-file.js';
+import { importDagFile } from '../sdk/import-dag-file.js';
 import type { Dag } from '../sdk/dag.js';
 import type { TaskContext, TaskLogger } from '../sdk/context.js';
 import { isTaskDeferral, TaskDeferral, type DeferOptions } from '../sdk/defer.js';
-import { parseTriggerSpec, type TriggerSpec } from '../triggers/spec.js';
+import { parseTriggerSpec, type TriggerSpec } from '../deferral/triggers/spec.js';
 import type { ChildMessage, ParentMessage, RunRequest } from './runner-protocol.js';
 
 const send = (m: ChildMessage) => process.send!(m);

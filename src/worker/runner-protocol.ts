@@ -1,5 +1,5 @@
 // Messages between a worker and its runner processes.
-import type { TriggerSpec } from '../triggers/spec.js';
+import type { TriggerSpec } from '../deferral/triggers/spec.js';
 
 /** A task that deferred itself: what it waits on. */
 export interface Deferral {

@@ -11,9 +11,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { startPgCluster, type PgCluster } from '../../src/ops/pg-cluster/cluster.js';
-import { runFailover, type FailoverKind, type FailoverResult } from '../../src/ops/pg-cluster/failover.js';
-import { isReplicationLoss } from '../../src/ops/pg-cluster/analysis.js';
+import { startPgCluster, type PgCluster } from '../../tools/pg-cluster/cluster.js';
+import { runFailover, type FailoverKind, type FailoverResult } from '../../tools/pg-cluster/failover.js';
+import { isReplicationLoss } from '../../tools/pg-cluster/analysis.js';
 import { testLog } from '../support/cluster.js';
 
 interface Scenario { kind: FailoverKind; synchronous: boolean; viaPgBouncer?: boolean }

@@ -16,12 +16,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { startPgCluster, type PgCluster } from '../../src/ops/pg-cluster/cluster.js';
-import { databaseUrl } from '../../src/ops/pg-cluster/failover.js';
+import { startPgCluster, type PgCluster } from '../../tools/pg-cluster/cluster.js';
+import { databaseUrl } from '../../tools/pg-cluster/failover.js';
 import { HISTORY_TABLE_SQL } from '../../src/ops/chaos/history.js';
 import { createPool, withRetry, type Db } from '../../src/db/pool.js';
 import { migrate } from '../../src/db/migrate.js';
-import { triggerDag } from '../../src/scheduler/trigger.js';
+import { triggerDag } from '../../src/runs/manual-run.js';
 import { killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
 import { waitFor } from '../support/cluster.js';
 

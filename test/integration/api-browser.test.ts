@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createUser } from '../../src/api/auth/users.js';
-import { postExternalEvent } from '../../src/triggerer/events.js';
+import { postExternalEvent } from '../../src/deferral/external-events.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startRoles, testOptions, waitFor, waitForDag, type TestCluster } from '../support/cluster.js';
 import { killAll, spawnKeel, type KeelProcess } from '../support/processes.js';

@@ -12,8 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { triggerKeyFor } from '../../src/scheduler/idempotency-key.js';
-import { triggerDag, type TriggeredRun } from '../../src/scheduler/trigger.js';
+import { triggerKeyFor } from '../../src/runs/idempotency-key.js';
+import { triggerDag, type TriggeredRun } from '../../src/runs/manual-run.js';
 import { useApiCluster, type ApiResponse } from '../support/api.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

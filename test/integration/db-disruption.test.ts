@@ -12,7 +12,7 @@ import { startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
 import { freePort } from '../../src/free-port.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createPool, type Db } from '../../src/db/pool.js';
-import { triggerDag } from '../../src/scheduler/trigger.js';
+import { triggerDag } from '../../src/runs/manual-run.js';
 import { startRoles, testOptions, waitFor, waitForDag, waitForRunEnd, type TestCluster } from '../support/cluster.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/ha-dags/', import.meta.url));

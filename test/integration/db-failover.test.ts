@@ -11,13 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { CommitOutcomeUnknownError, createPool, inTransaction, type Db } from '../../src/db/pool.js';
 import { Listener } from '../../src/db/listener.js';
 import { ComponentSession } from '../../src/ha/session.js';
-import { triggerDag } from '../../src/scheduler/trigger.js';
+import { triggerDag } from '../../src/runs/manual-run.js';
 import { startRoles, testLog, testOptions, waitFor, waitForDag } from '../support/cluster.js';
 import { migratedKeelDatabase, startPair, startProxy, type PgPair } from '../support/pg-pair.js';
 import { freePort } from '../support/tools.js';
 import { spawnSync } from 'node:child_process';
 import { readDatabaseStatus } from '../../src/ha/db-status.js';
-import { KeelMetrics } from '../../src/ha/metrics.js';
+import { KeelMetrics } from '../../src/observability/metrics.js';
 import { KEEL_BIN } from '../support/processes.js';
 import { ReadRouter } from '../../src/db/read-router.js';
 

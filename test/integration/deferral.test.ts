@@ -8,8 +8,8 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { triggerDag } from '../../src/scheduler/trigger.js';
-import { postExternalEvent } from '../../src/triggerer/events.js';
+import { triggerDag } from '../../src/runs/manual-run.js';
+import { postExternalEvent } from '../../src/deferral/external-events.js';
 import { startRoles, taskStates, testOptions, useCluster, waitFor, waitForRunEnd, type TestCluster } from '../support/cluster.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/deferral/', import.meta.url));

@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { triggerDag } from '../../src/scheduler/trigger.js';
+import { triggerDag } from '../../src/runs/manual-run.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startRoles, taskStates, testOptions, waitForDag, waitForRunEnd, type TestCluster } from '../support/cluster.js';
 import { attemptSpans, overlaps } from '../support/intervals.js';

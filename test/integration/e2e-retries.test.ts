@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { triggerDag } from '../../src/scheduler/trigger.js';
+import { triggerDag } from '../../src/runs/manual-run.js';
 
 import { useCluster, waitForRunEnd } from '../support/cluster.js';
 

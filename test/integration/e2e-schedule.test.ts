@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../src/errors.js';
-import { triggerDag } from '../../src/scheduler/trigger.js';
+import { triggerDag } from '../../src/runs/manual-run.js';
 import { taskStates, useCluster, waitFor, waitForRunEnd } from '../support/cluster.js';
 import { overlaps } from '../support/intervals.js';
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate.js';
 import { createPool, type Db } from '../../src/db/pool.js';
-import { recordDisruption } from '../../src/ha/disruption.js';
+import { recordDisruption } from '../../src/fencing/disruption.js';
 import { startPair, type PgPair } from '../support/pg-pair.js';
 import { waitFor } from '../support/cluster.js';
 

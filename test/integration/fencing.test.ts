@@ -5,10 +5,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { endAttempt } from '../../src/ha/end-attempt.js';
+import { endAttempt } from '../../src/fencing/end-attempt.js';
 import { inTransaction } from '../../src/db/pool.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
-import { triggerDag } from '../../src/scheduler/trigger.js';
+import { triggerDag } from '../../src/runs/manual-run.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startRoles, testLog, testOptions, waitFor, waitForDag, waitForRunEnd, type TestCluster } from '../support/cluster.js';
 

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { triggerDag } from '../../src/scheduler/trigger.js';
+import { triggerDag } from '../../src/runs/manual-run.js';
 import { QUEUE_LOCK_KEY } from '../../src/scheduler/scheduler.js';
 import { createPool, inTransaction } from '../../src/db/pool.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { triggerDag } from '../../src/scheduler/trigger.js';
-import { postExternalEvent } from '../../src/triggerer/events.js';
+import { triggerDag } from '../../src/runs/manual-run.js';
+import { postExternalEvent } from '../../src/deferral/external-events.js';
 import { useCluster, waitFor, waitForRunEnd } from '../support/cluster.js';
 import { killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IDEMPOTENCY_KEY_PATTERN, idempotencyKeyProblem, mismatchOf, triggerKeyFor } from '../../src/scheduler/idempotency-key.js';
+import { IDEMPOTENCY_KEY_PATTERN, idempotencyKeyProblem, mismatchOf, triggerKeyFor } from '../../src/runs/idempotency-key.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { renderTemplate } from '../../src/ops/pg-cluster/template.js';
-import { unhealthyReason, type ClusterDoc } from '../../src/ops/pg-cluster/patroni-api.js';
-import { declaredDead, failoverCasualties, firstAtOrAfter, isReplicationLoss, outageAfter } from '../../src/ops/pg-cluster/analysis.js';
-import { TEMPLATES } from '../../src/ops/pg-cluster/cluster.js';
-import type { ProbeSample } from '../../src/ops/pg-cluster/probe.js';
+import { renderTemplate } from '../../tools/pg-cluster/template.js';
+import { unhealthyReason, type ClusterDoc } from '../../tools/pg-cluster/patroni-api.js';
+import { declaredDead, failoverCasualties, firstAtOrAfter, isReplicationLoss, outageAfter } from '../../tools/pg-cluster/analysis.js';
+import { TEMPLATES } from '../../tools/pg-cluster/cluster.js';
+import type { ProbeSample } from '../../tools/pg-cluster/probe.js';
 
 test('templates: every placeholder filled, every value used', () => {
   assert.equal(renderTemplate('port {{port}} on {{ host }}', { port: 5432, host: 'db' }), 'port 5432 on db');

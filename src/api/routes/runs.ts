@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import * as cli from '../../cli/queries.js';
 import { inTransaction, type Db } from '../../db/pool.js';
 import { UsageError } from '../../errors.js';
-import { clearTaskInstances, RunNotFoundError } from '../../scheduler/clear.js';
+import { clearTaskInstances, RunNotFoundError } from '../../runs/clear.js';
 import { conflict, notFound } from '../errors.js';
 import * as q from '../queries.js';
 import { limit, object, offset, RUN_STATES, runParams, TASK_STATES, taskParams } from '../schemas.js';

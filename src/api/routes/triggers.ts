@@ -3,8 +3,8 @@
 // GET /triggers lists what deferred tasks wait on and which triggerer holds each wait.
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../db/pool.js';
-import { EVENT_KEY_MAX, postExternalEvent } from '../../triggerer/events.js';
-import { describeTrigger, parseTriggerSpec } from '../../triggers/spec.js';
+import { EVENT_KEY_MAX, postExternalEvent } from '../../deferral/external-events.js';
+import { describeTrigger, parseTriggerSpec } from '../../deferral/triggers/spec.js';
 import * as q from '../queries.js';
 import { idParam, limit, object, offset } from '../schemas.js';
 

@@ -10,7 +10,7 @@ import { resolveParams } from '../core/params.js';
 import type { ParamSpec } from '../core/types.js';
 import type { Db } from '../db/pool.js';
 import { UsageError } from '../errors.js';
-import { triggerDag, type TriggerInput, type TriggeredRun } from './trigger.js';
+import { triggerDag, type TriggerInput, type TriggeredRun } from './manual-run.js';
 
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
 const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;

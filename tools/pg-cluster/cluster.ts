@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { freePort } from '../../free-port.js';
+import { freePort } from '../../src/free-port.js';
 import { getCluster, unhealthyReason, type ClusterDoc, type Member } from './patroni-api.js';
 import { childrenOf, isAlive, killPids, postmasterPid, spawnAsPostgres, waitGone } from './procs.js';
 import { renderTemplate } from './template.js';
 
-const DEPLOY = fileURLToPath(new URL('../../../deploy/', import.meta.url));
+const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url));
 export const TEMPLATES = {
   patroni: join(DEPLOY, 'patroni', 'patroni.yml'),
   haproxy: join(DEPLOY, 'haproxy', 'postgres.cfg'),

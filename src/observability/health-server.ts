@@ -3,7 +3,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../log.js';
 import type { KeelMetrics } from './metrics.js';
-import type { ComponentSession } from './session.js';
+import type { ComponentSession } from '../ha/session.js';
 
 /** A loop that has not turned for this long is not live. */
 export const LIVENESS_MAX_AGE_MS = 30_000;

@@ -4,8 +4,8 @@
 // killed), then the chaos checker's books plus the failover's own: outage, Keel's resume,
 // casualties and what asynchronous replication lost. Used by test/cluster and bench/pg-ha.
 import pg from 'pg';
-import { runChaos, type ChaosResult } from '../chaos/harness.js';
-import type { Logger } from '../../log.js';
+import { runChaos, type ChaosResult } from '../../src/ops/chaos/harness.js';
+import type { Logger } from '../../src/log.js';
 import { declaredDead, failoverCasualties, firstAtOrAfter, outageAfter, type AttemptEnd, type HaEventRow } from './analysis.js';
 import type { PgCluster } from './cluster.js';
 import { WriteProbe } from './probe.js';

@@ -1,7 +1,7 @@
 // Imports a DAG file and returns the DAGs it exports. Runs only inside child processes
 // (the DAG processor's loader and the worker's runners), never in a long-lived role.
 import { pathToFileURL } from 'node:url';
-import { isDag, type Dag } from '../sdk/dag.js';
+import { isDag, type Dag } from './dag.js';
 
 /** `version` busts Node's module cache, so a changed file is imported afresh. */
 export async function importDagFile(absPath: string, version?: string): Promise<Dag[]> {

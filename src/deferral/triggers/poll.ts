@@ -3,8 +3,8 @@
 // tables (external events, other DAGs' states) need the database and run only in the
 // triggerer.
 import { stat } from 'node:fs/promises';
-import type { Db } from '../db/pool.js';
-import { sql } from '../db/sql.js';
+import type { Db } from '../../db/pool.js';
+import { sql } from '../../db/sql.js';
 import { customTriggers } from './registry.js';
 import { DEFAULT_POLL_SEC, type ResumeEnvelope, type TriggerSpec } from './spec.js';
 

@@ -3,8 +3,8 @@
 // same truth.
 import client from 'prom-client';
 import { availabilityOfPool, type Db } from '../db/pool.js';
-import { readDatabaseStatus } from './db-status.js';
-import type { PrimaryCheck } from './session.js';
+import { readDatabaseStatus } from '../ha/db-status.js';
+import type { PrimaryCheck } from '../ha/session.js';
 
 export class KeelMetrics {
   readonly registry = new client.Registry();
