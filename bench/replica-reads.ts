@@ -18,8 +18,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createPool, type Db } from '../src/db/pool.js';
 import { ReadRouter } from '../src/db/read-router.js';
-import * as q from '../src/api/queries.js';
-import * as cli from '../src/cli/queries.js';
+import { sql } from '../src/db/sql.js';
 import { migratedKeelDatabase, startPair, type PgPair } from '../test/support/pg-pair.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -78,11 +77,11 @@ async function phase(pair: PgPair, withReplica: boolean): Promise<Record<string,
   const client = async () => {
     while (performance.now() < end) {
       const run = pick();
-      await router.query(q.API_RUNS_LIST, ['bench_reads', null, null, null, null, 50, Math.floor(Math.random() * 400)]);
-      await router.query(q.API_DAG_GRID, ['bench_reads', 25]);
-      await router.query(q.API_TASK_INSTANCES, ['bench_reads', null, 100, 0]);
-      await router.query(cli.TASKS_OF_RUN, [run]);
-      await router.query(q.API_TASK_LOG, [run, `t${1 + Math.floor(Math.random() * TASKS)}`, null, 0, 65536]);
+      await router.query(sql('api/runs_list'), ['bench_reads', null, null, null, null, 50, Math.floor(Math.random() * 400)]);
+      await router.query(sql('api/dag_grid'), ['bench_reads', 25]);
+      await router.query(sql('api/task_instances'), ['bench_reads', null, 100, 0]);
+      await router.query(sql('cli/task_instances_of_run'), [run]);
+      await router.query(sql('api/task_log'), [run, `t${1 + Math.floor(Math.random() * TASKS)}`, null, 0, 65536]);
       reads += 5;
     }
   };

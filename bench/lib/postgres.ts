@@ -2,7 +2,7 @@
 // full_page_writes as in production) in a temp folder on a free loopback port, or the
 // server at KEEL_BENCH_DATABASE_URL. One fresh, migrated database per scenario.
 // pg_stat_statements and pg_stat_wal, when available, say where the database time goes.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -26,6 +26,7 @@ import { withDatabase } from '../../src/db/url.js';
 export { withDatabase };
 
 import { freePort } from '../../src/free-port.js';
+import { queryNames, queryText } from '../../tools/query-files.js';
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url, application_name: 'keel-bench-admin' });
@@ -135,8 +136,6 @@ export async function createScenarioDatabase(adminUrl: string, scenario: string)
 
 // ---- where the database time goes -------------------------------------------------------
 
-const QUERIES_DIR = new URL('../../src/db/queries/', import.meta.url);
-
 function normalize(q: string): string {
   return q.split('\n').filter((l) => !l.trim().startsWith('--')).join(' ').replace(/\s+/g, ' ').trim();
 }
@@ -147,13 +146,11 @@ function shape(q: string): string {
 }
 
 let labels: Map<string, string> | null = null;
-/** Keel's named statements (src/db/queries/*.sql) by normalized text, to label pg_stat_statements rows. */
+/** Keel's named statements (src/db/queries/<area>/<name>.sql) by normalized text, to label pg_stat_statements rows. */
 function statementLabels(): Map<string, string> {
   if (labels) return labels;
   labels = new Map();
-  for (const f of readdirSync(QUERIES_DIR)) {
-    if (f.endsWith('.sql')) labels.set(shape(readFileSync(new URL(f, QUERIES_DIR), 'utf8')), f.replace(/\.sql$/, ''));
-  }
+  for (const name of queryNames()) labels.set(shape(queryText(name)), name);
   return labels;
 }
 

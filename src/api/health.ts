@@ -3,6 +3,7 @@
 // A load balancer or monitor can act on the HTTP status: 200 healthy or degraded, 503
 // unhealthy. The roll-up is pure, so it is unit-tested without a server.
 import type { Db } from '../db/pool.js';
+import { sql } from '../db/sql.js';
 import { readDatabaseStatus, type DatabaseStatus } from '../ha/db-status.js';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
@@ -66,24 +67,12 @@ export function assessHealth(database: HealthDocument['database'], rows: Compone
   return { status, checkedAt: now.toISOString(), database, roles, components };
 }
 
-/** Components of the last hour with heartbeat age and, for dead ones, how long ago they died. No parameters. */
-export const HEALTH_COMPONENTS = `
-SELECT id, role, hostname, pid, state,
-       extract(epoch FROM now() - last_heartbeat_at)::float8 AS heartbeat_age_sec,
-       extract(epoch FROM now() - dead_at)::float8 AS dead_sec_ago
-FROM component
-WHERE state IN ('running', 'stopping') OR (state = 'dead' AND dead_at > now() - interval '1 hour')
-ORDER BY role, started_at`;
-
-/** No parameters. */
-export const HEALTH_DATABASE = `SELECT CASE WHEN pg_is_in_recovery() THEN 'replica' ELSE 'primary' END AS role, current_setting('server_version') AS version`;
-
 export async function readHealth(db: Db, deadAfterSec: number): Promise<HealthDocument> {
   const started = Date.now();
   try {
-    const d = (await db.query<{ role: 'primary' | 'replica'; version: string }>(HEALTH_DATABASE)).rows[0]!;
+    const d = (await db.query<{ role: 'primary' | 'replica'; version: string }>(sql('api/health_database'))).rows[0]!;
     const latencyMs = Date.now() - started;
-    const rows = (await db.query<ComponentRow>(HEALTH_COMPONENTS)).rows;
+    const rows = (await db.query<ComponentRow>(sql('api/health_components'))).rows;
     // Timeline, system identifier, replicas and their lag, pool use, read route, failover events (src/ha/db-status.ts).
     const { role: _role, ...server } = await readDatabaseStatus(db, { events: 5 });
     return assessHealth({ reachable: true, role: d.role, version: d.version, latencyMs, ...server }, rows, deadAfterSec);

@@ -10,14 +10,14 @@ type Callback = (err: Error | null, result?: { current: number; ttl: number }) =
 export function postgresRateLimitStore(db: Db): FastifyRateLimitStoreCtor {
   return class PostgresRateLimitStore {
     incr(key: string, cb: Callback, timeWindow: number): void {
-      db.query<{ hits: number; ttl_ms: number }>(sql('rate_limit_hit'), [key, timeWindow]).then(
+      db.query<{ hits: number; ttl_ms: number }>(sql('api/rate_limit_hit'), [key, timeWindow]).then(
         (r) => cb(null, { current: r.rows[0]!.hits, ttl: Math.ceil(r.rows[0]!.ttl_ms) }),
         (err: Error) => cb(err),
       );
     }
 
     read(key: string, cb: Callback, timeWindow: number): void {
-      db.query<{ hits: number; ttl_ms: number }>(sql('rate_limit_read'), [key, timeWindow]).then(
+      db.query<{ hits: number; ttl_ms: number }>(sql('api/rate_limit_read'), [key, timeWindow]).then(
         (r) => cb(null, { current: r.rows[0]?.hits ?? 0, ttl: Math.ceil(r.rows[0]?.ttl_ms ?? timeWindow) }),
         (err: Error) => cb(err),
       );

@@ -112,7 +112,7 @@ async function buildOn(db: Db, sessions: SessionStore, options: ApiOptions, deps
         return `${what}: ${(err as Error).message}`;
       }
     };
-    const failed = (await Promise.all([within('database', () => db.query('SELECT 1')), within(`session store (${sessions.kind})`, () => sessions.check())])).filter(Boolean);
+    const failed = (await Promise.all([within('database', () => db.query(sql('db/ping'))), within(`session store (${sessions.kind})`, () => sessions.check())])).filter(Boolean);
     return failed.length ? reply.code(503).send({ status: 'not_ready', reason: failed.join('; ') }) : { status: 'ready' };
   });
   const detailed = async (_req: unknown, reply: import('fastify').FastifyReply) => {
@@ -138,7 +138,7 @@ async function buildOn(db: Db, sessions: SessionStore, options: ApiOptions, deps
 
   const sweep = setInterval(() => {
     sessions.sweep(options.apiSessionIdleSec).catch(() => {});
-    db.query(sql('rate_limit_sweep')).catch(() => {});
+    db.query(sql('api/rate_limit_sweep')).catch(() => {});
   }, SWEEP_EVERY_MS);
   sweep.unref();
   return {

@@ -6,7 +6,7 @@ import type { KeelOptions } from '../config/options.js';
 import type { Db } from '../db/pool.js';
 import type { KeelMetrics } from '../observability/metrics.js';
 import type { Logger } from '../log.js';
-import { USER_COUNT } from './auth/queries.js';
+import { sql } from '../db/sql.js';
 import { buildApiServer } from './server.js';
 
 export interface RunningApi {
@@ -35,7 +35,7 @@ export async function startApi(db: Db, options: KeelOptions, metrics: KeelMetric
   const address = server.app.server.address();
   const port = address && typeof address === 'object' ? address.port : options.apiPort;
   const host = options.apiHost.includes(':') ? `[${options.apiHost}]` : options.apiHost;
-  const users = (await db.query<{ n: number }>(USER_COUNT)).rows[0]?.n ?? 0;
+  const users = (await db.query<{ n: number }>(sql('auth/user_count'))).rows[0]?.n ?? 0;
   log.info({ url: `http://${host}:${port}/` }, `web UI and REST API at http://${host}:${port}/ (API: /api/v1, OpenAPI: /api/v1/openapi.json, health: /health, metrics: /metrics)`);
   if (users === 0) {
     log.warn('no users yet: create the first admin with `npm run keel -- users create --username admin --password <at least 8 characters> --role admin`, then log in at the URL above');

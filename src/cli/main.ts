@@ -14,7 +14,7 @@ import { clearTaskInstances } from '../runs/clear.js';
 import { postExternalEvent } from '../deferral/external-events.js';
 import { print, printChaosSummary, printJson } from './output.js';
 import { runChaos } from '../ops/chaos/harness.js';
-import * as q from './queries.js';
+import { sql } from '../db/sql.js';
 import { createToken, createUser, listTokens, revokeToken, userIdOf } from '../api/auth/users.js';
 import { redactRedisUrl } from '../api/sessions/redis.js';
 
@@ -134,8 +134,8 @@ export function buildProgram(): Command {
   const dags = program.command('dags').description('DAGs');
   dags.command('list').description('DAGs and import errors').action(async (_o, cmd: Command) => {
     await withDb(cmd, async (d, json) => {
-      const rows = (await d.db.query(q.DAGS_LIST)).rows;
-      const errors = (await d.db.query(q.IMPORT_ERRORS)).rows;
+      const rows = (await d.db.query(sql('cli/dags_list'))).rows;
+      const errors = (await d.db.query(sql('cli/dag_file_import_errors'))).rows;
       if (json) return printJson({ dags: rows, importErrors: errors });
       print(false, rows.map((r) => ({ ...r, schedule: describeSchedule(r.schedule) })), ['dag_id', 'paused', 'active', 'schedule', 'next_run', 'last_run_state', 'fileloc']);
       if (errors.length) {
@@ -146,7 +146,7 @@ export function buildProgram(): Command {
   });
   dags.command('show <dagId>').description('a DAG, its tasks and dependencies').action(async (dagId: string, _o, cmd: Command) => {
     await withDb(cmd, async (d, json) => {
-      const row = (await d.db.query(q.DAG_SHOW, [dagId])).rows[0];
+      const row = (await d.db.query(sql('cli/dag_show'), [dagId])).rows[0];
       if (!row) throw new UsageError(`unknown DAG id "${dagId}"; see \`keel dags list\``);
       if (json) return printJson(row);
       const s = row.serialized;
@@ -181,7 +181,7 @@ export function buildProgram(): Command {
   for (const [name, paused] of [['pause', true], ['unpause', false]] as const) {
     dags.command(`${name} <dagId>`).description(paused ? 'stop scheduling a DAG' : 'resume scheduling a DAG').action(async (dagId: string, _o, cmd: Command) => {
       await withDb(cmd, async (d, json) => {
-        const r = await d.db.query(q.DAG_SET_PAUSED, [dagId, paused]);
+        const r = await d.db.query(sql('cli/dag_set_paused'), [dagId, paused]);
         if (!r.rowCount) throw new UsageError(`unknown DAG id "${dagId}"; see \`keel dags list\``);
         if (json) printJson({ dagId, paused });
         else console.log(`${dagId} ${paused ? 'paused' : 'unpaused'}`);
@@ -198,15 +198,15 @@ export function buildProgram(): Command {
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive integer, got "${o.limit}"`);
       await withDb(cmd, async (d, json) => {
-        print(json, (await d.db.query(q.RUNS_LIST, [o.dag ?? null, o.state ?? null, limit])).rows, ['id', 'dag_id', 'run_id', 'run_type', 'state', 'logical_date', 'started_at', 'ended_at']);
+        print(json, (await d.db.query(sql('cli/runs_list'), [o.dag ?? null, o.state ?? null, limit])).rows, ['id', 'dag_id', 'run_id', 'run_type', 'state', 'logical_date', 'started_at', 'ended_at']);
       });
     });
   runs.command('show <runId>').description('a run and its task instances').action(async (runId: string, _o, cmd: Command) => {
     positiveId(runId, 'run id');
     await withDb(cmd, async (d, json) => {
-      const run = (await d.db.query(q.RUN_SHOW, [runId])).rows[0];
+      const run = (await d.db.query(sql('cli/dag_run_show'), [runId])).rows[0];
       if (!run) throw new UsageError(`no DAG run with id ${runId}; see \`keel runs list\``);
-      const tasks = (await d.db.query(q.TASKS_OF_RUN, [runId])).rows;
+      const tasks = (await d.db.query(sql('cli/task_instances_of_run'), [runId])).rows;
       if (json) return printJson({ ...run, tasks });
       console.log(`run ${run.id}  ${run.dag_id}  ${run.run_id}  ${run.state}  params ${JSON.stringify(run.params)}`);
       print(false, tasks, ['task_id', 'state', 'try_number', 'max_tries', 'started_at', 'ended_at']);
@@ -217,7 +217,7 @@ export function buildProgram(): Command {
   tasks.command('list <runId>').description('task instances of a run').action(async (runId: string, _o, cmd: Command) => {
     positiveId(runId, 'run id');
     await withDb(cmd, async (d, json) => {
-      print(json, (await d.db.query(q.TASKS_OF_RUN, [runId])).rows, ['id', 'task_id', 'state', 'try_number', 'max_tries', 'pool', 'queue', 'started_at', 'ended_at', 'error']);
+      print(json, (await d.db.query(sql('cli/task_instances_of_run'), [runId])).rows, ['id', 'task_id', 'state', 'try_number', 'max_tries', 'pool', 'queue', 'started_at', 'ended_at', 'error']);
     });
   });
   tasks.command('logs <runId> <taskId>').description("a task's logs, every try or one")
@@ -226,7 +226,7 @@ export function buildProgram(): Command {
       positiveId(runId, 'run id');
       if (o.try !== undefined && !/^\d+$/.test(o.try)) throw new UsageError(`--try must be a try number, got "${o.try}"`);
       await withDb(cmd, async (d, json) => {
-        const rows = (await d.db.query(q.TASK_ATTEMPT_LOGS, [runId, taskId, o.try ?? null])).rows;
+        const rows = (await d.db.query(sql('cli/task_attempt_logs'), [runId, taskId, o.try ?? null])).rows;
         if (json) return printJson(rows);
         if (!rows.length) throw new UsageError(`no attempts of task "${taskId}" in run ${runId}${o.try ? ` for try ${o.try}` : ''}`);
         for (const a of rows) {
@@ -270,7 +270,7 @@ export function buildProgram(): Command {
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive integer, got "${o.limit}"`);
       await withDb(cmd, async (d, json) => {
-        print(json, (await d.db.query(q.TRIGGERS_LIST, [limit, o.state ?? null])).rows,
+        print(json, (await d.db.query(sql('cli/triggers_list'), [limit, o.state ?? null])).rows,
           ['id', 'state', 'dag_id', 'run_id', 'task_id', 'kind', 'holder_count', 'created_at', 'fired_at']);
       });
     });
@@ -321,8 +321,8 @@ export function buildProgram(): Command {
   const ha = program.command('ha').description('high availability: components and events');
   ha.command('status').description('every component with role, host, heartbeat age, state and what it holds; the database').action(async (_o, cmd: Command) => {
     await withDb(cmd, async (d, json) => {
-      const components = (await d.db.query(q.HA_COMPONENTS)).rows;
-      const database = (await d.db.query(q.HA_DATABASE)).rows[0];
+      const components = (await d.db.query(sql('cli/ha_components'))).rows;
+      const database = (await d.db.query(sql('cli/ha_database'))).rows[0];
       const server = await readDatabaseStatus(d.db, { events: 5 });
       if (json) return printJson({ database: { ...database, ...server }, components });
       console.log(`database: ${database.role}, PostgreSQL ${database.version}, up since ${database.server_started_at.toISOString()}, last disruption ${database.last_disruption_at instanceof Date && Number.isFinite(database.last_disruption_at.getTime()) ? database.last_disruption_at.toISOString() : 'never'}`);
@@ -343,7 +343,7 @@ export function buildProgram(): Command {
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive integer, got "${o.limit}"`);
       await withDb(cmd, async (d, json) => {
-        print(json, (await d.db.query(q.HA_EVENTS, [limit, o.kind ?? null])).rows, ['id', 'at', 'kind', 'role', 'hostname', 'details']);
+        print(json, (await d.db.query(sql('cli/ha_events'), [limit, o.kind ?? null])).rows, ['id', 'at', 'kind', 'role', 'hostname', 'details']);
       });
     });
 
@@ -352,7 +352,7 @@ export function buildProgram(): Command {
     .action(async (o: { role: string }, cmd: Command) => {
       const options = optionsFrom(cmd);
       await withDb(cmd, async (d, json) => {
-        const rows = (await d.db.query(q.HEALTHY_OF_ROLE, [o.role, options.componentDeadAfterSec])).rows;
+        const rows = (await d.db.query(sql('cli/component_healthy_of_role'), [o.role, options.componentDeadAfterSec])).rows;
         if (json) printJson({ role: o.role, healthy: rows });
         else console.log(rows.length ? `${rows.length} healthy ${o.role}(s): ${rows.map((r) => `${r.hostname}/${r.pid}`).join(', ')}` : `no healthy ${o.role}`);
         if (!rows.length) process.exitCode = 1;

@@ -139,7 +139,7 @@ export class DagProcessor {
   /** One pass over the folder. */
   async scan(): Promise<ScanResult> {
     const started = Date.now();
-    const listedAt = (await this.db.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
+    const listedAt = (await this.db.query<{ now: Date }>(sql('db/now'))).rows[0]!.now;
     this.watch();
     const listing = listDagFolder(this.opts.dagsFolder);
     const files = listing.files;
@@ -185,7 +185,7 @@ export class DagProcessor {
     }
     result.parsed.sort();
     if (listing.ok) {
-      const gone = await inTransaction(this.db, async (tx) => (await tx.query<{ dag_id: string }>(sql('dag_file_delete_missing'), [files, listedAt])).rows);
+      const gone = await inTransaction(this.db, async (tx) => (await tx.query<{ dag_id: string }>(sql('dag-processor/dag_file_delete_missing'), [files, listedAt])).rows);
       result.deactivated = gone.map((r) => r.dag_id);
       if (result.deactivated.length) this.log.info({ dags: result.deactivated }, 'DAG file gone: DAGs deactivated');
     } else {
@@ -216,7 +216,7 @@ export class DagProcessor {
    */
   private async balanceNow(files: string[], fromTimer: boolean): Promise<string[]> {
     const id = this.opts.componentId!;
-    const live = Math.max(1, (await this.db.query<{ n: number }>(sql('dag_processors_live'), [this.opts.componentDeadAfterSec ?? 5, COMPONENT_LOCK_CLASS])).rows[0]?.n ?? 1);
+    const live = Math.max(1, (await this.db.query<{ n: number }>(sql('dag-processor/dag_processors_live'), [this.opts.componentDeadAfterSec ?? 5, COMPONENT_LOCK_CLASS])).rows[0]?.n ?? 1);
     const share = Math.ceil(files.length / live);
     const listed = new Set(files);
     for (const f of this.held) if (!listed.has(f)) this.held.delete(f);
@@ -226,11 +226,11 @@ export class DagProcessor {
       const release = order.filter((f) => !this.parsing.has(f)).slice(0, this.held.size - share);
       // Out of the held set before the release commits, so that the scan does not start one of them meanwhile.
       for (const f of release) this.held.delete(f);
-      await inTransaction(this.db, (tx) => tx.query(sql('dag_file_leases_release'), [id, release]));
+      await inTransaction(this.db, (tx) => tx.query(sql('dag-processor/dag_file_leases_release'), [id, release]));
       this.log.info({ released: release.length, share, processors: live }, 'DAG file leases given back to share the folder');
     } else if (this.held.size < share) {
       const wanted = files.filter((f) => !this.held.has(f));
-      const got = await inTransaction(this.db, async (tx) => (await tx.query<{ fileloc: string }>(sql('dag_file_leases_acquire'), [
+      const got = await inTransaction(this.db, async (tx) => (await tx.query<{ fileloc: string }>(sql('dag-processor/dag_file_leases_acquire'), [
         id, wanted, this.leaseSec, share - this.held.size, this.opts.dagProcessorLostAfterSec ?? 1, this.opts.dbOutageGraceSec ?? 15, COMPONENT_LOCK_CLASS,
       ])).rows.map((r) => r.fileloc));
       for (const f of got) this.held.add(f);
@@ -246,7 +246,7 @@ export class DagProcessor {
   /** Files among `mine` whose content changed since their last parse (by anyone), never parsed, due again, or in a clash. */
   private async dueForParsing(mine: string[], hashes: Map<string, string>): Promise<string[]> {
     if (mine.length === 0) return [];
-    const rows = (await this.db.query<ParseState & { fileloc: string }>(sql('dag_files_parse_state'), [mine])).rows;
+    const rows = (await this.db.query<ParseState & { fileloc: string }>(sql('dag-processor/dag_files_parse_state'), [mine])).rows;
     const state = new Map(rows.map((r) => [r.fileloc, r]));
     return mine.filter((fileloc) => {
       const s = state.get(fileloc);
@@ -299,7 +299,7 @@ export class DagProcessor {
 
   private async stillHeld(tx: Parameters<Parameters<typeof inTransaction>[1]>[0], fileloc: string): Promise<boolean> {
     if (!this.opts.componentId) return true;
-    return ((await tx.query(sql('dag_file_lease_check'), [fileloc, this.opts.componentId])).rowCount ?? 0) > 0;
+    return ((await tx.query(sql('dag-processor/dag_file_lease_check'), [fileloc, this.opts.componentId])).rowCount ?? 0) > 0;
   }
 
   private lost(fileloc: string): undefined {
@@ -378,7 +378,7 @@ export class DagProcessor {
   private async renew(): Promise<void> {
     if (this.held.size === 0) return;
     try {
-      const rows = (await this.db.query<{ fileloc: string }>(sql('dag_file_leases_renew'), [this.opts.componentId, this.leaseSec])).rows;
+      const rows = (await this.db.query<{ fileloc: string }>(sql('dag-processor/dag_file_leases_renew'), [this.opts.componentId, this.leaseSec])).rows;
       const still = new Set(rows.map((r) => r.fileloc));
       for (const f of this.held) if (!still.has(f)) this.held.delete(f);
     } catch (err) {
@@ -401,7 +401,7 @@ export class DagProcessor {
     if (!this.opts.componentId) return;
     await this.balancing;
     try {
-      await this.db.query(sql('dag_file_leases_release'), [this.opts.componentId, null]);
+      await this.db.query(sql('dag-processor/dag_file_leases_release'), [this.opts.componentId, null]);
       this.held.clear();
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not give the DAG file leases back (they expire)');

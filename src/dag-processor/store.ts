@@ -12,10 +12,7 @@ export function versionHash(dag: SerializedDag): string {
 
 /** DAG ids that another active file already defines. */
 async function idsOwnedElsewhere(tx: Tx, fileloc: string, dagIds: string[]): Promise<Map<string, string>> {
-  const r = await tx.query<{ dag_id: string; fileloc: string }>(
-    'SELECT dag_id, fileloc FROM dag WHERE dag_id = ANY($1::text[]) AND is_active AND fileloc <> $2',
-    [dagIds, fileloc],
-  );
+  const r = await tx.query<{ dag_id: string; fileloc: string }>(sql('dag-processor/dag_ids_owned_elsewhere'), [dagIds, fileloc]);
   return new Map(r.rows.map((row) => [row.dag_id, row.fileloc]));
 }
 
@@ -23,7 +20,7 @@ async function idsOwnedElsewhere(tx: Tx, fileloc: string, dagIds: string[]): Pro
 export const DAG_ID_LOCK_CLASS = 72834;
 
 export async function storeParsedFile(tx: Tx, fileloc: string, contentHash: string, dags: SerializedDag[]): Promise<string | null> {
-  for (const id of dags.map((d) => d.dagId).sort()) await tx.query(sql('dag_id_lock'), [DAG_ID_LOCK_CLASS, id]);
+  for (const id of dags.map((d) => d.dagId).sort()) await tx.query(sql('dag-processor/dag_id_lock'), [DAG_ID_LOCK_CLASS, id]);
   const clash = await idsOwnedElsewhere(tx, fileloc, dags.map((d) => d.dagId));
   if (clash.size > 0) {
     return [...clash].map(([id, other]) => `DAG id "${id}" is already defined in ${other}; rename one of them`).join('\n');
@@ -32,14 +29,14 @@ export async function storeParsedFile(tx: Tx, fileloc: string, contentHash: stri
   for (const dag of dags) {
     const hash = versionHash(dag);
     const next = computeNextDue(dag, await lastScheduledLogicalDate(tx, dag.dagId), now);
-    await tx.query(sql('dag_upsert'), [dag.dagId, fileloc, hash, dag, next]);
-    await tx.query(sql('dag_version_insert'), [dag.dagId, hash, dag]);
+    await tx.query(sql('dag-processor/dag_upsert'), [dag.dagId, fileloc, hash, dag, next]);
+    await tx.query(sql('dag-processor/dag_version_insert'), [dag.dagId, hash, dag]);
   }
-  await tx.query(sql('dag_deactivate_missing'), [fileloc, dags.map((d) => d.dagId)]);
-  await tx.query(sql('dag_file_parsed'), [fileloc, contentHash, dags.map((d) => d.dagId), null]);
+  await tx.query(sql('dag-processor/dag_deactivate_missing'), [fileloc, dags.map((d) => d.dagId)]);
+  await tx.query(sql('dag-processor/dag_file_parsed'), [fileloc, contentHash, dags.map((d) => d.dagId), null]);
   return null;
 }
 
 export async function storeImportError(tx: Tx, fileloc: string, contentHash: string, error: string): Promise<void> {
-  await tx.query(sql('dag_file_parsed'), [fileloc, contentHash, [], error]);
+  await tx.query(sql('dag-processor/dag_file_parsed'), [fileloc, contentHash, [], error]);
 }

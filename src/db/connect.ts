@@ -7,14 +7,7 @@
 // probes again. One chooser per URL per process, shared by all its connections.
 import pg from 'pg';
 import { acceptable, needsCheck, parseDatabaseUrl, type HostPort, type ParsedDatabaseUrl, type ServerState } from './multi-host.js';
-
-/**
- * No parameters. What the server is: the answer to target_session_attrs, and the timeline
- * a primary writes on (two writable hosts after a failover: the newer timeline wins).
- */
-export const SERVER_STATE = `
-SELECT pg_is_in_recovery() AS in_recovery, current_setting('transaction_read_only') = 'on' AS read_only,
-       CASE WHEN pg_is_in_recovery() THEN 0 ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline`;
+import { sql } from './sql.js';
 
 interface StateRow { in_recovery: boolean; read_only: boolean; timeline: number }
 
@@ -106,7 +99,7 @@ async function probeHost(url: string, connectTimeoutMs: number): Promise<ServerS
   c.on('error', () => {});
   try {
     await c.connect();
-    const r = (await c.query<StateRow>(SERVER_STATE)).rows[0]!;
+    const r = (await c.query<StateRow>(sql('db/server_state'))).rows[0]!;
     return { inRecovery: r.in_recovery, readOnly: r.read_only, timeline: r.timeline };
   } finally {
     await c.end().catch(() => {});
@@ -176,7 +169,7 @@ export function clientClassFor(url: string, connectTimeoutMs = 5000): typeof pg.
         chooser.invalidate(host);
         throw err;
       }
-      const r = (await (super.query as (text: string) => Promise<pg.QueryResult<StateRow>>).call(this, SERVER_STATE)).rows[0]!;
+      const r = (await (super.query as (text: string) => Promise<pg.QueryResult<StateRow>>).call(this, sql('db/server_state'))).rows[0]!;
       if (!acceptable(chooser.parsed.targetSessionAttrs, { inRecovery: r.in_recovery, readOnly: r.read_only }, 'fallback')) {
         chooser.invalidate(host);
         await this.end().catch(() => {});
@@ -213,8 +206,8 @@ export async function probeWritable(url: string, timeoutMs: number): Promise<voi
   client.on('error', () => {});
   try {
     await client.connect();
-    const r = await client.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery');
-    if (r.rows[0]?.recovery) throw new Error('the server is in recovery');
+    const r = await client.query<StateRow>(sql('db/server_state'));
+    if (r.rows[0]?.in_recovery) throw new Error('the server is in recovery');
   } finally {
     await client.end().catch(() => {});
   }

@@ -24,7 +24,7 @@ export class DagVersionCache {
     for (const k of keys) if (!this.versions.has(keyOf(k))) missing.set(keyOf(k), k);
     if (missing.size === 0) return;
     const list = [...missing.values()];
-    const res = await db.query<VersionKey & { serialized: SerializedDag }>(sql('dag_versions_get'), [list.map((k) => k.dag_id), list.map((k) => k.version_hash)]);
+    const res = await db.query<VersionKey & { serialized: SerializedDag }>(sql('db/dag_versions_get'), [list.map((k) => k.dag_id), list.map((k) => k.version_hash)]);
     for (const r of res.rows) this.versions.set(keyOf(r), r.serialized);
   }
 }

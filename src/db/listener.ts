@@ -7,6 +7,15 @@ import { newClient } from './connect.js';
 import type { Logger } from 'pino';
 import { backoffMs } from './transient.js';
 import { availabilityOf, retryPause, type Availability } from './availability.js';
+import { sql } from './sql.js';
+
+/** The channels Keel notifies on (notify_*.sql), each with its LISTEN statement. */
+const LISTEN = {
+  keel_scheduler: sql('db/listen_keel_scheduler'),
+  keel_queued: sql('db/listen_keel_queued'),
+  keel_triggerer: sql('db/listen_keel_triggerer'),
+};
+export type Channel = keyof typeof LISTEN;
 
 export class Listener {
   private client: pg.Client | null = null;
@@ -17,7 +26,7 @@ export class Listener {
 
   constructor(
     private readonly url: string,
-    private readonly channels: string[],
+    private readonly channels: Channel[],
     private readonly onNotify: (channel: string, payload: string) => void,
     private readonly log?: Logger,
   ) {
@@ -43,7 +52,7 @@ export class Listener {
     });
     try {
       await client.connect();
-      for (const ch of this.channels) await client.query(`LISTEN ${pg.escapeIdentifier(ch)}`);
+      for (const ch of this.channels) await client.query(LISTEN[ch]);
       this.client = client;
       this.attempt = 0;
       this.availability.reached();

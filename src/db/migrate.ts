@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Db } from './pool.js';
 import { inTransaction } from './pool.js';
+import { sql } from './sql.js';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 /** Arbitrary constant shared by every Keel process: "keel migrations". */
@@ -38,19 +39,10 @@ export interface SchemaStatus {
   known: number;
 }
 
-const CREATE_MIGRATION_TABLE = `
-CREATE TABLE IF NOT EXISTS keel_migration (
-  version     integer PRIMARY KEY,
-  name        text NOT NULL,
-  applied_at  timestamptz NOT NULL DEFAULT now()
-)`;
-
 async function appliedVersions(db: Db | import('pg').PoolClient): Promise<SchemaStatus['applied']> {
-  const exists = await db.query<{ t: string | null }>(`SELECT to_regclass('keel_migration') AS t`);
+  const exists = await db.query<{ t: string | null }>(sql('db/migration_table_exists'));
   if (!exists.rows[0]?.t) return [];
-  const res = await db.query<{ version: number; name: string; applied_at: Date }>(
-    'SELECT version, name, applied_at FROM keel_migration ORDER BY version',
-  );
+  const res = await db.query<{ version: number; name: string; applied_at: Date }>(sql('db/migrations_applied'));
   return res.rows.map((r) => ({ version: r.version, name: r.name, appliedAt: r.applied_at }));
 }
 
@@ -72,8 +64,8 @@ export async function schemaStatus(db: Db): Promise<SchemaStatus> {
 /** Applies pending migrations; returns the versions it applied (empty when up to date). */
 export async function migrate(db: Db): Promise<number[]> {
   return inTransaction(db, async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-    await tx.query(CREATE_MIGRATION_TABLE);
+    await tx.query(sql('db/advisory_xact_lock'), [MIGRATION_LOCK_KEY]);
+    await tx.query(sql('db/migration_table_create'));
     const applied = await appliedVersions(tx);
     refuseNewer(applied);
     const done = new Set(applied.map((a) => a.version));
@@ -81,7 +73,7 @@ export async function migrate(db: Db): Promise<number[]> {
     for (const m of loadMigrations()) {
       if (done.has(m.version)) continue;
       await tx.query(m.sql);
-      await tx.query('INSERT INTO keel_migration (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      await tx.query(sql('db/migration_record'), [m.version, m.name]);
       ran.push(m.version);
     }
     return ran;

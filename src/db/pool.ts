@@ -174,3 +174,19 @@ export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>, opts:
     }
   }, { ...opts, maxElapsedMs: opts.maxElapsedMs ?? meta?.retryDeadlineMs, availability: opts.availability ?? availabilityOfPool(db) });
 }
+
+/**
+ * Runs fn behind a savepoint of tx. When fn fails with an error `recoverable` accepts, the
+ * transaction rolls back to the savepoint and goes on without fn's work (null); any other
+ * error fails the whole transaction.
+ */
+export async function underSavepoint<T>(tx: Tx, fn: () => Promise<T>, recoverable: (err: unknown) => boolean): Promise<{ value: T } | null> {
+  await tx.query('SAVEPOINT keel_step');
+  try {
+    return { value: await fn() };
+  } catch (err) {
+    if (!recoverable(err)) throw err;
+    await tx.query('ROLLBACK TO SAVEPOINT keel_step');
+    return null;
+  }
+}

@@ -7,14 +7,7 @@ import type { QueryResult, QueryResultRow } from 'pg';
 import type { Logger } from 'pino';
 import type { Db } from './pool.js';
 import { routeReads, type LagSample, type Route } from '../core/replica-route.js';
-
-/** No parameters. Run on the primary. */
-export const PRIMARY_WAL_POSITION = `SELECT pg_current_wal_lsn()::text AS lsn`;
-/** $1 the primary's WAL position (pg_lsn as text). Run on the replica. */
-export const REPLICA_LAG = `
-SELECT pg_is_in_recovery() AS in_recovery,
-       coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS caught_up,
-       (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS replay_age_ms`;
+import { sql } from './sql.js';
 
 export interface ReaderStats {
   configured: boolean;
@@ -54,8 +47,8 @@ export class ReadRouter {
     if (!this.replica || this.checking) return;
     this.checking = true;
     try {
-      const lsn = (await this.primary.query<{ lsn: string }>(PRIMARY_WAL_POSITION)).rows[0]!.lsn;
-      const r = (await this.replica.query<{ in_recovery: boolean; caught_up: boolean; replay_age_ms: number | null }>(REPLICA_LAG, [lsn])).rows[0]!;
+      const lsn = (await this.primary.query<{ lsn: string }>(sql('db/wal_position'))).rows[0]!.lsn;
+      const r = (await this.replica.query<{ in_recovery: boolean; caught_up: boolean; replay_age_ms: number | null }>(sql('db/replica_lag'), [lsn])).rows[0]!;
       this.sample = { reachable: true, inRecovery: r.in_recovery, caughtUp: r.caught_up, replayAgeMs: r.replay_age_ms === null ? null : Math.max(0, r.replay_age_ms), at: performance.now() };
     } catch (err) {
       this.sample = { reachable: false, inRecovery: false, caughtUp: false, replayAgeMs: null, at: performance.now() };

@@ -22,8 +22,8 @@ export async function postExternalEvent(db: Db, key: string, payload: unknown, e
   if (!eventId || eventId.length > 200) throw new UsageError('event id: must be 1 to 200 characters');
   // The key is decided before the transaction: a retry after a lost COMMIT reuses it.
   return inTransaction(db, async (tx) => {
-    const row = (await tx.query<{ id: string; posted_at: Date; created: boolean }>(sql('external_event_insert'), [key, eventId, JSON.stringify(payload ?? null)])).rows[0]!;
-    if (row.created) await tx.query(sql('notify_triggerers'), [`external:${key}`]);
+    const row = (await tx.query<{ id: string; posted_at: Date; created: boolean }>(sql('deferral/external_event_insert'), [key, eventId, JSON.stringify(payload ?? null)])).rows[0]!;
+    if (row.created) await tx.query(sql('db/notify_triggerers'), [`external:${key}`]);
     return { id: row.id, key, eventId, postedAt: row.posted_at, created: row.created };
   });
 }

@@ -41,7 +41,7 @@ export async function endAttempt(tx: Tx, input: EndAttemptInput): Promise<EndAtt
     state = retry.retry ? 'up_for_retry' : 'failed';
     delay = retry.retry ? (input.retryNow ? 0 : retry.delaySec) : null;
   }
-  const res = await tx.query<{ dag_run_id: string }>(sql('task_instance_end_attempt'), [
+  const res = await tx.query<{ dag_run_id: string }>(sql('fencing/task_instance_end_attempt'), [
     input.taskInstanceId,
     input.attemptId,
     state,
@@ -53,8 +53,8 @@ export async function endAttempt(tx: Tx, input: EndAttemptInput): Promise<EndAtt
   const accepted = dagRunId !== null;
   const attemptState = outcome.kind === 'success' ? 'success' : (outcome.attemptState ?? 'failed');
   if (accepted) {
-    await tx.query(sql('task_attempt_end'), [input.attemptId, attemptState, outcome.kind === 'failure' ? outcome.error : null, input.log ?? null]);
-    if (input.notify !== false) await tx.query(sql('notify_scheduler'), [dagRunId]);
+    await tx.query(sql('fencing/task_attempt_end'), [input.attemptId, attemptState, outcome.kind === 'failure' ? outcome.error : null, input.log ?? null]);
+    if (input.notify !== false) await tx.query(sql('db/notify_scheduler'), [dagRunId]);
   } else {
     await recordLateWrite(tx, input, outcome.kind);
   }
@@ -67,8 +67,8 @@ export async function recordLateWrite(
   input: { taskInstanceId: string; attemptId: string; log?: string; componentId: string | null },
   outcome: string,
 ): Promise<void> {
-  await tx.query(sql('task_attempt_end'), [input.attemptId, 'fenced', null, input.log ?? null]);
-  await tx.query(sql('ha_event_insert'), ['late_write_rejected', input.componentId, {
+  await tx.query(sql('fencing/task_attempt_end'), [input.attemptId, 'fenced', null, input.log ?? null]);
+  await tx.query(sql('ha/ha_event_insert'), ['late_write_rejected', input.componentId, {
     taskInstanceId: input.taskInstanceId, attemptId: input.attemptId, outcome,
   }]);
 }

@@ -33,8 +33,8 @@ export interface DatabaseStatus {
 }
 
 export async function readDatabaseStatus(db: Db, opts: { events?: number } = {}): Promise<DatabaseStatus> {
-  const id = (await db.query<{ system_id: string; timeline: number; in_recovery: boolean; address: string; started_at: string }>(sql('server_identity'))).rows[0]!;
-  const replicas = (await db.query<ReplicaRow>(sql('db_replicas'))).rows;
+  const id = (await db.query<{ system_id: string; timeline: number; in_recovery: boolean; address: string; started_at: string }>(sql('ha/server_identity'))).rows[0]!;
+  const replicas = (await db.query<ReplicaRow>(sql('ha/db_replicas'))).rows;
   const status: DatabaseStatus = {
     role: id.in_recovery ? 'replica' : 'primary', systemId: id.system_id, timeline: Number(id.timeline), server: id.address, startedAt: id.started_at,
     replicas,
@@ -45,7 +45,7 @@ export async function readDatabaseStatus(db: Db, opts: { events?: number } = {})
     pool: { total: db.totalCount, idle: db.idleCount, waiting: db.waitingCount },
     reads: readRouterOf(db)?.stats() ?? null,
   };
-  if (opts.events) status.failoverEvents = (await db.query(sql('db_failover_events'), [opts.events])).rows;
+  if (opts.events) status.failoverEvents = (await db.query(sql('ha/db_failover_events'), [opts.events])).rows;
   return status;
 }
 

@@ -57,19 +57,6 @@ export interface PrimaryCheck {
 interface IdentityRow { system_id: string; timeline: number; in_recovery: boolean; address: string; started_at: string }
 const identityOf = (r: IdentityRow): ServerIdentity => ({ systemId: r.system_id, timeline: Number(r.timeline), inRecovery: r.in_recovery, address: r.address, startedAt: r.started_at });
 
-const REGISTER = `
-INSERT INTO component (id, role, hostname, pid, version, state, lock_key)
-VALUES ($1, $2, $3, $4, $5, 'running', $6)`;
-
-/** Heartbeat; a component marked dead by a peer (it was frozen or cut off) rejoins. Returns the previous state. */
-const HEARTBEAT = `
-UPDATE component c
-SET last_heartbeat_at = now(), loop_at = coalesce($2, c.loop_at), details = $3,
-    state = CASE WHEN c.state = 'dead' THEN 'running' ELSE c.state END, dead_at = NULL
-FROM (SELECT state FROM component WHERE id = $1 FOR UPDATE) AS previous
-WHERE c.id = $1
-RETURNING previous.state AS previous_state`;
-
 export class ComponentSession {
   readonly id = randomUUID();
   readonly lockKey = randomInt(1, 2 ** 31 - 1);
@@ -123,7 +110,7 @@ export class ComponentSession {
       }
     });
     await client.connect();
-    const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [COMPONENT_LOCK_CLASS, this.lockKey]);
+    const got = await client.query<{ ok: boolean }>(sql('ha/component_lock'), [COMPONENT_LOCK_CLASS, this.lockKey]);
     if (!got.rows[0]?.ok) {
       await client.end();
       throw new Error(`component lock ${this.lockKey} is held by another session`);
@@ -133,8 +120,8 @@ export class ComponentSession {
 
   async start(): Promise<void> {
     const client = await this.connect();
-    await client.query(REGISTER, [this.id, this.role, this.host, process.pid, KEEL_VERSION, this.lockKey]);
-    await client.query(sql('ha_event_insert'), ['component_joined', this.id, { role: this.role, hostname: this.host, pid: process.pid }]);
+    await client.query(sql('ha/component_register'), [this.id, this.role, this.host, process.pid, KEEL_VERSION, this.lockKey]);
+    await client.query(sql('ha/ha_event_insert'), ['component_joined', this.id, { role: this.role, hostname: this.host, pid: process.pid }]);
     this.client = client;
     this.lastHeartbeatOk = performance.now();
     await this.checkPrimary();
@@ -165,12 +152,12 @@ export class ComponentSession {
     const checkEvery = this.opts.primaryCheckMs ?? 2000;
     if (checkEvery > 0 && now - this.lastCheckAt >= checkEvery) void this.checkPrimary();
     try {
-      const r = await client.query<{ previous_state: string }>(HEARTBEAT, [this.id, this.loopAt, { ...this.details(), maxHeartbeatGapMs: Math.round(this.maxGapMs), database: this.databaseDetails() }]);
+      const r = await client.query<{ previous_state: string }>(sql('ha/component_heartbeat'), [this.id, this.loopAt, { ...this.details(), maxHeartbeatGapMs: Math.round(this.maxGapMs), database: this.databaseDetails() }]);
       this.lastHeartbeatOk = performance.now();
       this.availability.reached();
       if (r.rows[0]?.previous_state === 'dead') {
         this.log.warn('this component had been marked dead by a peer; rejoined');
-        await client.query(sql('ha_event_insert'), ['component_rejoined', this.id, { role: this.role }]);
+        await client.query(sql('ha/ha_event_insert'), ['component_rejoined', this.id, { role: this.role }]);
       }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'heartbeat failed');
@@ -219,7 +206,7 @@ export class ComponentSession {
     this.lastCheckAt = performance.now();
     let route: pg.Client | null = null;
     try {
-      const mine = identityOf((await client.query<IdentityRow>(sql('server_identity'))).rows[0]!);
+      const mine = identityOf((await client.query<IdentityRow>(sql('ha/server_identity'))).rows[0]!);
       let routeIdentity: ServerIdentity | null = null;
       let routeError: string | undefined;
       const routeUrl = this.opts.routeUrl ?? this.url;
@@ -230,7 +217,7 @@ export class ComponentSession {
       route.on('error', () => {});
       try {
         await route.connect();
-        routeIdentity = identityOf((await route.query<IdentityRow>(sql('server_identity'))).rows[0]!);
+        routeIdentity = identityOf((await route.query<IdentityRow>(sql('ha/server_identity'))).rows[0]!);
       } catch (err) {
         routeError = (err as Error).message;
         await route.end().catch(() => {});
@@ -241,7 +228,7 @@ export class ComponentSession {
       this.lastPrimaryCheck = check;
       if (route && routeIdentity && primaryChanged(this.lastRoute, routeIdentity)) {
         this.log.warn({ from: this.lastRoute, to: routeIdentity }, 'the database primary changed');
-        await route.query(sql('ha_event_primary_changed'), [this.id, {
+        await route.query(sql('ha/ha_event_primary_changed'), [this.id, {
           primary: `${routeIdentity.systemId}/${routeIdentity.timeline}/${routeIdentity.startedAt}`, address: routeIdentity.address, timeline: routeIdentity.timeline,
           previousAddress: this.lastRoute?.address, previousTimeline: this.lastRoute?.timeline, seenBy: this.role,
         }]).catch(() => {});
@@ -278,7 +265,7 @@ export class ComponentSession {
     if (!verdict.fit) {
       this.log.error({ reason: verdict.reason, detail: verdict.detail }, 'this component is on a database server that is not the primary: it stops taking work');
       // Recorded on the route's server, the real primary: the session's own is the suspect.
-      await route?.query(sql('ha_event_insert'), [verdict.reason === 'in_recovery' ? 'db_demoted_primary' : 'db_isolated_primary', this.id, { role: this.role, reason: verdict.reason, detail: verdict.detail }]).catch(() => {});
+      await route?.query(sql('ha/ha_event_insert'), [verdict.reason === 'in_recovery' ? 'db_demoted_primary' : 'db_isolated_primary', this.id, { role: this.role, reason: verdict.reason, detail: verdict.detail }]).catch(() => {});
       // A new session connection may reach the primary (the session URL routes, or its chooser probes again).
       const client = this.client;
       if (client) {
@@ -288,7 +275,7 @@ export class ComponentSession {
       }
     } else if (wasUnfit) {
       this.log.info('this component is on the primary again: it takes work');
-      await route?.query(sql('ha_event_insert'), ['db_primary_confirmed', this.id, { role: this.role }]).catch(() => {});
+      await route?.query(sql('ha/ha_event_insert'), ['db_primary_confirmed', this.id, { role: this.role }]).catch(() => {});
     }
     this.onFitness(reason);
   }
@@ -300,8 +287,8 @@ export class ComponentSession {
     this.client = null;
     if (!client) return;
     try {
-      await client.query(`UPDATE component SET state = 'stopped', last_heartbeat_at = now() WHERE id = $1`, [this.id]);
-      await client.query(sql('ha_event_insert'), ['component_left', this.id, { role: this.role }]);
+      await client.query(sql('ha/component_stopped'), [this.id]);
+      await client.query(sql('ha/ha_event_insert'), ['component_left', this.id, { role: this.role }]);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not deregister');
     }

@@ -3,6 +3,7 @@
 // same truth.
 import client from 'prom-client';
 import { availabilityOfPool, type Db } from '../db/pool.js';
+import { sql } from '../db/sql.js';
 import { readDatabaseStatus } from '../ha/db-status.js';
 import type { PrimaryCheck } from '../ha/session.js';
 
@@ -111,16 +112,12 @@ export class KeelMetrics {
           reads.set({ target: 'primary' }, status.reads.servedByPrimary);
         }
         haEvents.reset();
-        for (const r of (await db.query<{ kind: string; n: number }>('SELECT kind, count(*)::int AS n FROM ha_event GROUP BY kind')).rows) haEvents.set({ kind: r.kind }, r.n);
+        for (const r of (await db.query<{ kind: string; n: number }>(sql('observability/metrics_ha_events'))).rows) haEvents.set({ kind: r.kind }, r.n);
         tasks.reset();
-        for (const r of (await db.query<{ state: string; queue: string; n: number }>(
-          `SELECT state, queue, count(*)::int AS n FROM task_instance WHERE state IN ('scheduled', 'queued', 'running', 'deferred', 'up_for_retry') GROUP BY state, queue`,
-        )).rows) tasks.set({ state: r.state, queue: r.queue }, r.n);
-        importErrors.set((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM dag_file WHERE import_error IS NOT NULL')).rows[0]!.n);
+        for (const r of (await db.query<{ state: string; queue: string; n: number }>(sql('observability/metrics_task_instances'))).rows) tasks.set({ state: r.state, queue: r.queue }, r.n);
+        importErrors.set((await db.query<{ n: number }>(sql('observability/metrics_import_errors'))).rows[0]!.n);
         heartbeat.reset();
-        for (const r of (await db.query<{ id: string; role: string; hostname: string; age: number }>(
-          `SELECT id, role, hostname, extract(epoch FROM now() - last_heartbeat_at)::float8 AS age FROM component WHERE state = 'running'`,
-        )).rows) heartbeat.set({ role: r.role, component: r.id, hostname: r.hostname }, r.age);
+        for (const r of (await db.query<{ id: string; role: string; hostname: string; age: number }>(sql('observability/metrics_heartbeat_ages'))).rows) heartbeat.set({ role: r.role, component: r.id, hostname: r.hostname }, r.age);
         scrapeOk.set(1);
       } catch {
         scrapeOk.set(0);

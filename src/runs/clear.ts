@@ -1,7 +1,6 @@
 // Clearing task instances of a run so that they run again (CLI `keel tasks clear`, the
 // API's clear and retry). One transaction, locks in the order dag_run → task_instance;
 // nothing changes unless every named task can be cleared.
-import * as q from '../cli/queries.js';
 import { inTransaction, type Db } from '../db/pool.js';
 import { sql } from '../db/sql.js';
 import { UsageError } from '../errors.js';
@@ -11,20 +10,20 @@ export class RunNotFoundError extends UsageError {}
 /** Clears finished task instances of a run (all of them when taskIds is null); returns the cleared task ids. */
 export async function clearTaskInstances(db: Db, runId: string, taskIds: string[] | null): Promise<string[]> {
   return inTransaction(db, async (tx) => {
-    const run = (await tx.query(q.RUN_LOCK, [runId])).rows[0];
+    const run = (await tx.query(sql('runs/dag_run_lock'), [runId])).rows[0];
     if (!run) throw new RunNotFoundError(`no DAG run with id ${runId}; see \`keel runs list\``);
     const names = taskIds && taskIds.length ? taskIds : null;
-    const busy = (await tx.query(q.TASKS_ACTIVE, [runId, names])).rows;
+    const busy = (await tx.query(sql('runs/task_instances_active'), [runId, names])).rows;
     if (busy.length) throw new UsageError(`cannot clear while running: ${busy.map((b) => `${b.task_id} (${b.state})`).join(', ')}; wait for them to finish`);
-    const done = (await tx.query<{ task_id: string }>(q.TASKS_CLEAR, [runId, names])).rows.map((r) => r.task_id);
+    const done = (await tx.query<{ task_id: string }>(sql('runs/task_instances_clear'), [runId, names])).rows.map((r) => r.task_id);
     if (names) {
       const unknown = names.filter((n) => !done.includes(n));
       // Throwing rolls back the ones that were cleared: all or nothing.
       if (unknown.length) throw new UsageError(`not cleared (unknown task or not finished): ${unknown.join(', ')}`);
     }
     if (done.length) {
-      await tx.query(q.RUN_REOPEN, [runId]);
-      await tx.query(sql('notify_scheduler'), [runId]);
+      await tx.query(sql('runs/dag_run_reopen'), [runId]);
+      await tx.query(sql('db/notify_scheduler'), [runId]);
     }
     return done;
   }, { idempotent: false, what: 'the clear' }); // run again after a lost COMMIT, it could clear a task that ran since (ADR 0005)

@@ -21,17 +21,17 @@ export function runIdFor(runType: NewRun['runType'], logicalDate: Date): string 
 
 /** Returns the new run's id, or null when such a run already exists. */
 export async function createRun(tx: Tx, dag: SerializedDag, versionHash: string, run: NewRun): Promise<string | null> {
-  const inserted = await tx.query<{ id: string }>(sql('dag_run_insert'), [
+  const inserted = await tx.query<{ id: string }>(sql('runs/dag_run_insert'), [
     dag.dagId, run.runId, run.runType, run.logicalDate, run.dataIntervalStart, run.dataIntervalEnd, run.params, versionHash, run.triggerKey ?? null,
   ]);
   const id = inserted.rows[0]?.id;
   if (!id) return null;
   const t = dag.tasks;
-  await tx.query(sql('task_instances_insert'), [
+  await tx.query(sql('runs/task_instances_insert'), [
     id, dag.dagId,
     t.map((x) => x.taskId), t.map((x) => x.retries + 1), t.map((x) => x.pool),
     t.map((x) => x.poolSlots), t.map((x) => x.priorityWeight), t.map((x) => x.queue),
   ]);
-  await tx.query(sql('notify_scheduler'), [id]);
+  await tx.query(sql('db/notify_scheduler'), [id]);
   return id;
 }

@@ -9,6 +9,7 @@ import { v5 as uuidV5 } from 'uuid';
 import { resolveParams } from '../core/params.js';
 import type { ParamSpec } from '../core/types.js';
 import type { Db } from '../db/pool.js';
+import { sql } from '../db/sql.js';
 import { UsageError } from '../errors.js';
 import { triggerDag, type TriggerInput, type TriggeredRun } from './manual-run.js';
 
@@ -71,8 +72,6 @@ export function mismatchOf(run: Omit<TriggeredRun, 'created'>, dagId: string, re
   return out;
 }
 
-const SPECS = "SELECT serialized->'params' AS params FROM dag WHERE dag_id = $1";
-
 /** The run a key found when the repeat asks for the same; otherwise an IdempotencyKeyConflict (or a UsageError for invalid input). */
 function sameOrConflict(run: TriggeredRun, specs: Record<string, ParamSpec>, dagId: string, asked: AskedRun, key: string, keyName: string): TriggeredRun {
   if (asked.logicalDate && Number.isNaN(asked.logicalDate.getTime())) throw new UsageError('logical date is not a valid date; use ISO-8601, e.g. 2026-01-01T00:00:00Z');
@@ -97,6 +96,6 @@ export async function triggerDagWithKey(db: Db, dagId: string, asked: AskedRun, 
   if (problem) throw new UsageError(`${keyName}: ${problem}`);
   const run = await triggerDag(db, dagId, { ...asked, triggerKey: triggerKeyFor(dagId, key) });
   if (run.created) return run; // made here from this input
-  const specs = (await db.query<{ params: Record<string, ParamSpec> | null }>(SPECS, [dagId])).rows[0]?.params ?? {};
+  const specs = (await db.query<{ params: Record<string, ParamSpec> | null }>(sql('runs/dag_params'), [dagId])).rows[0]?.params ?? {};
   return sameOrConflict(run, specs, dagId, asked, key, keyName);
 }

@@ -41,7 +41,7 @@ export interface TriggeredRun {
 type KeyedRow = { id: string; dag_id: string; run_id: string; logical_date: Date; params: Record<string, unknown> };
 
 async function runByTriggerKey(tx: Tx, triggerKey: string): Promise<KeyedRow | undefined> {
-  return (await tx.query<KeyedRow>(sql('dag_run_by_trigger_key'), [triggerKey])).rows[0];
+  return (await tx.query<KeyedRow>(sql('runs/dag_run_by_trigger_key'), [triggerKey])).rows[0];
 }
 
 export async function triggerDag(db: Db, dagId: string, input: TriggerInput = {}): Promise<TriggeredRun> {
@@ -58,12 +58,9 @@ export async function triggerDag(db: Db, dagId: string, input: TriggerInput = {}
     if (earlier) return found(earlier);
     // FOR UPDATE (lock order: dag first) so that the run may be started right here, counted
     // against max_active_runs like the scheduler does.
-    const row = (await tx.query<{ serialized: SerializedDag; version_hash: string; is_active: boolean; is_paused: boolean }>(
-      'SELECT serialized, version_hash, is_active, is_paused FROM dag WHERE dag_id = $1 FOR UPDATE',
-      [dagId],
-    )).rows[0];
+    const row = (await tx.query<{ serialized: SerializedDag; version_hash: string; is_active: boolean; is_paused: boolean }>(sql('runs/dag_lock_for_run'), [dagId])).rows[0];
     if (!row) {
-      const known = await tx.query<{ dag_id: string }>('SELECT dag_id FROM dag WHERE is_active ORDER BY dag_id LIMIT 20');
+      const known = await tx.query<{ dag_id: string }>(sql('runs/dag_ids_active'));
       throw new UsageError(`unknown DAG id "${dagId}"; known DAGs: ${known.rows.map((r) => r.dag_id).join(', ') || '(none; is the DAG processor running?)'}`);
     }
     if (!row.is_active) throw new UsageError(`DAG "${dagId}" is not active: its file is gone or no longer defines it`);
@@ -73,7 +70,7 @@ export async function triggerDag(db: Db, dagId: string, input: TriggerInput = {}
     // Without an explicit logical date, two triggers in the same instant must both succeed:
     // take the clock again and retry on the (dag, logical date) collision.
     for (let attempt = 0; ; attempt++) {
-      const logicalDate = input.logicalDate ?? (await tx.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]!.t;
+      const logicalDate = input.logicalDate ?? (await tx.query<{ t: Date }>(sql('db/clock_timestamp'))).rows[0]!.t;
       const runId = input.runId ?? runIdFor('manual', logicalDate);
       const id = await createRun(tx, row.serialized, row.version_hash, {
         runId, runType: 'manual', logicalDate, dataIntervalStart: logicalDate, dataIntervalEnd: logicalDate, params: resolved.params, triggerKey,
@@ -104,7 +101,7 @@ const dagVersions = new DagVersionCache();
  * a scheduler, as before.
  */
 async function startAndQueue(tx: Tx, dag: SerializedDag, versionHash: string, runDbId: string): Promise<void> {
-  const started = await tx.query<{ id: string }>(sql('dag_run_start_queued'), [dag.dagId, dag.maxActiveRuns]);
+  const started = await tx.query<{ id: string }>(sql('runs/dag_run_start_queued'), [dag.dagId, dag.maxActiveRuns]);
   if (!started.rows.some((r) => r.id === runDbId)) return;
   const decided = await decideLockedRuns(tx, [{ id: runDbId, dag_id: dag.dagId, version_hash: versionHash }], dagVersions);
   if (decided.decisions > 0) await queueScheduled(tx, { batchSize: QUEUE_BATCH, dags: dagVersions });

@@ -3,14 +3,15 @@
 import type { SerializedDag } from '../core/types.js';
 import { nextDueAt } from '../core/schedule.js';
 import type { Tx } from '../db/pool.js';
+import { sql } from '../db/sql.js';
 
 export async function lastScheduledLogicalDate(tx: Tx, dagId: string): Promise<Date | null> {
-  const r = await tx.query<{ d: Date | null }>(`SELECT max(logical_date) AS d FROM dag_run WHERE dag_id = $1 AND run_type = 'scheduled'`, [dagId]);
+  const r = await tx.query<{ d: Date | null }>(sql('runs/dag_run_last_scheduled'), [dagId]);
   return r.rows[0]?.d ?? null;
 }
 
 export async function dbNow(tx: Tx): Promise<Date> {
-  return (await tx.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
+  return (await tx.query<{ now: Date }>(sql('db/now'))).rows[0]!.now;
 }
 
 export function computeNextDue(dag: SerializedDag, last: Date | null, now: Date): Date | null {

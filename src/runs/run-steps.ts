@@ -7,7 +7,7 @@ import { decideRun, type TaskInstanceView } from '../core/run-decision.js';
 import { pickToQueue, type QueueCandidate } from '../core/queueing.js';
 import type { TaskState } from '../core/types.js';
 import type { DagVersionCache, VersionKey } from '../db/dag-versions.js';
-import type { Tx } from '../db/pool.js';
+import { underSavepoint, type Tx } from '../db/pool.js';
 import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';
 
@@ -30,7 +30,7 @@ export async function decideLockedRuns(tx: Tx, runs: readonly LockedRun[], dags:
   if (runs.length === 0) return { decisions: 0, finished: 0 };
   await dags.load(tx, runs);
   const runIds = runs.map((r) => r.id);
-  const tis = await tx.query<{ id: string; dag_run_id: string; task_id: string; state: TaskState; retry_due: boolean }>(sql('task_instances_of_runs'), [runIds]);
+  const tis = await tx.query<{ id: string; dag_run_id: string; task_id: string; state: TaskState; retry_due: boolean }>(sql('runs/task_instances_of_runs'), [runIds]);
   const byRun = new Map<string, TaskInstanceView[]>();
   for (const t of tis.rows) {
     const list = byRun.get(t.dag_run_id) ?? [];
@@ -49,13 +49,13 @@ export async function decideLockedRuns(tx: Tx, runs: readonly LockedRun[], dags:
       states.push(c.to);
     }
     if (decision.runState !== 'running') {
-      await tx.query(sql('dag_run_finish'), [run.id, decision.runState]);
+      await tx.query(sql('runs/dag_run_finish'), [run.id, decision.runState]);
       finished++;
       log?.info({ dag: run.dag_id, runId: run.id, state: decision.runState }, `run ${decision.runState}`);
     }
   }
-  if (ids.length) await tx.query(sql('task_instances_apply_decisions'), [ids, states]);
-  await tx.query(sql('dag_run_mark_examined'), [runIds]);
+  if (ids.length) await tx.query(sql('runs/task_instances_apply_decisions'), [ids, states]);
+  await tx.query(sql('runs/dag_run_mark_examined'), [runIds]);
   return { decisions: ids.length, finished };
 }
 
@@ -73,6 +73,8 @@ export interface QueueResult {
 
 const NOTHING: QueueResult = { queued: 0, contended: false };
 const CONTENDED: QueueResult = { queued: 0, contended: true };
+/** 55P03: a lock timeout, or a NOWAIT lock another transaction holds. */
+const isLockNotAvailable = (err: unknown) => (err as { code?: string }).code === '55P03';
 
 /**
  * The budget step: pools and max_active_tasks, highest priority first. Copies take turns
@@ -83,42 +85,35 @@ const CONTENDED: QueueResult = { queued: 0, contended: true };
  * it gives up and does other work.
  */
 export async function queueScheduled(tx: Tx, opts: QueueOptions): Promise<QueueResult> {
-  try {
-    await tx.query('SAVEPOINT queue_lock');
-    await tx.query(`SET LOCAL lock_timeout = ${QUEUE_LOCK_WAIT_MS}`);
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [QUEUE_LOCK_KEY]);
-    await tx.query('SET LOCAL lock_timeout = 0');
-  } catch (err) {
-    if ((err as { code?: string }).code !== '55P03') throw err;
-    await tx.query('ROLLBACK TO SAVEPOINT queue_lock');
+  const locked = await underSavepoint(tx, async () => {
+    await tx.query(sql('db/lock_timeout_set'), [String(QUEUE_LOCK_WAIT_MS)]);
+    await tx.query(sql('db/advisory_xact_lock'), [QUEUE_LOCK_KEY]);
+    await tx.query(sql('db/lock_timeout_set'), ['0']);
+  }, isLockNotAvailable);
+  if (!locked) {
     opts.onContention?.('queue_lock');
     return CONTENDED;
   }
   const rows = await tx.query<{ id: string; dag_run_id: string; pool: string; pool_slots: number; priority_weight: number; scheduled_at: Date } & VersionKey>(
-    sql('task_instances_lock_scheduled'), [opts.batchSize * 4],
+    sql('runs/task_instances_lock_scheduled'), [opts.batchSize * 4],
   );
   if (rows.rows.length === 0) return NOTHING;
-  let pools;
-  try {
-    await tx.query('SAVEPOINT pools');
-    pools = await tx.query<{ name: string; slots: number }>(sql('pools_lock'));
-  } catch (err) {
-    if ((err as { code?: string }).code !== '55P03') throw err;
-    await tx.query('ROLLBACK TO SAVEPOINT pools');
+  const pools = (await underSavepoint(tx, () => tx.query<{ name: string; slots: number }>(sql('runs/pools_lock')), isLockNotAvailable))?.value;
+  if (!pools) {
     opts.onContention?.('pool_rows');
     return CONTENDED; // a pool is being changed right now
   }
   await opts.dags.load(tx, rows.rows);
-  const used = new Map((await tx.query<{ pool: string; used: number }>(sql('pool_occupancy'))).rows.map((r) => [r.pool, r.used]));
+  const used = new Map((await tx.query<{ pool: string; used: number }>(sql('runs/pool_occupancy'))).rows.map((r) => [r.pool, r.used]));
   const openPoolSlots = new Map(pools.rows.map((p) => [p.name, p.slots - (used.get(p.name) ?? 0)]));
   const runIds = [...new Set(rows.rows.map((r) => r.dag_run_id))];
-  const active = new Map((await tx.query<{ dag_run_id: string; active: number }>(sql('run_active_task_counts'), [runIds])).rows.map((r) => [r.dag_run_id, r.active]));
+  const active = new Map((await tx.query<{ dag_run_id: string; active: number }>(sql('runs/run_active_task_counts'), [runIds])).rows.map((r) => [r.dag_run_id, r.active]));
   const maxActive = new Map(rows.rows.map((r) => [r.dag_run_id, opts.dags.get(r)?.maxActiveTasks ?? Infinity]));
   const candidates: QueueCandidate[] = rows.rows.map((r) => ({
     id: r.id, dagRunId: r.dag_run_id, pool: r.pool, poolSlots: r.pool_slots, priorityWeight: r.priority_weight, scheduledAt: r.scheduled_at,
   }));
   const chosen = pickToQueue({ candidates, openPoolSlots, activeTasksPerRun: active, maxActiveTasksPerRun: maxActive, limit: opts.batchSize });
   if (chosen.length === 0) return NOTHING;
-  await tx.query(sql('task_instances_queue'), [chosen]);
+  await tx.query(sql('runs/task_instances_queue'), [chosen]);
   return { queued: chosen.length, contended: false };
 }

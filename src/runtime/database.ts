@@ -2,6 +2,7 @@
 // reached with retry and backoff; an unreachable database ends in a clear error.
 import type { KeelOptions } from '../config/options.js';
 import { availabilityOfPool, createPool, withRetry, type Db, type PoolOptions } from '../db/pool.js';
+import { sql } from '../db/sql.js';
 import { parseDatabaseUrl } from '../db/multi-host.js';
 import { availabilityOf, type Availability } from '../db/availability.js';
 import { probeWritable } from '../db/connect.js';
@@ -48,7 +49,7 @@ export async function openDatabase(options: KeelOptions, log: Logger, role: stri
   };
   const db = createPool(url, { ...poolOptions, size: options.dbPoolSize, applicationName: `keel-${role}` });
   try {
-    await withRetry(() => db.query('SELECT 1'), { maxElapsedMs: options.dbConnectRetrySec * 1000, log, what: `connecting to ${redactUrl(url)}`, availability: availabilityOfPool(db) });
+    await withRetry(() => db.query(sql('db/ping')), { maxElapsedMs: options.dbConnectRetrySec * 1000, log, what: `connecting to ${redactUrl(url)}`, availability: availabilityOfPool(db) });
   } catch (err) {
     await db.end().catch(() => {});
     await embedded?.stop();

@@ -80,7 +80,7 @@ function startScheduler(database: Database, options: KeelOptions, session: Compo
     if (Object.keys(contention).length === 0) return;
     const details = { ...contention, perSeconds: CONTENTION_EVENT_EVERY_MS / 1000 };
     for (const k of Object.keys(contention)) delete contention[k];
-    database.db.query(sql('ha_event_insert'), ['lock_contention', session.id, details])
+    database.db.query(sql('ha/ha_event_insert'), ['lock_contention', session.id, details])
       .catch((err) => log.warn({ err: (err as Error).message }, 'could not record lock contention'));
   }, CONTENTION_EVENT_EVERY_MS);
   contentionTimer.unref();

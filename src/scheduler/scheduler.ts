@@ -112,7 +112,7 @@ export class Scheduler {
   /** Scheduled runs whose data interval has ended. */
   async createDueRuns(): Promise<number> {
     return inTransaction(this.db, async (tx) => {
-      const due = await tx.query<{ dag_id: string; serialized: SerializedDag; version_hash: string; now: Date }>(sql('dag_lock_due'), [this.opts.batchSize]);
+      const due = await tx.query<{ dag_id: string; serialized: SerializedDag; version_hash: string; now: Date }>(sql('scheduler/dag_lock_due'), [this.opts.batchSize]);
       let created = 0;
       for (const d of due.rows) {
         const dag = d.serialized;
@@ -132,7 +132,7 @@ export class Scheduler {
           }
           last = iv.logicalDate;
         }
-        await tx.query(sql('dag_set_next_dagrun'), [dag.dagId, computeNextDue(dag, last, d.now)]);
+        await tx.query(sql('scheduler/dag_set_next_dagrun'), [dag.dagId, computeNextDue(dag, last, d.now)]);
       }
       return created;
     });
@@ -141,12 +141,12 @@ export class Scheduler {
   /** Queued runs start when their DAG is under max_active_runs. */
   async startQueuedRuns(): Promise<number> {
     return inTransaction(this.db, async (tx) => {
-      const dags = await tx.query<{ dag_id: string; max_active_runs: number }>(sql('dag_lock_with_queued_runs'), [this.opts.batchSize]);
+      const dags = await tx.query<{ dag_id: string; max_active_runs: number }>(sql('scheduler/dag_lock_with_queued_runs'), [this.opts.batchSize]);
       let started = 0;
       for (const d of dags.rows) {
-        const r = await tx.query(sql('dag_run_start_queued'), [d.dag_id, d.max_active_runs]);
+        const r = await tx.query(sql('runs/dag_run_start_queued'), [d.dag_id, d.max_active_runs]);
         started += r.rowCount ?? 0;
-        for (const row of r.rows as { id: string }[]) await tx.query(sql('notify_scheduler'), [row.id]);
+        for (const row of r.rows as { id: string }[]) await tx.query(sql('db/notify_scheduler'), [row.id]);
       }
       return started;
     });
@@ -155,11 +155,11 @@ export class Scheduler {
   /** Trigger rules, due retries and run completion, for runs no other scheduler holds. */
   async examineRuns(hintedRunIds: string[], periodic: boolean): Promise<{ examined: number; decisions: number; finished: number; skippedHints: string[] }> {
     return inTransaction(this.db, async (tx) => {
-      const runs = await tx.query<LockedRun>(sql('dag_run_lock_running'), [hintedRunIds, this.opts.batchSize, EXAMINE_AGAIN_AFTER_SEC, periodic]);
+      const runs = await tx.query<LockedRun>(sql('scheduler/dag_run_lock_running'), [hintedRunIds, this.opts.batchSize, EXAMINE_AGAIN_AFTER_SEC, periodic]);
       const result = await decideLockedRuns(tx, runs.rows, this.dags, this.log);
       const locked = new Set(runs.rows.map((r) => r.id));
       const missed = runs.rows.length < this.opts.batchSize ? hintedRunIds.filter((id) => !locked.has(id)) : [];
-      const skippedHints = missed.length ? (await tx.query<{ id: string }>(sql('dag_runs_still_running'), [missed])).rows.map((r) => r.id) : [];
+      const skippedHints = missed.length ? (await tx.query<{ id: string }>(sql('scheduler/dag_runs_still_running'), [missed])).rows.map((r) => r.id) : [];
       return { examined: runs.rows.length, ...result, skippedHints };
     });
   }
@@ -174,7 +174,7 @@ export class Scheduler {
    */
   async fenceExpiredAttempts(): Promise<number> {
     return inTransaction(this.db, async (tx) => {
-      const rows = await tx.query<FenceCandidate & { lease_expires_at: Date }>(sql('task_instances_lock_expired'), [this.opts.batchSize, this.opts.dbOutageGraceSec]);
+      const rows = await tx.query<FenceCandidate & { lease_expires_at: Date }>(sql('scheduler/task_instances_lock_expired'), [this.opts.batchSize, this.opts.dbOutageGraceSec]);
       for (const ti of rows.rows) {
         await this.fence(tx, ti, 'lease_expired',
           `attempt fenced: its worker did not renew the lease (expired ${ti.lease_expires_at.toISOString()}); the worker froze, lost the database or died`);
@@ -192,7 +192,7 @@ export class Scheduler {
   async fenceOrphanedAttempts(): Promise<number> {
     if (performance.now() - this.startedAt < this.opts.dbOutageGraceSec * 1000) return 0;
     return inTransaction(this.db, async (tx) => {
-      const rows = await tx.query<FenceCandidate & { last_heartbeat_at: Date }>(sql('task_instances_lock_orphaned'), [
+      const rows = await tx.query<FenceCandidate & { last_heartbeat_at: Date }>(sql('scheduler/task_instances_lock_orphaned'), [
         this.opts.batchSize, this.opts.dbOutageGraceSec, this.opts.workerLostAfterSec, COMPONENT_LOCK_CLASS,
       ]);
       for (const ti of rows.rows) {
@@ -210,7 +210,7 @@ export class Scheduler {
       taskInstanceId: ti.id, attemptId: ti.attempt_id, tryNumber: ti.try_number, maxTries: ti.max_tries, policy, retryNow: true,
       outcome: { kind: 'failure', error, attemptState: 'fenced' }, componentId: this.opts.componentId,
     });
-    await tx.query(sql('ha_event_insert'), ['zombie_fenced', this.opts.componentId, {
+    await tx.query(sql('ha/ha_event_insert'), ['zombie_fenced', this.opts.componentId, {
       reason, taskInstanceId: ti.id, dagRunId: ti.dag_run_id, taskId: ti.task_id, attemptId: ti.attempt_id, workerId: ti.worker_id, next: ended.state,
     }]);
     this.log.warn({ taskId: ti.task_id, attemptId: ti.attempt_id, reason, next: ended.state }, 'attempt fenced');
@@ -220,10 +220,10 @@ export class Scheduler {
   async markDeadComponents(): Promise<number> {
     return inTransaction(this.db, async (tx) => {
       const dead = await tx.query<{ id: string; role: string; hostname: string; pid: number; last_heartbeat_at: Date }>(
-        sql('component_mark_dead'), [this.opts.componentDeadAfterSec, this.opts.dbOutageGraceSec],
+        sql('scheduler/component_mark_dead'), [this.opts.componentDeadAfterSec, this.opts.dbOutageGraceSec],
       );
       for (const c of dead.rows) {
-        await tx.query(sql('ha_event_insert'), ['component_dead', c.id, { role: c.role, hostname: c.hostname, pid: c.pid, lastHeartbeatAt: c.last_heartbeat_at, detectedBy: this.opts.componentId }]);
+        await tx.query(sql('ha/ha_event_insert'), ['component_dead', c.id, { role: c.role, hostname: c.hostname, pid: c.pid, lastHeartbeatAt: c.last_heartbeat_at, detectedBy: this.opts.componentId }]);
         this.log.warn({ component: c.id, role: c.role, host: c.hostname, pid: c.pid }, 'component marked dead: heartbeat stale');
       }
       return dead.rows.length;

@@ -113,7 +113,7 @@ export class Triggerer {
         }
         if (now - this.lastSweepAt >= ORPHAN_SWEEP_MS) {
           this.lastSweepAt = now;
-          await this.db.query(sql('triggers_cancel_orphaned'));
+          await this.db.query(sql('triggerer/triggers_cancel_orphaned'));
         }
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'triggerer turn failed; will retry');
@@ -132,13 +132,13 @@ export class Triggerer {
     const limit = Math.min(ACQUIRE_BATCH, this.opts.capacity - this.held.size);
     let takenOver: HeldRow[] = [];
     const rows = await inTransaction(this.db, async (tx) => {
-      const taken = (await tx.query<HeldRow>(sql('triggers_acquire'), [
+      const taken = (await tx.query<HeldRow>(sql('triggerer/triggers_acquire'), [
         this.opts.componentId, limit, this.opts.leaseSec, this.opts.lostAfterSec, COMPONENT_LOCK_CLASS,
       ])).rows;
       takenOver = taken.filter((r) => r.previous_holder && r.previous_holder !== this.opts.componentId);
       // Recorded with the takeover itself, so the history never shows one without the other.
       if (takenOver.length) {
-        await tx.query(sql('ha_event_insert'), ['triggers_taken_over', this.opts.componentId, {
+        await tx.query(sql('ha/ha_event_insert'), ['triggers_taken_over', this.opts.componentId, {
           triggers: takenOver.map((r) => r.id), from: [...new Set(takenOver.map((r) => r.previous_holder))],
         }]);
       }
@@ -194,12 +194,12 @@ export class Triggerer {
 
   private async fire(h: Held, state: 'fired' | 'timed_out' | 'failed', envelope: ResumeEnvelope): Promise<void> {
     const outcome = await inTransaction(this.db, async (tx): Promise<FireOutcome> => {
-      const trig = (await tx.query<{ task_instance_id: string; attempt_id: string }>(sql('trigger_lock_held'), [h.row.id, this.opts.componentId])).rows[0];
+      const trig = (await tx.query<{ task_instance_id: string; attempt_id: string }>(sql('triggerer/trigger_lock_held'), [h.row.id, this.opts.componentId])).rows[0];
       if (!trig) return 'lost';
-      const resumed = (await tx.query<{ dag_run_id: string }>(sql('task_instance_resume'), [trig.task_instance_id, trig.attempt_id, JSON.stringify(envelope)])).rows[0];
-      await tx.query(sql('trigger_finish'), [h.row.id, resumed ? state : 'cancelled', JSON.stringify(envelope), this.opts.componentId]);
+      const resumed = (await tx.query<{ dag_run_id: string }>(sql('triggerer/task_instance_resume'), [trig.task_instance_id, trig.attempt_id, JSON.stringify(envelope)])).rows[0];
+      await tx.query(sql('triggerer/trigger_finish'), [h.row.id, resumed ? state : 'cancelled', JSON.stringify(envelope), this.opts.componentId]);
       if (!resumed) return 'cancelled';
-      await tx.query(sql('notify_scheduler'), [resumed.dag_run_id]);
+      await tx.query(sql('db/notify_scheduler'), [resumed.dag_run_id]);
       return 'resumed';
     }, { log: this.log, what: 'firing a trigger', maxElapsedMs: this.opts.leaseSec * 1000 });
     this.drop(h.row.id);
@@ -223,7 +223,7 @@ export class Triggerer {
     this.renewing = true;
     const ids = [...this.held.keys()];
     try {
-      const kept = new Set((await this.db.query<{ id: string }>(sql('triggers_renew'), [ids, this.opts.componentId, this.opts.leaseSec])).rows.map((r) => r.id));
+      const kept = new Set((await this.db.query<{ id: string }>(sql('triggerer/triggers_renew'), [ids, this.opts.componentId, this.opts.leaseSec])).rows.map((r) => r.id));
       for (const id of ids) {
         if (!kept.has(id) && this.held.has(id)) {
           this.log.info({ trigger: id }, 'trigger no longer held here (fired, cancelled or taken over); dropped');
@@ -245,7 +245,7 @@ export class Triggerer {
     if (this.renewTimer) clearInterval(this.renewTimer);
     for (const h of this.held.values()) h.abort.abort();
     this.held.clear();
-    await this.db.query(sql('triggers_release'), [this.opts.componentId])
+    await this.db.query(sql('triggerer/triggers_release'), [this.opts.componentId])
       .catch((err) => this.log.warn({ err: (err as Error).message }, 'could not release triggers; their leases will expire'));
     this.custom.close();
   }

@@ -18,14 +18,14 @@ export interface DeferAttemptInput {
 
 /** Returns the new trigger's id, or null when the attempt had been fenced. */
 export async function deferAttempt(tx: Tx, input: DeferAttemptInput): Promise<string | null> {
-  const row = (await tx.query<{ id: string }>(sql('task_instance_defer'), [
+  const row = (await tx.query<{ id: string }>(sql('worker/task_instance_defer'), [
     input.taskInstanceId, input.attemptId, input.fileloc, JSON.stringify(input.deferral.trigger), input.deferral.timeoutSec,
   ])).rows[0];
   if (!row) {
     await recordLateWrite(tx, input, 'deferral');
     return null;
   }
-  await tx.query(sql('task_attempt_end'), [input.attemptId, 'deferred', null, input.log]);
-  await tx.query(sql('notify_triggerers'), ['deferred']);
+  await tx.query(sql('fencing/task_attempt_end'), [input.attemptId, 'deferred', null, input.log]);
+  await tx.query(sql('db/notify_triggerers'), ['deferred']);
   return row.id;
 }

@@ -72,9 +72,9 @@ const HANDED_BACK_CLAIM_LOST = 'handed back: its worker never received the claim
 /** Queues attempts again with their try not counted, records why on each attempt, and wakes the workers of their queues. */
 async function handBack(tx: Tx, attempts: { id: string; log: string }[], error: string): Promise<void> {
   const ids = attempts.map((a) => a.id);
-  const back = await tx.query<{ queue: string }>(sql('task_instances_hand_back'), [ids]);
-  await tx.query(sql('task_attempts_handed_back'), [ids, attempts.map((a) => a.log), error]);
-  for (const q of new Set(back.rows.map((r) => r.queue))) await tx.query(sql('notify_workers'), [q]);
+  const back = await tx.query<{ queue: string }>(sql('worker/task_instances_hand_back'), [ids]);
+  await tx.query(sql('worker/task_attempts_handed_back'), [ids, attempts.map((a) => a.log), error]);
+  for (const q of new Set(back.rows.map((r) => r.queue))) await tx.query(sql('db/notify_workers'), [q]);
 }
 
 export class Worker {
@@ -131,7 +131,7 @@ export class Worker {
     let failedTries = 0;
     const rows = await withRetry(async () => {
       try {
-        return (await this.db.query<Claimed>(sql('task_instances_claim'), [
+        return (await this.db.query<Claimed>(sql('worker/task_instances_claim'), [
           this.opts.queues, limit, this.opts.componentId, this.opts.leaseSec, this.host,
         ])).rows;
       } catch (err) {
@@ -167,7 +167,7 @@ export class Worker {
     }
     const out = new Map<string, Record<string, unknown>>();
     if (!runIds.length) return out;
-    const res = await this.db.query<{ dag_run_id: string; task_id: string; result: unknown }>(sql('task_instances_results'), [runIds, taskIds]);
+    const res = await this.db.query<{ dag_run_id: string; task_id: string; result: unknown }>(sql('worker/task_instances_results'), [runIds, taskIds]);
     for (const r of res.rows) {
       const m = out.get(r.dag_run_id) ?? {};
       m[r.task_id] = r.result;
@@ -212,7 +212,7 @@ export class Worker {
       const ended = await inTransaction(this.db, async (tx) => {
         // Lock the run first (lock order dag_run → task_instance); if no one else holds it,
         // decide its next tasks and queue them here, without waiting for a scheduler turn.
-        const run = (await tx.query<LockedRun>(sql('dag_run_lock_one'), [c.dag_run_id])).rows[0];
+        const run = (await tx.query<LockedRun>(sql('worker/dag_run_lock_one'), [c.dag_run_id])).rows[0];
         const result = await endAttempt(tx, {
           taskInstanceId: c.id, attemptId: c.attempt_id, tryNumber: c.try_number, maxTries: c.max_tries, policy,
           outcome: outcome.ok ? { kind: 'success', result: outcome.result } : { kind: 'failure', error: outcome.error },
@@ -222,7 +222,7 @@ export class Worker {
           const decided = await decideLockedRuns(tx, [run], this.dags, this.log);
           const queued = decided.decisions > 0 ? await queueScheduled(tx, { batchSize: this.opts.queueBatchSize, dags: this.dags }) : null;
           // Lost the budget race: a scheduler queues what this decided.
-          if (queued?.contended) await tx.query(sql('notify_scheduler'), [c.dag_run_id]);
+          if (queued?.contended) await tx.query(sql('db/notify_scheduler'), [c.dag_run_id]);
         }
         return result;
       }, { log: this.log, what: 'ending an attempt', maxElapsedMs: this.opts.leaseSec * 1000 * 3 });
@@ -272,7 +272,7 @@ export class Worker {
     }
     if (!ids.length) return;
     // A lost chunk is not lost for good: the whole log is stored when the attempt ends.
-    await this.db.query(sql('task_attempts_append_log'), [ids, chunks]).catch((err) => this.log.warn({ err: (err as Error).message }, 'log flush failed'));
+    await this.db.query(sql('worker/task_attempts_append_log'), [ids, chunks]).catch((err) => this.log.warn({ err: (err as Error).message }, 'log flush failed'));
   }
 
   private async renewLeases(): Promise<void> {
@@ -286,7 +286,7 @@ export class Worker {
     }
     this.renewing = true;
     try {
-      const res = await this.db.query<{ attempt_id: string }>(sql('task_instances_renew_leases'), [ids, this.opts.leaseSec]);
+      const res = await this.db.query<{ attempt_id: string }>(sql('worker/task_instances_renew_leases'), [ids, this.opts.leaseSec]);
       this.lastRenewalOk = performance.now();
       this.runners.leaseRenewed(this.opts.leaseSec * 1000 * SELF_FENCE_FRACTION);
       const alive = new Set(res.rows.map((r) => r.attempt_id));
@@ -306,7 +306,7 @@ export class Worker {
   private async handBackUnknownClaims(known: string[]): Promise<void> {
     try {
       const back = await inTransaction(this.db, async (tx) => {
-        const unknown = (await tx.query<{ attempt_id: string }>(sql('task_instances_unknown_to_worker'), [this.opts.componentId, known])).rows;
+        const unknown = (await tx.query<{ attempt_id: string }>(sql('worker/task_instances_unknown_to_worker'), [this.opts.componentId, known])).rows;
         if (unknown.length) await handBack(tx, unknown.map((r) => ({ id: r.attempt_id, log: '' })), HANDED_BACK_CLAIM_LOST);
         return unknown.map((r) => r.attempt_id);
       }, { log: this.log, what: 'handing back claims whose answer was lost' });

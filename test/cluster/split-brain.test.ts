@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startPgCluster, type PgCluster } from '../../tools/pg-cluster/cluster.js';
 import { databaseUrl } from '../../tools/pg-cluster/failover.js';
-import { HISTORY_TABLE_SQL } from '../../src/ops/chaos/history.js';
+import { sql } from '../../src/db/sql.js';
 import { createPool, withRetry, type Db } from '../../src/db/pool.js';
 import { migrate } from '../../src/db/migrate.js';
 import { triggerDag } from '../../src/runs/manual-run.js';
@@ -43,7 +43,7 @@ before(async () => {
   await admin.end();
   db = createPool(databaseUrl(cluster.urls.rw, DB), { size: 4, applicationName: 'keel-split-brain-test' });
   await migrate(db);
-  await db.query(HISTORY_TABLE_SQL);
+  await db.query(sql('chaos/history_create'));
   await db.query(`UPDATE pool SET slots = 1000 WHERE name = 'default_pool'`);
 });
 

@@ -273,13 +273,13 @@ test('a listing taken before another processor parsed a file does not deactivate
   await processor(f.dir).scan(); // "another processor" stores late.ts after `before`
   // A processor whose listing (taken at `before`) did not have the file yet; every other file of this database is in it.
   const others = (await t.db.query<{ fileloc: string }>(`SELECT fileloc FROM dag_file WHERE fileloc <> 'late.ts'`)).rows.map((r) => r.fileloc);
-  const gone = await t.db.query(sql('dag_file_delete_missing'), [others, before]);
+  const gone = await t.db.query(sql('dag-processor/dag_file_delete_missing'), [others, before]);
   assert.equal(gone.rowCount, 0);
   assert.equal((await dagRow('pg_late'))?.is_active, true);
   assert.equal((await t.db.query(`SELECT 1 FROM dag_file WHERE fileloc = 'late.ts'`)).rowCount, 1);
   // A listing taken after the parse that misses the file does deactivate it.
   const now = (await t.db.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
-  const gone2 = await t.db.query<{ dag_id: string }>(sql('dag_file_delete_missing'), [others, now]);
+  const gone2 = await t.db.query<{ dag_id: string }>(sql('dag-processor/dag_file_delete_missing'), [others, now]);
   assert.deepEqual(gone2.rows.map((r) => r.dag_id), ['pg_late']);
 });
 

@@ -48,9 +48,9 @@ test('a multi-host URL with target_session_attrs=read-write skips a refused port
     assert.equal(await portOf(db), pair.primary.port);
     // LISTEN goes through the same chooser.
     const got: string[] = [];
-    const listener = new Listener(url, ['keel_test'], (_c, payload) => got.push(payload));
+    const listener = new Listener(url, ['keel_scheduler'], (_c, payload) => got.push(payload));
     await listener.start();
-    await db.query(`SELECT pg_notify('keel_test', 'hello')`);
+    await db.query(`SELECT pg_notify('keel_scheduler', 'hello')`);
     await waitFor('the notification', async () => got.includes('hello'), 5000);
     await listener.stop();
   } finally {

@@ -129,9 +129,9 @@ test('two components recording the same new primary at the same moment leave one
     const details = { primary: '7300000000000000001/2/2026-11-26T06:00:00Z', timeline: 2 };
     await a.query('BEGIN');
     await b.query('BEGIN');
-    assert.equal((await a.query(sql('ha_event_primary_changed'), [null, details])).rowCount, 1);
+    assert.equal((await a.query(sql('ha/ha_event_primary_changed'), [null, details])).rowCount, 1);
     // B cannot see A's uncommitted row; a plain NOT EXISTS check would insert a second one.
-    const second = b.query(sql('ha_event_primary_changed'), [null, details]);
+    const second = b.query(sql('ha/ha_event_primary_changed'), [null, details]);
     await a.query('COMMIT');
     assert.equal((await second).rowCount, 0);
     await b.query('COMMIT');

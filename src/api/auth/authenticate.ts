@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../db/pool.js';
 import { HttpError } from '../errors.js';
 import type { SessionStore } from '../sessions/store.js';
-import { TOKEN_USE } from './queries.js';
+import { sql } from '../../db/sql.js';
 import { tokenHash } from './tokens.js';
 import type { User, UserRole } from './users.js';
 
@@ -45,7 +45,7 @@ export function registerAuthentication(app: FastifyInstance, db: Db, sessions: S
     const config = request.routeOptions.config;
     const header = request.headers.authorization;
     if (header?.startsWith('Bearer ')) {
-      const row = (await db.query<User>(TOKEN_USE, [tokenHash(header.slice(7).trim())])).rows[0];
+      const row = (await db.query<User>(sql('auth/api_token_use'), [tokenHash(header.slice(7).trim())])).rows[0];
       if (!row && !config.public) throw new HttpError(401, 'the API token is unknown or expired');
       request.user = row ?? null;
       request.authVia = row ? 'token' : null;

@@ -7,7 +7,7 @@ import { idParam, object } from '../schemas.js';
 import { SESSION_COOKIE } from './authenticate.js';
 import { DUMMY_HASH, verifyPassword } from './passwords.js';
 import type { SessionStore } from '../sessions/store.js';
-import { USER_BY_NAME } from './queries.js';
+import { sql } from '../../db/sql.js';
 import { newToken, tokenHash } from './tokens.js';
 import { createToken, listTokens, revokeToken } from './users.js';
 
@@ -26,7 +26,7 @@ export function authRoutes(app: FastifyInstance, db: Db, sessions: SessionStore,
     schema: { tags: ['auth'], summary: 'Log in; sets an HTTP-only session cookie and returns the CSRF token for writes', body: object({ username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 1000 } }, ['username', 'password']) },
   }, async (req, reply) => {
     const { username, password } = req.body as { username: string; password: string };
-    const user = (await db.query<{ id: string; username: string; role: string; password_hash: string }>(USER_BY_NAME, [username])).rows[0];
+    const user = (await db.query<{ id: string; username: string; role: string; password_hash: string }>(sql('auth/user_by_name'), [username])).rows[0];
     const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
     if (!user || !ok) throw new HttpError(401, 'wrong username or password');
     const sessionId = newToken('');

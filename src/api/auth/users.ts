@@ -2,7 +2,7 @@
 import type { Db } from '../../db/pool.js';
 import { UsageError } from '../../errors.js';
 import { hashPassword } from './passwords.js';
-import { TOKEN_INSERT, TOKEN_REVOKE, TOKENS_LIST, USER_BY_NAME, USER_INSERT } from './queries.js';
+import { sql } from '../../db/sql.js';
 import { API_TOKEN_PREFIX, newToken, tokenHash } from './tokens.js';
 
 export const USER_ROLES = ['admin', 'op', 'viewer'] as const;
@@ -24,7 +24,7 @@ export function checkNewUser(username: string, password: string, role: string): 
 
 export async function createUser(db: Db, username: string, password: string, role: string): Promise<User> {
   checkNewUser(username, password, role);
-  const r = await db.query<User>(USER_INSERT, [username, await hashPassword(password), role]);
+  const r = await db.query<User>(sql('auth/user_insert'), [username, await hashPassword(password), role]);
   const user = r.rows[0];
   if (!user) throw new UsageError(`username: "${username}" already exists`);
   return user;
@@ -34,7 +34,7 @@ export async function createUser(db: Db, username: string, password: string, rol
 export async function createToken(db: Db, username: string, name: string, lifetimeSec: number | null): Promise<{ token: string; id: string; expiresAt: Date | null }> {
   const userId = await userIdOf(db, username);
   const token = newToken(API_TOKEN_PREFIX);
-  const row = (await db.query<{ id: string; expires_at: Date | null }>(TOKEN_INSERT, [userId, name, tokenHash(token), lifetimeSec])).rows[0]!;
+  const row = (await db.query<{ id: string; expires_at: Date | null }>(sql('auth/api_token_insert'), [userId, name, tokenHash(token), lifetimeSec])).rows[0]!;
   return { token, id: row.id, expiresAt: row.expires_at };
 }
 
@@ -49,17 +49,17 @@ export interface TokenInfo {
 }
 
 export async function userIdOf(db: Db, username: string): Promise<string> {
-  const user = (await db.query<{ id: string }>(USER_BY_NAME, [username])).rows[0];
+  const user = (await db.query<{ id: string }>(sql('auth/user_by_name'), [username])).rows[0];
   if (!user) throw new UsageError(`username: no user "${username}"`);
   return user.id;
 }
 
 /** API tokens without their secret, newest first: one user's, or everyone's (userId null). */
 export async function listTokens(db: Db, userId: string | null): Promise<TokenInfo[]> {
-  return (await db.query<TokenInfo>(TOKENS_LIST, [userId])).rows;
+  return (await db.query<TokenInfo>(sql('auth/api_tokens_list'), [userId])).rows;
 }
 
 /** Deletes a token, so that every API copy refuses it from the next request on; null when there is no such token (of that owner). */
 export async function revokeToken(db: Db, tokenId: string, ownerId: string | null): Promise<{ id: string; name: string; username: string } | null> {
-  return (await db.query<{ id: string; name: string; username: string }>(TOKEN_REVOKE, [tokenId, ownerId])).rows[0] ?? null;
+  return (await db.query<{ id: string; name: string; username: string }>(sql('auth/api_token_revoke'), [tokenId, ownerId])).rows[0] ?? null;
 }

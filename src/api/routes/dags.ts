@@ -1,13 +1,12 @@
 // DAGs: list, show, pause/unpause, trigger (params validated by the DAG's specs), the
 // grid of latest runs × tasks, and import errors.
 import type { FastifyInstance } from 'fastify';
-import * as cli from '../../cli/queries.js';
 import type { Db } from '../../db/pool.js';
 import { UsageError } from '../../errors.js';
 import { triggerDag } from '../../runs/manual-run.js';
 import { IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN, IdempotencyKeyConflict, idempotencyKeyProblem, triggerDagWithKey } from '../../runs/idempotency-key.js';
 import { badRequest, conflict, notFound } from '../errors.js';
-import { API_DAG_GRID, API_DAGS_LIST } from '../queries.js';
+import { sql } from '../../db/sql.js';
 import { dagParams, limit, object } from '../schemas.js';
 import { reads } from '../../db/read-router.js'; // heavy reads: the replica while its lag allows
 
@@ -16,14 +15,14 @@ export function dagRoutes(app: FastifyInstance, db: Db): void {
     schema: { tags: ['dags'], summary: 'DAGs with schedule, next run and latest runs', querystring: object({ paused: { type: 'boolean' }, includeInactive: { type: 'boolean', default: false } }) },
   }, async (req) => {
     const q = req.query as { paused?: boolean; includeInactive: boolean };
-    const dags = (await reads(db).query(API_DAGS_LIST, [q.paused ?? null, q.includeInactive])).rows;
-    const importErrors = (await db.query(cli.IMPORT_ERRORS)).rows;
+    const dags = (await reads(db).query(sql('api/dags_list'), [q.paused ?? null, q.includeInactive])).rows;
+    const importErrors = (await db.query(sql('cli/dag_file_import_errors'))).rows;
     return { dags, importErrors };
   });
 
   app.get('/dags/:dagId', { schema: { tags: ['dags'], summary: 'A DAG with its tasks, dependencies and params', params: dagParams } }, async (req) => {
     const { dagId } = req.params as { dagId: string };
-    const row = (await db.query(cli.DAG_SHOW, [dagId])).rows[0];
+    const row = (await db.query(sql('cli/dag_show'), [dagId])).rows[0];
     if (!row) throw notFound(`unknown DAG id "${dagId}"`);
     return row;
   });
@@ -31,7 +30,7 @@ export function dagRoutes(app: FastifyInstance, db: Db): void {
   for (const [action, paused] of [['pause', true], ['unpause', false]] as const) {
     app.post(`/dags/:dagId/${action}`, { schema: { tags: ['dags'], summary: `${action} a DAG`, params: dagParams } }, async (req) => {
       const { dagId } = req.params as { dagId: string };
-      const r = await db.query(cli.DAG_SET_PAUSED, [dagId, paused]);
+      const r = await db.query(sql('cli/dag_set_paused'), [dagId, paused]);
       if (!r.rowCount) throw notFound(`unknown DAG id "${dagId}"`);
       return { dagId, isPaused: paused };
     });
@@ -39,7 +38,7 @@ export function dagRoutes(app: FastifyInstance, db: Db): void {
   app.patch('/dags/:dagId', { schema: { tags: ['dags'], summary: 'Pause or unpause a DAG', params: dagParams, body: object({ isPaused: { type: 'boolean' } }, ['isPaused']) } }, async (req) => {
     const { dagId } = req.params as { dagId: string };
     const { isPaused } = req.body as { isPaused: boolean };
-    const r = await db.query(cli.DAG_SET_PAUSED, [dagId, isPaused]);
+    const r = await db.query(sql('cli/dag_set_paused'), [dagId, isPaused]);
     if (!r.rowCount) throw notFound(`unknown DAG id "${dagId}"`);
     return { dagId, isPaused };
   });
@@ -80,7 +79,7 @@ export function dagRoutes(app: FastifyInstance, db: Db): void {
     const { dagId } = req.params as { dagId: string };
     const body = (req.body ?? {}) as { params?: Record<string, unknown>; logicalDate?: string; runId?: string };
     const key = req.headers['idempotency-key'] as string | undefined;
-    if (!(await db.query(cli.DAG_SHOW, [dagId])).rowCount) throw notFound(`unknown DAG id "${dagId}"`);
+    if (!(await db.query(sql('cli/dag_show'), [dagId])).rowCount) throw notFound(`unknown DAG id "${dagId}"`);
     const asked = { params: body.params, logicalDate: body.logicalDate ? new Date(body.logicalDate) : undefined, runId: body.runId };
     try {
       const { created, ...run } = key === undefined ? await triggerDag(db, dagId, asked) : await triggerDagWithKey(db, dagId, asked, key, KEY_FIELD);
@@ -99,11 +98,11 @@ export function dagRoutes(app: FastifyInstance, db: Db): void {
     schema: { tags: ['dags'], summary: 'Latest runs × tasks with their states (cacheable with ETag)', params: dagParams, querystring: object({ limit: limit(200, 25) }) },
   }, async (req) => {
     const { dagId } = req.params as { dagId: string };
-    const dag = (await db.query(cli.DAG_SHOW, [dagId])).rows[0];
+    const dag = (await db.query(sql('cli/dag_show'), [dagId])).rows[0];
     if (!dag) throw notFound(`unknown DAG id "${dagId}"`);
-    const runs = (await reads(db).query(API_DAG_GRID, [dagId, (req.query as { limit: number }).limit])).rows;
+    const runs = (await reads(db).query(sql('api/dag_grid'), [dagId, (req.query as { limit: number }).limit])).rows;
     return { dagId, tasks: dag.serialized.tasks.map((t: { taskId: string; upstream: string[] }) => ({ taskId: t.taskId, upstream: t.upstream })), runs };
   });
 
-  app.get('/importErrors', { schema: { tags: ['dags'], summary: 'DAG files that failed to load' } }, async () => ({ importErrors: (await db.query(cli.IMPORT_ERRORS)).rows }));
+  app.get('/importErrors', { schema: { tags: ['dags'], summary: 'DAG files that failed to load' } }, async () => ({ importErrors: (await db.query(sql('cli/dag_file_import_errors'))).rows }));
 }

@@ -1,18 +1,18 @@
 // Components, HA events and the database's role, as `keel ha status` and `keel ha events` show them.
 import type { FastifyInstance } from 'fastify';
-import * as cli from '../../cli/queries.js';
+import { sql } from '../../db/sql.js';
 import type { Db } from '../../db/pool.js';
 import { limit, object } from '../schemas.js';
 
 export function haRoutes(app: FastifyInstance, db: Db): void {
   app.get('/components', { schema: { tags: ['ha'], summary: 'Every component with role, host, state and heartbeat age; the database' } }, async () => ({
-    database: (await db.query(cli.HA_DATABASE)).rows[0],
-    components: (await db.query(cli.HA_COMPONENTS)).rows,
+    database: (await db.query(sql('cli/ha_database'))).rows[0],
+    components: (await db.query(sql('cli/ha_components'))).rows,
   }));
   app.get('/haEvents', {
     schema: { tags: ['ha'], summary: 'HA events, newest first', querystring: object({ limit: limit(1000, 100), kind: { type: 'string', maxLength: 100 } }) },
   }, async (req) => {
     const f = req.query as { limit: number; kind?: string };
-    return { events: (await db.query(cli.HA_EVENTS, [f.limit, f.kind ?? null])).rows };
+    return { events: (await db.query(sql('cli/ha_events'), [f.limit, f.kind ?? null])).rows };
   });
 }

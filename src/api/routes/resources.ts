@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../db/pool.js';
 import { badRequest, notFound } from '../errors.js';
-import * as q from '../queries.js';
+import { sql } from '../../db/sql.js';
 import type { SecretBox } from '../secrets.js';
 import { object } from '../schemas.js';
 
@@ -11,24 +11,24 @@ const name = { type: 'string', minLength: 1, maxLength: 250, pattern: '^[A-Za-z0
 const toConnection = ({ has_password, ...r }: Record<string, unknown>) => ({ ...r, password: has_password ? '***' : null });
 
 export function resourceRoutes(app: FastifyInstance, db: Db, secrets: SecretBox | null): void {
-  app.get('/pools', { schema: { tags: ['pools'], summary: 'Pools with their slots in use' } }, async () => ({ pools: (await db.query(q.API_POOLS)).rows }));
+  app.get('/pools', { schema: { tags: ['pools'], summary: 'Pools with their slots in use' } }, async () => ({ pools: (await db.query(sql('api/pools'))).rows }));
   app.put('/pools/:name', {
     schema: { tags: ['pools'], summary: 'Create a pool or set its slots', params: object({ name }, ['name']), body: object({ slots: { type: 'integer', minimum: 0, maximum: 1000000 }, description: { type: 'string', maxLength: 1000 } }, ['slots']) },
   }, async (req) => {
     const body = req.body as { slots: number; description?: string };
-    return (await db.query(q.API_POOL_UPSERT, [(req.params as { name: string }).name, body.slots, body.description ?? null])).rows[0];
+    return (await db.query(sql('api/pool_upsert'), [(req.params as { name: string }).name, body.slots, body.description ?? null])).rows[0];
   });
   app.delete('/pools/:name', { schema: { tags: ['pools'], summary: 'Delete a pool (not default_pool)', params: object({ name }, ['name']) } }, async (req, reply) => {
     const { name: pool } = req.params as { name: string };
     if (pool === 'default_pool') throw badRequest('params.name', 'default_pool cannot be deleted');
-    if (!(await db.query(q.API_POOL_DELETE, [pool])).rowCount) throw notFound(`no pool "${pool}"`);
+    if (!(await db.query(sql('api/pool_delete'), [pool])).rowCount) throw notFound(`no pool "${pool}"`);
     return reply.code(204).send();
   });
 
   const keyParams = object({ key: name }, ['key']);
-  app.get('/variables', { schema: { tags: ['variables'], summary: 'Variables' } }, async () => ({ variables: (await db.query(q.API_VARIABLES)).rows }));
+  app.get('/variables', { schema: { tags: ['variables'], summary: 'Variables' } }, async () => ({ variables: (await db.query(sql('api/variables'))).rows }));
   app.get('/variables/:key', { schema: { tags: ['variables'], summary: 'One variable', params: keyParams } }, async (req) => {
-    const row = (await db.query(q.API_VARIABLE, [(req.params as { key: string }).key])).rows[0];
+    const row = (await db.query(sql('api/variable'), [(req.params as { key: string }).key])).rows[0];
     if (!row) throw notFound(`no variable "${(req.params as { key: string }).key}"`);
     return row;
   });
@@ -36,17 +36,17 @@ export function resourceRoutes(app: FastifyInstance, db: Db, secrets: SecretBox 
     schema: { tags: ['variables'], summary: 'Create or replace a variable', params: keyParams, body: object({ value: { type: 'string', maxLength: 1048576 }, description: { type: 'string', maxLength: 1000 } }, ['value']) },
   }, async (req) => {
     const body = req.body as { value: string; description?: string };
-    return (await db.query(q.API_VARIABLE_UPSERT, [(req.params as { key: string }).key, body.value, body.description ?? ''])).rows[0];
+    return (await db.query(sql('api/variable_upsert'), [(req.params as { key: string }).key, body.value, body.description ?? ''])).rows[0];
   });
   app.delete('/variables/:key', { schema: { tags: ['variables'], summary: 'Delete a variable', params: keyParams } }, async (req, reply) => {
-    if (!(await db.query(q.API_VARIABLE_DELETE, [(req.params as { key: string }).key])).rowCount) throw notFound(`no variable "${(req.params as { key: string }).key}"`);
+    if (!(await db.query(sql('api/variable_delete'), [(req.params as { key: string }).key])).rowCount) throw notFound(`no variable "${(req.params as { key: string }).key}"`);
     return reply.code(204).send();
   });
 
   const connParams = object({ connId: name }, ['connId']);
-  app.get('/connections', { schema: { tags: ['connections'], summary: 'Connections (passwords never returned)' } }, async () => ({ connections: (await db.query(q.API_CONNECTIONS)).rows.map(toConnection) }));
+  app.get('/connections', { schema: { tags: ['connections'], summary: 'Connections (passwords never returned)' } }, async () => ({ connections: (await db.query(sql('api/connections'))).rows.map(toConnection) }));
   app.get('/connections/:connId', { schema: { tags: ['connections'], summary: 'One connection (password never returned)', params: connParams } }, async (req) => {
-    const row = (await db.query(q.API_CONNECTION, [(req.params as { connId: string }).connId])).rows[0];
+    const row = (await db.query(sql('api/connection'), [(req.params as { connId: string }).connId])).rows[0];
     if (!row) throw notFound(`no connection "${(req.params as { connId: string }).connId}"`);
     return toConnection(row);
   });
@@ -65,11 +65,11 @@ export function resourceRoutes(app: FastifyInstance, db: Db, secrets: SecretBox 
     if (b.keepPassword && b.password !== undefined) throw badRequest('body.keepPassword', 'send either a new password or keepPassword, not both');
     if (b.password !== undefined && !secrets) throw badRequest('body.password', 'connection passwords need a secret key to be encrypted at rest: set KEEL_SECRET_KEY (secretKey) on every API copy');
     const encrypted = b.password !== undefined && secrets ? secrets.encrypt(b.password) : null;
-    const row = (await db.query(q.API_CONNECTION_UPSERT, [(req.params as { connId: string }).connId, b.connType, b.host ?? null, b.port ?? null, b.login ?? null, b.schema ?? null, b.extra ?? {}, encrypted, b.description ?? '', b.keepPassword === true])).rows[0];
+    const row = (await db.query(sql('api/connection_upsert'), [(req.params as { connId: string }).connId, b.connType, b.host ?? null, b.port ?? null, b.login ?? null, b.schema ?? null, b.extra ?? {}, encrypted, b.description ?? '', b.keepPassword === true])).rows[0];
     return toConnection(row);
   });
   app.delete('/connections/:connId', { schema: { tags: ['connections'], summary: 'Delete a connection', params: connParams } }, async (req, reply) => {
-    if (!(await db.query(q.API_CONNECTION_DELETE, [(req.params as { connId: string }).connId])).rowCount) throw notFound(`no connection "${(req.params as { connId: string }).connId}"`);
+    if (!(await db.query(sql('api/connection_delete'), [(req.params as { connId: string }).connId])).rowCount) throw notFound(`no connection "${(req.params as { connId: string }).connId}"`);
     return reply.code(204).send();
   });
 }

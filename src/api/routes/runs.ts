@@ -1,12 +1,11 @@
 // DAG runs and their task instances: list with filters and pagination, show, cancel,
 // clear (retry), and task logs by byte offset so a client can follow a running attempt.
 import type { FastifyInstance } from 'fastify';
-import * as cli from '../../cli/queries.js';
+import { sql } from '../../db/sql.js';
 import { inTransaction, type Db } from '../../db/pool.js';
 import { UsageError } from '../../errors.js';
 import { clearTaskInstances, RunNotFoundError } from '../../runs/clear.js';
 import { conflict, notFound } from '../errors.js';
-import * as q from '../queries.js';
 import { limit, object, offset, RUN_STATES, runParams, TASK_STATES, taskParams } from '../schemas.js';
 import { latestTrigger } from './triggers.js';
 import { reads } from '../../db/read-router.js'; // heavy reads: the replica while its lag allows
@@ -33,28 +32,28 @@ export function runRoutes(app: FastifyInstance, db: Db): void {
     },
   }, async (req) => {
     const f = req.query as { dagId?: string; state?: string; runType?: string; logicalDateFrom?: string; logicalDateTo?: string; limit: number; offset: number };
-    const rows = (await reads(db).query(q.API_RUNS_LIST, [f.dagId ?? null, f.state ?? null, f.runType ?? null, f.logicalDateFrom ?? null, f.logicalDateTo ?? null, f.limit, f.offset])).rows;
+    const rows = (await reads(db).query(sql('api/runs_list'), [f.dagId ?? null, f.state ?? null, f.runType ?? null, f.logicalDateFrom ?? null, f.logicalDateTo ?? null, f.limit, f.offset])).rows;
     const total = rows[0]?.total ?? 0;
     return { runs: rows.map(({ total: _t, ...r }) => r), total, limit: f.limit, offset: f.offset };
   });
 
   app.get('/runs/:runId', { schema: { tags: ['runs'], summary: 'A run and its task instances', params: runParams } }, async (req) => {
     const { runId } = req.params as { runId: string };
-    const run = (await db.query(cli.RUN_SHOW, [runId])).rows[0];
+    const run = (await db.query(sql('cli/dag_run_show'), [runId])).rows[0];
     if (!run) throw notFound(`no DAG run with id ${runId}`);
-    return { ...run, tasks: (await reads(db).query(cli.TASKS_OF_RUN, [runId])).rows };
+    return { ...run, tasks: (await reads(db).query(sql('cli/task_instances_of_run'), [runId])).rows };
   });
 
   app.post('/runs/:runId/cancel', { schema: { tags: ['runs'], summary: 'Cancel a queued or running run: unfinished tasks fail, running attempts are fenced', params: runParams } }, async (req) => {
     const { runId } = req.params as { runId: string };
     return inTransaction(db, async (tx) => {
-      const run = (await tx.query<{ state: string }>(cli.RUN_LOCK, [runId])).rows[0];
+      const run = (await tx.query<{ state: string }>(sql('runs/dag_run_lock'), [runId])).rows[0];
       if (!run) throw notFound(`no DAG run with id ${runId}`);
       if (run.state !== 'queued' && run.state !== 'running') throw conflict(`run ${runId} is already ${run.state}`);
-      const tasks = (await tx.query<{ task_id: string; attempt_id: string | null }>(q.API_RUN_CANCEL_TASKS, [runId])).rows;
+      const tasks = (await tx.query<{ task_id: string; attempt_id: string | null }>(sql('api/run_cancel_tasks'), [runId])).rows;
       const attempts = tasks.map((t) => t.attempt_id).filter((a): a is string => a !== null);
-      if (attempts.length) await tx.query(q.API_ATTEMPTS_CANCEL, [attempts]);
-      await tx.query(q.API_RUN_CANCEL, [runId]);
+      if (attempts.length) await tx.query(sql('api/attempts_cancel'), [attempts]);
+      await tx.query(sql('api/run_cancel'), [runId]);
       return { runId, state: 'failed', cancelledTasks: tasks.map((t) => t.task_id) };
     });
   });
@@ -65,15 +64,15 @@ export function runRoutes(app: FastifyInstance, db: Db): void {
 
   app.get('/runs/:runId/tasks', { schema: { tags: ['tasks'], summary: 'Task instances of a run', params: runParams } }, async (req) => {
     const { runId } = req.params as { runId: string };
-    if (!(await db.query(cli.RUN_SHOW, [runId])).rowCount) throw notFound(`no DAG run with id ${runId}`);
-    return { tasks: (await reads(db).query(cli.TASKS_OF_RUN, [runId])).rows };
+    if (!(await db.query(sql('cli/dag_run_show'), [runId])).rowCount) throw notFound(`no DAG run with id ${runId}`);
+    return { tasks: (await reads(db).query(sql('cli/task_instances_of_run'), [runId])).rows };
   });
 
   app.get('/runs/:runId/tasks/:taskId', { schema: { tags: ['tasks'], summary: 'A task instance, its attempts and its latest trigger (what it waits on while deferred)', params: taskParams } }, async (req) => {
     const { runId, taskId } = req.params as { runId: string; taskId: string };
-    const ti = (await db.query(q.API_TASK_SHOW, [runId, taskId])).rows[0];
+    const ti = (await db.query(sql('api/task_show'), [runId, taskId])).rows[0];
     if (!ti) throw notFound(`no task "${taskId}" in run ${runId}`);
-    return { ...ti, attempts: (await db.query(q.API_TASK_ATTEMPTS, [ti.id])).rows, trigger: await latestTrigger(db, runId, taskId) };
+    return { ...ti, attempts: (await db.query(sql('api/task_attempts'), [ti.id])).rows, trigger: await latestTrigger(db, runId, taskId) };
   });
 
   app.post('/runs/:runId/tasks/:taskId/clear', { schema: { tags: ['tasks'], summary: 'Clear (retry) one finished task instance', params: taskParams } }, async (req) => {
@@ -89,9 +88,9 @@ export function runRoutes(app: FastifyInstance, db: Db): void {
   }, async (req) => {
     const { runId, taskId } = req.params as { runId: string; taskId: string };
     const f = req.query as { try?: number; offset: number; maxChars: number };
-    const a = (await reads(db).query(q.API_TASK_LOG, [runId, taskId, f.try ?? null, f.offset, f.maxChars])).rows[0];
+    const a = (await reads(db).query(sql('api/task_log'), [runId, taskId, f.try ?? null, f.offset, f.maxChars])).rows[0];
     if (!a) {
-      if (!(await db.query(q.API_TASK_SHOW, [runId, taskId])).rowCount) throw notFound(`no task "${taskId}" in run ${runId}`);
+      if (!(await db.query(sql('api/task_show'), [runId, taskId])).rowCount) throw notFound(`no task "${taskId}" in run ${runId}`);
       return { runId, taskId, tryNumber: null, content: '', offset: f.offset, nextOffset: f.offset, done: false };
     }
     const nextOffset = f.offset + (a.content_chars ?? 0);
@@ -105,7 +104,7 @@ export function runRoutes(app: FastifyInstance, db: Db): void {
     schema: { tags: ['tasks'], summary: 'Task instances across runs, newest first', querystring: object({ dagId: { type: 'string' }, state: { type: 'string', enum: [...TASK_STATES] }, limit: limit(500, 50), offset }) },
   }, async (req) => {
     const f = req.query as { dagId?: string; state?: string; limit: number; offset: number };
-    const rows = (await reads(db).query(q.API_TASK_INSTANCES, [f.dagId ?? null, f.state ?? null, f.limit, f.offset])).rows;
+    const rows = (await reads(db).query(sql('api/task_instances'), [f.dagId ?? null, f.state ?? null, f.limit, f.offset])).rows;
     return { taskInstances: rows.map(({ total: _t, ...r }) => r), total: rows[0]?.total ?? 0, limit: f.limit, offset: f.offset };
   });
 }

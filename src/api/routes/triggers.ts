@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../db/pool.js';
 import { EVENT_KEY_MAX, postExternalEvent } from '../../deferral/external-events.js';
 import { describeTrigger, parseTriggerSpec } from '../../deferral/triggers/spec.js';
-import * as q from '../queries.js';
+import { sql } from '../../db/sql.js';
 import { idParam, limit, object, offset } from '../schemas.js';
 
 export const TRIGGER_STATES = ['waiting', 'fired', 'timed_out', 'failed', 'cancelled'] as const;
@@ -23,7 +23,7 @@ export function toTrigger({ spec, total: _t, ...row }: Record<string, unknown>):
 
 /** The latest trigger of a task instance (what a deferred task waits on), or null. */
 export async function latestTrigger(db: Db, runId: string, taskId: string): Promise<Record<string, unknown> | null> {
-  const row = (await db.query(q.API_TRIGGERS_LIST, [null, runId, taskId, 1, 0])).rows[0];
+  const row = (await db.query(sql('api/triggers_list'), [null, runId, taskId, 1, 0])).rows[0];
   return row ? toTrigger(row) : null;
 }
 
@@ -50,7 +50,7 @@ export function triggerRoutes(app: FastifyInstance, db: Db): void {
     },
   }, async (req) => {
     const f = req.query as { state?: string; runId?: string; taskId?: string; limit: number; offset: number };
-    const rows = (await db.query(q.API_TRIGGERS_LIST, [f.state ?? null, f.runId ?? null, f.taskId ?? null, f.limit, f.offset])).rows;
+    const rows = (await db.query(sql('api/triggers_list'), [f.state ?? null, f.runId ?? null, f.taskId ?? null, f.limit, f.offset])).rows;
     return { triggers: rows.map(toTrigger), total: rows[0]?.total ?? 0, limit: f.limit, offset: f.offset };
   });
 }

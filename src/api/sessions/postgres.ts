@@ -1,6 +1,6 @@
 // Sessions in the Keel database (the default): rows of web_session, swept now and then.
 import type { Db } from '../../db/pool.js';
-import { SESSION_DELETE, SESSION_INSERT, SESSION_TOUCH, SESSIONS_SWEEP } from '../auth/queries.js';
+import { sql } from '../../db/sql.js';
 import type { User } from '../auth/users.js';
 import type { SessionStore } from './store.js';
 
@@ -8,17 +8,17 @@ export function postgresSessionStore(db: Db): SessionStore {
   return {
     kind: 'postgres',
     async create(idHash, userId, csrfToken, maxSec) {
-      await db.query(SESSION_INSERT, [idHash, userId, csrfToken, maxSec]);
+      await db.query(sql('auth/web_session_insert'), [idHash, userId, csrfToken, maxSec]);
     },
     async touch(idHash, idleSec) {
-      const row = (await db.query<User & { csrf_token: string }>(SESSION_TOUCH, [idHash, idleSec])).rows[0];
+      const row = (await db.query<User & { csrf_token: string }>(sql('auth/web_session_touch'), [idHash, idleSec])).rows[0];
       return row ? { user: { id: row.id, username: row.username, role: row.role }, csrfToken: row.csrf_token } : null;
     },
     async delete(idHash) {
-      await db.query(SESSION_DELETE, [idHash]);
+      await db.query(sql('auth/web_session_delete'), [idHash]);
     },
     async sweep(idleSec) {
-      await db.query(SESSIONS_SWEEP, [idleSec]);
+      await db.query(sql('auth/web_sessions_sweep'), [idleSec]);
     },
     async check() {},
     async close() {},

@@ -8,7 +8,7 @@ import { createClient } from '@redis/client';
 import type { Db } from '../../db/pool.js';
 import type { Logger } from '../../log.js';
 import { HttpError } from '../errors.js';
-import { USER_BY_ID } from '../auth/queries.js';
+import { sql } from '../../db/sql.js';
 import type { User } from '../auth/users.js';
 import { REDIS_SESSION_CREATE, REDIS_SESSION_TOUCH } from './redis-scripts.js';
 import type { SessionStore } from './store.js';
@@ -86,7 +86,7 @@ export async function redisSessionStore(db: Db, opts: RedisStoreOptions, log: Lo
     async touch(idHash, idleSec) {
       const found = await call(() => client.eval(REDIS_SESSION_TOUCH, { keys: [key(idHash)], arguments: [String(idleSec * 1000)] })) as [string, string] | null;
       if (!found) return null;
-      const user = (await db.query<User>(USER_BY_ID, [found[0]])).rows[0];
+      const user = (await db.query<User>(sql('auth/user_by_id'), [found[0]])).rows[0];
       return user ? { user, csrfToken: found[1] } : null;
     },
     async delete(idHash) {

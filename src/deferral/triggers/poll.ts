@@ -66,11 +66,11 @@ export async function pollTrigger(spec: TriggerSpec, env: PollEnv): Promise<Poll
       return fired({ url: spec.url, status: res.status, body });
     }
     case 'external': {
-      const row = (await needDb(env, spec.kind).query<{ payload: unknown; posted_at: Date }>(sql('external_event_find'), [spec.key, spec.since ?? null, env.triggerId ?? null])).rows[0];
+      const row = (await needDb(env, spec.kind).query<{ payload: unknown; posted_at: Date }>(sql('deferral/external_event_find'), [spec.key, spec.since ?? null, env.triggerId ?? null])).rows[0];
       return row ? fired({ key: spec.key, payload: row.payload, postedAt: row.posted_at.toISOString() }) : notYet(spec);
     }
     case 'dag-state': {
-      const row = (await needDb(env, spec.kind).query<{ run_id: string; run_state: string; task_state: string | null }>(sql('dag_state_find'), [
+      const row = (await needDb(env, spec.kind).query<{ run_id: string; run_state: string; task_state: string | null }>(sql('deferral/dag_state_find'), [
         spec.dagId, spec.runId ?? null, spec.logicalDate ?? null, spec.taskId ?? null,
       ])).rows[0];
       const state = spec.taskId ? row?.task_state : row?.run_state;

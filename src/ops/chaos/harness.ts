@@ -17,7 +17,7 @@ import { postExternalEvent } from '../../deferral/external-events.js';
 import type { Logger } from '../../log.js';
 import { checkChaos, type AckedRun, type ChaosReport, type Fault, type Flap } from './checker.js';
 import { approvalKey } from './keys.js';
-import { HISTORY_TABLE_SQL } from './history.js';
+import { sql } from '../../db/sql.js';
 
 export interface ChaosOptions {
   /** Database to use (it must be dedicated to the run); unset: an embedded server in a temp folder. */
@@ -123,8 +123,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   process.once('SIGTERM', onInterrupt);
   try {
     await migrate(db);
-    await db.query(HISTORY_TABLE_SQL);
-    await db.query(`UPDATE pool SET slots = 1000 WHERE name = 'default_pool'`);
+    await db.query(sql('chaos/history_create'));
+    await db.query(sql('chaos/pool_widen'));
 
     const env = {
       ...process.env,
@@ -157,8 +157,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     for (let i = 0; i < opts.schedulers; i++) spawnMember('scheduler');
     for (let i = 0; i < opts.workers; i++) spawnMember('worker');
     for (let i = 0; i < triggerers; i++) spawnMember('triggerer');
-    await waitUntil(async () => (await db.query(`SELECT count(*)::int AS n FROM dag WHERE dag_id = ANY ($1) AND is_active`, [DAG_IDS])).rows[0].n === DAG_IDS.length, 120_000, 'chaos DAGs to load');
-    await waitUntil(async () => (await db.query(`SELECT count(*)::int AS n FROM component WHERE state = 'running'`)).rows[0].n >= members.length, 120_000, 'every process to register');
+    await waitUntil(async () => (await db.query(sql('chaos/dags_active_count'), [DAG_IDS])).rows[0].n === DAG_IDS.length, 120_000, 'chaos DAGs to load');
+    await waitUntil(async () => (await db.query(sql('chaos/components_running_count'))).rows[0].n >= members.length, 120_000, 'every process to register');
     log.info({ members: members.map((m) => m.name) }, 'chaos cluster up');
 
     const end = Date.now() + opts.durationSec * 1000;
@@ -180,7 +180,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     let watching = true;
     const watchingFlaps = (async () => {
       while (watching) {
-        const inactive = await db.query<{ dag_id: string }>(`SELECT dag_id FROM dag WHERE dag_id = ANY ($1) AND NOT is_active`, [DAG_IDS]).catch(() => ({ rows: [] }));
+        const inactive = await db.query<{ dag_id: string }>(sql('chaos/dags_inactive'), [DAG_IDS]).catch(() => ({ rows: [] }));
         for (const r of inactive.rows) flaps.push({ dagId: r.dag_id, at: new Date() });
         await sleep(FLAP_CHECK_MS);
       }
@@ -224,19 +224,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     await Promise.all([triggering, faulting, ...approvals]);
 
     log.info({ runs: acked.length }, 'chaos: fault phase over; waiting for every run to finish');
-    const settled = await waitUntil(async () => (await db.query(`SELECT count(*)::int AS n FROM dag_run WHERE state IN ('queued', 'running')`)).rows[0].n === 0, opts.settleTimeoutSec * 1000, 'runs to finish', false);
+    const settled = await waitUntil(async () => (await db.query(sql('chaos/runs_unfinished_count'))).rows[0].n === 0, opts.settleTimeoutSec * 1000, 'runs to finish', false);
     watching = false;
     await watchingFlaps;
 
     const [runs, tis, attempts, history, late, fenced, triggerRows, takeovers] = await Promise.all([
-      db.query('SELECT id, dag_id, logical_date, state FROM dag_run'),
-      db.query('SELECT id, dag_run_id, task_id, state, attempt_id FROM task_instance'),
-      db.query('SELECT attempt_id, task_instance_id, state, worker_id, started_at, ended_at FROM task_attempt'),
-      db.query('SELECT dag_id, run_id, task_id, attempt_id, try_number, event, at FROM keel_chaos_history'),
-      db.query(`SELECT count(*)::int AS n FROM ha_event WHERE kind = 'late_write_rejected'`),
-      db.query<{ attemptId: string; at: Date }>(`SELECT details ->> 'attemptId' AS "attemptId", at FROM ha_event WHERE kind = 'zombie_fenced'`),
-      db.query('SELECT id, task_instance_id, state FROM trigger'),
-      db.query<{ at: Date; from: string[] }>(`SELECT at, ARRAY(SELECT jsonb_array_elements_text(details -> 'from')) AS "from" FROM ha_event WHERE kind = 'triggers_taken_over'`),
+      db.query(sql('chaos/runs')),
+      db.query(sql('chaos/task_instances')),
+      db.query(sql('chaos/attempts')),
+      db.query(sql('chaos/history')),
+      db.query(sql('chaos/late_writes_count')),
+      db.query<{ attemptId: string; at: Date }>(sql('chaos/zombies_fenced')),
+      db.query(sql('chaos/triggers')),
+      db.query<{ at: Date; from: string[] }>(sql('chaos/triggers_taken_over')),
     ]);
     const report = checkChaos({
       acked, runs: runs.rows, taskInstances: tis.rows, attempts: attempts.rows, history: history.rows,
@@ -244,7 +244,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       triggers: triggerRows.rows, takeovers: takeovers.rows, flaps, unrecordedTasks: UNRECORDED_TASKS,
     });
     const frozen = faults.filter((f) => f.kind === 'freeze').map((f) => f.componentId).filter((id): id is string => id !== null);
-    const gap = await db.query<{ gap: number | null }>(`SELECT max((details ->> 'maxHeartbeatGapMs')::float8) AS gap FROM component WHERE id <> ALL ($1::uuid[])`, [frozen]);
+    const gap = await db.query<{ gap: number | null }>(sql('chaos/max_heartbeat_gap'), [frozen]);
     if (!settled) report.violations.unshift(`runs still unfinished ${opts.settleTimeoutSec}s after the fault phase`);
     const { log: _log, databaseUrl: _url, ...shown } = opts;
     return { report, maxHeartbeatGapMs: gap.rows[0]?.gap ?? null, options: shown, faults, settled };
@@ -270,7 +270,7 @@ function pickRole(r: number, withTriggerers: boolean, withProcessors: boolean): 
 }
 
 async function runningAttemptsOf(db: Db, componentId: string): Promise<string[]> {
-  return (await db.query<{ attempt_id: string }>(`SELECT attempt_id FROM task_instance WHERE worker_id = $1 AND state = 'running'`, [componentId])).rows.map((r) => r.attempt_id);
+  return (await db.query<{ attempt_id: string }>(sql('chaos/running_attempts_of'), [componentId])).rows.map((r) => r.attempt_id);
 }
 
 /** A live worker that holds running attempts now, if any. */
@@ -297,7 +297,7 @@ async function approveLater(db: Db, runId: string, delayMs: number, log: Logger)
 }
 
 async function componentOf(db: Db, pid: number): Promise<string | null> {
-  const r = await db.query<{ id: string }>(`SELECT id FROM component WHERE pid = $1 AND state IN ('running', 'dead') ORDER BY started_at DESC LIMIT 1`, [pid]);
+  const r = await db.query<{ id: string }>(sql('chaos/component_of_pid'), [pid]);
   return r.rows[0]?.id ?? null;
 }
 

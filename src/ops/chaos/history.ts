@@ -5,21 +5,7 @@ import pg from 'pg';
 import { withRetry } from '../../db/pool.js';
 import { availabilityOf } from '../../db/availability.js';
 import { probeWritable } from '../../db/connect.js';
-
-export const HISTORY_TABLE_SQL = `
-CREATE TABLE IF NOT EXISTS keel_chaos_history (
-  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  dag_id      text NOT NULL,
-  run_id      text NOT NULL,
-  task_id     text NOT NULL,
-  attempt_id  uuid NOT NULL,
-  try_number  integer NOT NULL,
-  event       text NOT NULL CHECK (event IN ('start', 'finish', 'defer', 'resume')),
-  at          timestamptz NOT NULL DEFAULT clock_timestamp()
-)`;
-
-/** $1 dag_id, $2 run_id, $3 task_id, $4 attempt_id, $5 try_number, $6 event */
-const RECORD = `INSERT INTO keel_chaos_history (dag_id, run_id, task_id, attempt_id, try_number, event) VALUES ($1, $2, $3, $4, $5, $6)`;
+import { sql } from '../../db/sql.js';
 
 let pool: pg.Pool | null = null;
 
@@ -36,5 +22,5 @@ export async function recordEvent(ctx: { dagId: string; runId: string; taskId: s
   // Retried through a database failover like Keel's own writes, and as promptly once the
   // database is back. A retried insert whose first commit did land adds a second identical
   // row, which the checker reads as one event.
-  await withRetry(() => p.query(RECORD, [ctx.dagId, ctx.runId, ctx.taskId, ctx.attemptId, ctx.tryNumber, event]), { maxElapsedMs: 60_000, availability: availabilityOf(url) });
+  await withRetry(() => p.query(sql('chaos/history_record'), [ctx.dagId, ctx.runId, ctx.taskId, ctx.attemptId, ctx.tryNumber, event]), { maxElapsedMs: 60_000, availability: availabilityOf(url) });
 }

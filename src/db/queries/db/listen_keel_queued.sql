@@ -1,0 +1,2 @@
+-- Receive the workers' wake-ups (notify_workers.sql). No parameters.
+LISTEN keel_queued

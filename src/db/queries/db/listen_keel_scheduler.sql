@@ -1,0 +1,2 @@
+-- Receive the schedulers' wake-ups (notify_scheduler.sql). No parameters.
+LISTEN keel_scheduler

@@ -1,0 +1,2 @@
+-- Receive the triggerers' wake-ups (notify_triggerers.sql). No parameters.
+LISTEN keel_triggerer
