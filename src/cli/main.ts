@@ -1,7 +1,8 @@
 // The `keel` command. Exit codes: 0 ok, 1 failure, 2 bad usage or input.
 import { Command, CommanderError, Option } from 'commander';
 import { loadOptions } from '../config/load.js';
-import { OPTION_SPECS, type KeelOptions, type OptionName } from '../config/options.js';
+import { configurationMarkdown } from '../config/markdown.js';
+import type { KeelOptions, OptionName } from '../config/options.js';
 import { migrate, schemaStatus } from '../db/migrate.js';
 import { UsageError } from '../errors.js';
 import { componentDbView, printDatabaseStatus, readDatabaseStatus } from '../ha/db-status.js';
@@ -392,14 +393,11 @@ export function buildProgram(): Command {
       if (result.report.violations.length) process.exitCode = 1;
     });
 
-  program.command('config').description('the effective configuration, or the README table')
-    .option('--markdown', 'print the options as a Markdown table')
+  program.command('config').description('the effective configuration, or the configuration reference (docs/configuration.md)')
+    .option('--markdown', 'print the configuration reference as Markdown')
     .action((o: { markdown?: boolean }, cmd: Command) => {
       if (o.markdown) {
-        console.log('| option | environment variable | default | meaning |\n| --- | --- | --- | --- |');
-        for (const [name, spec] of Object.entries(OPTION_SPECS)) {
-          console.log(`| \`${name}\` | \`${spec.env}\` | ${spec.default === undefined ? '(unset)' : `\`${spec.default}\``} | ${spec.doc} |`);
-        }
+        process.stdout.write(configurationMarkdown());
         return;
       }
       const options = optionsFrom(cmd);
