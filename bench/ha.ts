@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { triggerDag } from '../src/runs/manual-run.js';
-import type { Db } from '../src/db/pool.js';
+import type { Database } from '../src/db/database.js';
 import { createScenarioDatabase, startBenchServer } from './lib/postgres.js';
 import { writeResults } from './lib/results.js';
 import { componentOf, ready, startProc, stopAll, type Proc } from './lib/processes.js';
@@ -21,7 +21,7 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const TRIALS = Number(process.env.KEEL_BENCH_HA_TRIALS ?? 20);
 const FREEZE_LEASE_SEC = 5;
 
-async function runningOn(db: Db, runId: string, workerId: string | null, timeoutMs = 30_000): Promise<{ worker_id: string; started_at: Date; attempt_id: string }> {
+async function runningOn(db: Database, runId: string, workerId: string | null, timeoutMs = 30_000): Promise<{ worker_id: string; started_at: Date; attempt_id: string }> {
   return waitFor('the attempt to run', async () => (await db.query<{ worker_id: string; started_at: Date; attempt_id: string }>(
     `SELECT worker_id, started_at, attempt_id FROM task_instance WHERE dag_run_id = $1 AND state = 'running' AND ($2::uuid IS NULL OR worker_id = $2)`, [runId, workerId])).rows[0], timeoutMs, 5);
 }
@@ -141,7 +141,7 @@ async function schedulerKill(adminUrl: string, dags: string): Promise<{ pickupAf
   return { pickupAfterKillMs: summarize(afterKill), pickupBaselineMs: summarize(baseline), deadDetectedMs: summarize(detected) };
 }
 
-async function runningOrDone(db: Db, runId: string): Promise<Date> {
+async function runningOrDone(db: Database, runId: string): Promise<Date> {
   return waitFor('the task to start', async () => (await db.query<{ started_at: Date | null }>(`SELECT started_at FROM task_instance WHERE dag_run_id = $1 AND started_at IS NOT NULL`, [runId])).rows[0]?.started_at, 30_000, 2);
 }
 
