@@ -52,7 +52,7 @@ export interface Queryable {
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 
 /** Retry deadline of a transaction when the Database was given none. */
-export const DEFAULT_RETRY_DEADLINE_MS = 30000;
+const DEFAULT_RETRY_DEADLINE_MS = 30000;
 
 /** A probe for a lost database gives up on one connection after this long (at most connectTimeoutMs). */
 const PROBE_TIMEOUT_MS = 1000;
@@ -100,16 +100,17 @@ export class Database implements Queryable {
    */
   private readonly begin: string;
   private readonly retryDeadlineMs: number;
+  private readonly connectTimeoutMs: number;
   private readonly stopProbes: (() => void)[];
   private closing: Promise<void> | null = null;
 
   constructor(readonly url: string, private readonly options: DatabaseOptions) {
-    const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.sessionUrl = options.sessionUrl ?? url;
-    this.main = new Endpoint(url, connectTimeoutMs);
-    this.session = this.sessionUrl === url ? this.main : new Endpoint(this.sessionUrl, connectTimeoutMs);
+    this.main = new Endpoint(url, this.connectTimeoutMs);
+    this.session = this.sessionUrl === url ? this.main : new Endpoint(this.sessionUrl, this.connectTimeoutMs);
     const replica = options.replica;
-    this.replica = replica ? new Endpoint(replica.url, connectTimeoutMs) : null;
+    this.replica = replica ? new Endpoint(replica.url, this.connectTimeoutMs) : null;
     this.pool = this.newPool(this.main, options.size, options.applicationName);
     this.replicaPool = replica && this.replica ? this.newPool(this.replica, replica.size, replica.applicationName) : null;
     this.reads = new ReadRouter(this.pool, this.replicaPool, { maxLagMs: replica?.maxLagMs ?? 0, log: options.log });
@@ -121,7 +122,7 @@ export class Database implements Queryable {
     this.begin = ['BEGIN', ...limits].join('; ');
     this.retryDeadlineMs = options.retryDeadlineMs ?? DEFAULT_RETRY_DEADLINE_MS;
     // When the database is lost, a probe finds its return for every waiting retry and loop.
-    const probeTimeoutMs = Math.min(connectTimeoutMs, PROBE_TIMEOUT_MS);
+    const probeTimeoutMs = Math.min(this.connectTimeoutMs, PROBE_TIMEOUT_MS);
     this.stopProbes = this.watched().map((e) => e.availability.probeWith(() => e.probeWritable(probeTimeoutMs)));
   }
 
@@ -144,14 +145,13 @@ export class Database implements Queryable {
 
   private newPool(endpoint: Endpoint, size: number, applicationName: string): pg.Pool {
     const o = this.options;
-    const connectTimeoutMs = o.connectTimeoutMs ?? 5000;
     const pool = new pg.Pool({
       // A multi-host URL: node-postgres gets one host, the chooser's Client class picks the live one.
       connectionString: endpoint.connectionString(),
       Client: endpoint.Client,
       max: size,
       application_name: applicationName,
-      connectionTimeoutMillis: connectTimeoutMs,
+      connectionTimeoutMillis: this.connectTimeoutMs,
       ...(o.queryTimeoutMs ? { query_timeout: o.queryTimeoutMs } : {}),
       idleTimeoutMillis: 30000,
       keepAlive: true,
