@@ -10,7 +10,7 @@
 // it stops everything it started.
 import { join } from 'node:path';
 import { triggerDag } from '../../src/runs/manual-run.js';
-import type { Db } from '../../src/db/pool.js';
+import type { Database } from '../../src/db/database.js';
 import { REPO_ROOT } from '../lib/cluster.js';
 import { intFlag, listFlag, type FlagSpec, type FlagValues, type KindContext, type KindOutcome } from '../lib/kind.js';
 import { createScenarioDatabase, startBenchServer } from '../lib/postgres.js';
@@ -26,7 +26,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   scenarios: { type: 'string', about: `some of ${SCENARIOS.join(', ')} (default all)` },
 };
 
-async function runningOn(db: Db, runId: string, workerId: string | null, timeoutMs = 30_000): Promise<{ worker_id: string; started_at: Date; attempt_id: string }> {
+async function runningOn(db: Database, runId: string, workerId: string | null, timeoutMs = 30_000): Promise<{ worker_id: string; started_at: Date; attempt_id: string }> {
   return waitFor('the attempt to run', async () => (await db.query<{ worker_id: string; started_at: Date; attempt_id: string }>(
     `SELECT worker_id, started_at, attempt_id FROM task_instance WHERE dag_run_id = $1 AND state = 'running' AND ($2::uuid IS NULL OR worker_id = $2)`, [runId, workerId])).rows[0], timeoutMs, 5);
 }
@@ -146,7 +146,7 @@ async function schedulerKill(adminUrl: string, dags: string, trials: number): Pr
   return { pickupAfterKillMs: summarize(afterKill), pickupBaselineMs: summarize(baseline), deadDetectedMs: summarize(detected) };
 }
 
-async function runningOrDone(db: Db, runId: string): Promise<Date> {
+async function runningOrDone(db: Database, runId: string): Promise<Date> {
   return waitFor('the task to start', async () => (await db.query<{ started_at: Date | null }>(`SELECT started_at FROM task_instance WHERE dag_run_id = $1 AND started_at IS NOT NULL`, [runId])).rows[0]?.started_at, 30_000, 2);
 }
 

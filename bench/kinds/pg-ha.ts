@@ -14,6 +14,7 @@
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { Database } from '../../src/db/database.js';
 import { triggerDag } from '../../src/runs/manual-run.js';
 import { startPgCluster, type PgCluster } from '../../tools/pg-cluster/cluster.js';
 import { WriteProbe } from '../../tools/pg-cluster/probe.js';
@@ -35,11 +36,11 @@ export const FLAGS: Record<string, FlagSpec> = {
 interface Settings { quick: boolean; trials: number; failovers: FailoverKind[]; resumeSync: boolean; latencySamples: number; fanoutRuns: number }
 
 /** A count for a polling loop: a query that fails (a slow connect on a loaded machine) counts as not yet. */
-async function count(db: pg.Pool, text: string, values: unknown[] = []): Promise<number> {
+async function count(db: Database, text: string, values: unknown[] = []): Promise<number> {
   return (await db.query<{ n: number }>(text, values).catch(() => null))?.rows[0]?.n ?? -1;
 }
 
-async function ready(db: pg.Pool, dagIds: string[], workers: number): Promise<void> {
+async function ready(db: Database, dagIds: string[], workers: number): Promise<void> {
   await waitFor('DAGs to load', async () => (await count(db, `SELECT count(*)::int AS n FROM dag WHERE dag_id = ANY ($1) AND is_active`, [dagIds])) === dagIds.length, 120_000, 200);
   await waitFor('workers to register', async () => (await count(db, `SELECT count(*)::int AS n FROM component WHERE role = 'worker' AND state = 'running'`)) >= workers, 120_000, 200);
 }

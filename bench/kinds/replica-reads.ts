@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createPool, type Db } from '../../src/db/pool.js';
+import { Database } from '../../src/db/database.js';
 import { ReadRouter } from '../../src/db/read-router.js';
 import * as q from '../../src/api/queries.js';
 import * as cli from '../../src/cli/queries.js';
@@ -59,8 +59,8 @@ function childCpuSec(pgdata: string): number {
 }
 
 async function phase(pair: PgPair, withReplica: boolean, seconds: number): Promise<Record<string, unknown>> {
-  const primary = createPool(pair.primary.url('keel'), { size: CLIENTS + 2, applicationName: 'bench-primary' });
-  const replica = withReplica ? createPool(pair.standby.url('keel'), { size: CLIENTS, applicationName: 'bench-replica' }) : null;
+  const primary = new Database(pair.primary.url('keel'), { size: CLIENTS + 2, applicationName: 'bench-primary' });
+  const replica = withReplica ? new Database(pair.standby.url('keel'), { size: CLIENTS, applicationName: 'bench-replica' }) : null;
   const router = new ReadRouter(primary, replica, { maxLagMs: 2000 });
   await router.start();
   const runIds = (await primary.query<{ id: string }>(`SELECT id FROM dag_run WHERE dag_id = 'bench_reads' ORDER BY id`)).rows.map((r) => r.id);
@@ -97,8 +97,8 @@ async function phase(pair: PgPair, withReplica: boolean, seconds: number): Promi
   const after = await statsOf(observer);
   const stats = router.stats();
   router.stop();
-  await primary.end();
-  await replica?.end();
+  await primary.close();
+  await replica?.close();
   await observer.end();
   await new Promise((r) => setTimeout(r, 1000)); // backends exit and are reaped
   const cpuAfter = childCpuSec(pair.primary.dir);
@@ -116,9 +116,9 @@ export async function run(flags: FlagValues, ctx: KindContext): Promise<KindOutc
   const seconds = intFlag(flags, 'seconds', DEFAULT_SECONDS);
   const pair = await startPair();
   ctx.cleanup(() => pair.stop());
-  const db: Db = await migratedKeelDatabase(pair, 2);
+  const db: Database = await migratedKeelDatabase(pair, 2);
   for (const s of SEED) await db.query(s);
-  await db.end();
+  await db.close();
   // The standby replays the seed before the first phase.
   const standby = new pg.Client({ connectionString: pair.standby.url('keel') });
   for (let i = 0; ; i++) {

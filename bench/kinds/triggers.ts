@@ -12,7 +12,7 @@
 // bounded; it stops everything it started.
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { Db } from '../../src/db/pool.js';
+import type { Database } from '../../src/db/database.js';
 import { triggerDag } from '../../src/runs/manual-run.js';
 import { postExternalEvent } from '../../src/deferral/external-events.js';
 import { REPO_ROOT } from '../lib/cluster.js';
@@ -38,7 +38,7 @@ const DAGS = join(REPO_ROOT, 'bench', 'dags', 'triggers');
 const DAG_ID = 'bench_external';
 
 /** Starts `count` deferred sensors, each waiting on its own key; returns the keys by run id. */
-async function deferMany(db: Db, count: number, prefix: string): Promise<Map<string, string>> {
+async function deferMany(db: Database, count: number, prefix: string): Promise<Map<string, string>> {
   const keys = new Map<string, string>();
   for (let i = 0; i < count; i++) {
     const key = `${prefix}-${i}-${Date.now()}`;
@@ -49,14 +49,14 @@ async function deferMany(db: Db, count: number, prefix: string): Promise<Map<str
   return keys;
 }
 
-async function holdersCount(db: Db): Promise<Map<string, number>> {
+async function holdersCount(db: Database): Promise<Map<string, number>> {
   const rows = (await db.query<{ holder_id: string; n: number }>(
     `SELECT holder_id, count(*)::int AS n FROM trigger WHERE state = 'waiting' AND holder_id IS NOT NULL GROUP BY holder_id`)).rows;
   return new Map(rows.map((r) => [r.holder_id, r.n]));
 }
 
 /** Two triggerers have registered and their loops turn. */
-async function triggerersLive(db: Db): Promise<void> {
+async function triggerersLive(db: Database): Promise<void> {
   await waitFor('two live triggerers', async () => (await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM component WHERE role = 'triggerer' AND state = 'running' AND last_heartbeat_at > now() - interval '1 second' AND loop_at > now() - interval '2 seconds'`)).rows[0]!.n >= 2, 60_000);
 }

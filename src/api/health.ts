@@ -2,7 +2,7 @@
 // component by role with its heartbeat age, rolled up into healthy / degraded / unhealthy.
 // A load balancer or monitor can act on the HTTP status: 200 healthy or degraded, 503
 // unhealthy. The roll-up is pure, so it is unit-tested without a server.
-import type { Db } from '../db/pool.js';
+import type { Database } from '../db/database.js';
 import { readDatabaseStatus, type DatabaseStatus } from '../ha/db-status.js';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
@@ -78,7 +78,7 @@ ORDER BY role, started_at`;
 /** No parameters. */
 export const HEALTH_DATABASE = `SELECT CASE WHEN pg_is_in_recovery() THEN 'replica' ELSE 'primary' END AS role, current_setting('server_version') AS version`;
 
-export async function readHealth(db: Db, deadAfterSec: number): Promise<HealthDocument> {
+export async function readHealth(db: Database, deadAfterSec: number): Promise<HealthDocument> {
   const started = Date.now();
   try {
     const d = (await db.query<{ role: 'primary' | 'replica'; version: string }>(HEALTH_DATABASE)).rows[0]!;

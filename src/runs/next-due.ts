@@ -2,7 +2,7 @@
 // stored, on the database clock. Shared by the DAG processor (on store) and the scheduler.
 import type { SerializedDag } from '../core/types.js';
 import { nextDueAt } from '../core/schedule.js';
-import type { Tx } from '../db/pool.js';
+import type { Tx } from '../db/database.js';
 
 export async function lastScheduledLogicalDate(tx: Tx, dagId: string): Promise<Date | null> {
   const r = await tx.query<{ d: Date | null }>(`SELECT max(logical_date) AS d FROM dag_run WHERE dag_id = $1 AND run_type = 'scheduled'`, [dagId]);
