@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbedded } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
-import { createPool } from '../src/db/pool.js';
+import { Database } from '../src/db/database.js';
 import { freePort } from '../src/free-port.js';
 import { TEMPLATE_DB, withDatabase } from './support/db-url.js';
 
@@ -37,9 +37,9 @@ async function prepareTemplate(adminUrl: string): Promise<void> {
   await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB}`);
   await admin.query(`CREATE DATABASE ${TEMPLATE_DB}`);
   await admin.end();
-  const pool = createPool(withDatabase(adminUrl, TEMPLATE_DB), { size: 1, applicationName: 'keel-test-template' });
+  const pool = new Database(withDatabase(adminUrl, TEMPLATE_DB), { size: 1, applicationName: 'keel-test-template' });
   await migrate(pool);
-  await pool.end();
+  await pool.close();
 }
 
 let status = 0;

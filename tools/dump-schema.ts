@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { Database } from '../src/db/database.js';
 import { startEmbedded } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
-import { createPool } from '../src/db/pool.js';
 import { withDatabase } from '../src/db/url.js';
 import { freePort } from '../src/free-port.js';
 import { dumpSchema, SCHEMA_FILE } from './schema-dump.js';
@@ -19,9 +19,9 @@ try {
   await admin.query('CREATE DATABASE keel_schema');
   await admin.end();
   const url = withDatabase(server.url, 'keel_schema');
-  const db = createPool(url, { size: 1, applicationName: 'keel-dump-schema' });
+  const db = new Database(url, { size: 1, applicationName: 'keel-dump-schema' });
   await migrate(db);
-  await db.end();
+  await db.close();
   writeFileSync(SCHEMA_FILE, dumpSchema(url));
   console.log(`${SCHEMA_FILE} written`);
 } finally {

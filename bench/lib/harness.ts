@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OptionName } from '../../src/config/options.js';
-import type { Db } from '../../src/db/pool.js';
+import type { Database } from '../../src/db/database.js';
 import { startCluster, type Cluster, type Mode, REPO_ROOT } from './cluster.js';
 import { createScenarioDatabase, pgssReset, pgssTop, walDelta, walSnapshot, type BenchServer, type StatementStat, type WalSnapshot } from './postgres.js';
 import { machineBusySeconds, treeCpuSeconds } from './procstat.js';
@@ -39,7 +39,7 @@ export interface Resources {
 }
 
 export interface Scenario {
-  db: Db;
+  db: Database;
   url: string;
   cluster: Cluster;
   /** Starts the measured window. */

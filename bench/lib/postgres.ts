@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
 import { migrate } from '../../src/db/migrate.js';
-import { createPool, type Db } from '../../src/db/pool.js';
+import { Database } from '../../src/db/database.js';
 
 export interface BenchServer {
   kind: 'embedded' | 'external';
@@ -110,7 +110,7 @@ export interface ScenarioDatabase {
   name: string;
   url: string;
   /** The bench's own pool on it (triggers, polling, analysis). */
-  db: Db;
+  db: Database;
   drop(): Promise<void>;
 }
 
@@ -119,13 +119,13 @@ export async function createScenarioDatabase(adminUrl: string, scenario: string)
   const name = `keel_bench_${scenario}_${process.pid}_${Date.now().toString(36)}`;
   await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
   const url = withDatabase(adminUrl, name);
-  const db = createPool(url, { size: 10, applicationName: 'keel-bench' });
+  const db = new Database(url, { size: 10, applicationName: 'keel-bench' });
   await migrate(db);
   await db.query(`UPDATE pool SET slots = 100000 WHERE name = 'default_pool'`);
   return {
     name, url, db,
     drop: async () => {
-      await db.end().catch(() => {});
+      await db.close();
       await withClient(adminUrl, async (c) => {
         await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
         await c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)}`);

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Db } from '../../src/db/pool.js';
+import type { Database } from '../../src/db/database.js';
 import { REPO_ROOT } from './cluster.js';
 import { waitFor } from './stats.js';
 
@@ -35,12 +35,12 @@ export async function stopAll(procs: Proc[]): Promise<void> {
 }
 
 /** The component id a process registered under. */
-export async function componentOf(db: Db, pid: number): Promise<string> {
+export async function componentOf(db: Database, pid: number): Promise<string> {
   return waitFor(`process ${pid} to register`, async () =>
     (await db.query<{ id: string }>(`SELECT id FROM component WHERE pid = $1 AND state = 'running'`, [pid])).rows[0]?.id, 60_000);
 }
 
 /** Waits until these DAGs are stored and active. */
-export async function ready(db: Db, dagIds: string[]): Promise<void> {
+export async function ready(db: Database, dagIds: string[]): Promise<void> {
   await waitFor('DAGs to load', async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM dag WHERE dag_id = ANY ($1) AND is_active`, [dagIds])).rows[0]!.n === dagIds.length, 60_000);
 }

@@ -1,8 +1,40 @@
 // The printed report: headline numbers against the targets and published references,
 // then where the time goes in each scenario.
-import type { BenchReport } from '../run.js';
+import type { ChainResult } from '../scenarios/chain.js';
+import type { PickupResult } from '../scenarios/pickup.js';
+import type { ThroughputResult } from '../scenarios/throughput.js';
+import type { Calibration } from '../scenarios/calibrate.js';
+import type { Mode } from './cluster.js';
 import type { Resources } from './harness.js';
+import type { BenchServer } from './postgres.js';
 import type { Summary } from './stats.js';
+
+export interface ScenarioOutcome<R> {
+  ok: boolean;
+  error?: string;
+  params: unknown;
+  result?: R;
+  resources?: Resources | null;
+}
+
+/** The JSON of a throughput, chain or pickup run: one scenario, with the machine, database and options it ran on. */
+export interface BenchReport {
+  schema: 1;
+  profile: 'full' | 'quick';
+  startedAt: string;
+  finishedAt: string;
+  durationSec: number;
+  git: { commit: string | null; dirty: boolean | null };
+  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; kernel: string; loadavgAtStart: number[]; loadavgAtEnd: number[] };
+  database: { kind: BenchServer['kind']; durable: boolean; pgStatStatements: boolean; settings: Record<string, string> };
+  config: { mode: Mode; schedulers: number; workers: number; workerConcurrency: number; keelOptions: Record<string, unknown> };
+  calibration: Calibration | null;
+  scenarios: {
+    throughput?: ScenarioOutcome<ThroughputResult>;
+    chain?: ScenarioOutcome<ChainResult>;
+    pickup?: ScenarioOutcome<PickupResult>;
+  };
+}
 
 /** Targets of the issue, and published numbers of other systems for scale. */
 export const TARGETS = { tasksPerSec: 1000, chain40Ms: 500, pickupP50Ms: 10 } as const;

@@ -1,19 +1,19 @@
 // Triggering DAG runs and reading their timestamps. Every duration is computed from
 // timestamps of the database clock, read as epoch milliseconds with microsecond precision
 // (a JS Date would round them to whole milliseconds).
-import type { Db } from '../../src/db/pool.js';
+import type { Database } from '../../src/db/database.js';
 import { triggerDag, type TriggeredRun } from '../../src/runs/manual-run.js';
 import { waitFor } from './stats.js';
 
 let nextLogicalDate = Date.UTC(2000, 0, 1);
 
 /** A manual run with a logical date of its own, so that concurrent triggers never collide. */
-export function trigger(db: Db, dagId: string): Promise<TriggeredRun> {
+export function trigger(db: Database, dagId: string): Promise<TriggeredRun> {
   nextLogicalDate += 1000;
   return triggerDag(db, dagId, { logicalDate: new Date(nextLogicalDate) });
 }
 
-export async function waitRunsEnded(db: Db, runIds: string[], timeoutMs: number, everyMs = 25): Promise<void> {
+export async function waitRunsEnded(db: Database, runIds: string[], timeoutMs: number, everyMs = 25): Promise<void> {
   await waitFor(`${runIds.length} run(s) to finish`, async () => {
     const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM dag_run WHERE id = ANY($1::bigint[]) AND state IN ('success', 'failed')`, [runIds]);
     return r.rows[0]!.n === runIds.length;
@@ -40,14 +40,14 @@ export interface TaskTimes {
   endedAt: number | null;
 }
 
-export async function runTimes(db: Db, runIds: string[]): Promise<RunTimes[]> {
+export async function runTimes(db: Database, runIds: string[]): Promise<RunTimes[]> {
   const r = await db.query<{ id: string; state: string; created_at: number; started_at: number | null; ended_at: number | null }>(
     `SELECT id, state, ${epoch('created_at')} AS created_at, ${epoch('started_at')} AS started_at, ${epoch('ended_at')} AS ended_at
      FROM dag_run WHERE id = ANY($1::bigint[]) ORDER BY id`, [runIds]);
   return r.rows.map((x) => ({ id: x.id, state: x.state, createdAt: x.created_at, startedAt: x.started_at, endedAt: x.ended_at }));
 }
 
-export async function taskTimes(db: Db, runIds: string[]): Promise<TaskTimes[]> {
+export async function taskTimes(db: Database, runIds: string[]): Promise<TaskTimes[]> {
   const r = await db.query<{ dag_run_id: string; task_id: string; state: string; scheduled_at: number | null; queued_at: number | null; started_at: number | null; ended_at: number | null }>(
     `SELECT dag_run_id, task_id, state, ${epoch('scheduled_at')} AS scheduled_at, ${epoch('queued_at')} AS queued_at,
             ${epoch('started_at')} AS started_at, ${epoch('ended_at')} AS ended_at
@@ -60,7 +60,7 @@ export async function taskTimes(db: Db, runIds: string[]): Promise<TaskTimes[]> 
  * so every distinct timestamp is one scheduler examine (scheduled_at), one queueing
  * transaction (queued_at), one worker claim (started_at) or one attempt end (ended_at).
  */
-export async function transactionCounts(db: Db, runIds: string[]): Promise<{ examine: number; queue: number; claim: number; end: number }> {
+export async function transactionCounts(db: Database, runIds: string[]): Promise<{ examine: number; queue: number; claim: number; end: number }> {
   const r = await db.query<{ examine: number; queue: number; claim: number; end: number }>(
     `SELECT count(DISTINCT scheduled_at)::int AS examine, count(DISTINCT queued_at)::int AS queue,
             count(DISTINCT started_at)::int AS claim, count(DISTINCT ended_at)::int AS "end"

@@ -2,9 +2,9 @@
 // component by role with its heartbeat age, rolled up into healthy / degraded / unhealthy.
 // A load balancer or monitor can act on the HTTP status: 200 healthy or degraded, 503
 // unhealthy. The roll-up is pure, so it is unit-tested without a server.
-import type { Db } from '../db/pool.js';
-import { sql } from '../db/sql.js';
+import type { Database } from '../db/database.js';
 import { readDatabaseStatus, type DatabaseStatus } from '../ha/db-status.js';
+import { sql } from '../db/sql.js';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 
@@ -67,7 +67,7 @@ export function assessHealth(database: HealthDocument['database'], rows: Compone
   return { status, checkedAt: now.toISOString(), database, roles, components };
 }
 
-export async function readHealth(db: Db, deadAfterSec: number): Promise<HealthDocument> {
+export async function readHealth(db: Database, deadAfterSec: number): Promise<HealthDocument> {
   const started = Date.now();
   try {
     const d = (await db.query<{ role: 'primary' | 'replica'; version: string }>(sql('api/health_database'))).rows[0]!;

@@ -2,12 +2,12 @@
 // holds across every API copy behind the load balancer (a client cannot multiply its
 // budget by the number of copies). One upsert per counted request.
 import type { FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
-import type { Db } from '../db/pool.js';
+import type { Database } from '../db/database.js';
 import { sql } from '../db/sql.js';
 
 type Callback = (err: Error | null, result?: { current: number; ttl: number }) => void;
 
-export function postgresRateLimitStore(db: Db): FastifyRateLimitStoreCtor {
+export function postgresRateLimitStore(db: Database): FastifyRateLimitStoreCtor {
   return class PostgresRateLimitStore {
     incr(key: string, cb: Callback, timeWindow: number): void {
       db.query<{ hits: number; ttl_ms: number }>(sql('api/rate_limit_hit'), [key, timeWindow]).then(

@@ -13,7 +13,7 @@ import addFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { KeelOptions } from '../config/options.js';
-import type { Db } from '../db/pool.js';
+import type { Database } from '../db/database.js';
 import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';
 import { KEEL_VERSION } from '../version.js';
@@ -47,7 +47,7 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function buildApiServer(db: Db, options: ApiOptions, deps: { log: Logger; registry: Registry }): Promise<ApiServer> {
+export async function buildApiServer(db: Database, options: ApiOptions, deps: { log: Logger; registry: Registry }): Promise<ApiServer> {
   const sessions = await openSessionStore(db, options, deps.log);
   try {
     return await buildOn(db, sessions, options, deps);
@@ -57,7 +57,7 @@ export async function buildApiServer(db: Db, options: ApiOptions, deps: { log: L
   }
 }
 
-async function buildOn(db: Db, sessions: SessionStore, options: ApiOptions, deps: { log: Logger; registry: Registry }): Promise<ApiServer> {
+async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions, deps: { log: Logger; registry: Registry }): Promise<ApiServer> {
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
     disableRequestLogging: true,

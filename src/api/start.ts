@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeelOptions } from '../config/options.js';
-import type { Db } from '../db/pool.js';
+import type { Database } from '../db/database.js';
 import type { KeelMetrics } from '../observability/metrics.js';
 import type { Logger } from '../log.js';
 import { sql } from '../db/sql.js';
@@ -29,7 +29,7 @@ function embeddedSecretKey(options: KeelOptions): string | undefined {
  * `drainSec`: on stop, readiness answers 503 this long while requests are still served,
  * so that a load balancer takes the copy out before it closes (`keel api`: apiDrainSec).
  */
-export async function startApi(db: Db, options: KeelOptions, metrics: KeelMetrics, log: Logger, drainSec = options.apiDrainSec): Promise<RunningApi> {
+export async function startApi(db: Database, options: KeelOptions, metrics: KeelMetrics, log: Logger, drainSec = options.apiDrainSec): Promise<RunningApi> {
   const server = await buildApiServer(db, { ...options, secretKey: embeddedSecretKey(options) }, { log, registry: metrics.registry });
   await server.app.listen({ host: options.apiHost, port: options.apiPort });
   const address = server.app.server.address();

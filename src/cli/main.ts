@@ -1,12 +1,14 @@
 // The `keel` command. Exit codes: 0 ok, 1 failure, 2 bad usage or input.
 import { Command, CommanderError, Option } from 'commander';
 import { loadOptions } from '../config/load.js';
-import { OPTION_SPECS, type KeelOptions, type OptionName } from '../config/options.js';
+import { configurationMarkdown } from '../config/markdown.js';
+import type { KeelOptions, OptionName } from '../config/options.js';
+import type { Database } from '../db/database.js';
 import { migrate, schemaStatus } from '../db/migrate.js';
 import { UsageError } from '../errors.js';
 import { componentDbView, printDatabaseStatus, readDatabaseStatus } from '../ha/db-status.js';
 import { createLogger } from '../log.js';
-import { openDatabase, redactUrl, type Database } from '../runtime/database.js';
+import { openDatabase, redactUrl } from '../runtime/database.js';
 import { startRole, type RoleName } from '../runtime/roles.js';
 import { triggerDag } from '../runs/manual-run.js';
 import { idempotencyKeyProblem, triggerDagWithKey } from '../runs/idempotency-key.js';
@@ -39,7 +41,7 @@ async function withDb<T>(cmd: Command, fn: (d: Database, json: boolean) => Promi
   const log = createLogger({ level: 'warn', format: options.logFormat });
   const database = await openDatabase(options, log, 'cli');
   try {
-    await migrate(database.db);
+    await migrate(database);
     return await fn(database, Boolean(cmd.optsWithGlobals<GlobalFlags>().json));
   } finally {
     await database.close();
@@ -111,7 +113,7 @@ export function buildProgram(): Command {
   const db = program.command('db').description('database schema');
   db.command('migrate').description('apply pending migrations').action(async (_o, cmd: Command) => {
     await withDb(cmd, async (d, json) => {
-      const status = await schemaStatus(d.db);
+      const status = await schemaStatus(d);
       if (json) printJson({ version: status.applied.at(-1)?.version ?? 0 });
       else console.log(`schema at version ${status.applied.at(-1)?.version ?? 0} (this Keel knows ${status.known})`);
     });
@@ -120,7 +122,7 @@ export function buildProgram(): Command {
     const options = optionsFrom(cmd);
     const database = await openDatabase(options, createLogger({ level: 'warn', format: options.logFormat }), 'cli');
     try {
-      const s = await schemaStatus(database.db);
+      const s = await schemaStatus(database);
       const rows = [
         ...s.applied.map((a) => ({ version: a.version, name: a.name, state: 'applied', at: a.appliedAt })),
         ...s.pending.map((p) => ({ version: p.version, name: p.name, state: 'pending', at: null })),
@@ -134,8 +136,8 @@ export function buildProgram(): Command {
   const dags = program.command('dags').description('DAGs');
   dags.command('list').description('DAGs and import errors').action(async (_o, cmd: Command) => {
     await withDb(cmd, async (d, json) => {
-      const rows = (await d.db.query(sql('cli/dags_list'))).rows;
-      const errors = (await d.db.query(sql('cli/dag_file_import_errors'))).rows;
+      const rows = (await d.query(sql('cli/dags_list'))).rows;
+      const errors = (await d.query(sql('cli/dag_file_import_errors'))).rows;
       if (json) return printJson({ dags: rows, importErrors: errors });
       print(false, rows.map((r) => ({ ...r, schedule: describeSchedule(r.schedule) })), ['dag_id', 'paused', 'active', 'schedule', 'next_run', 'last_run_state', 'fileloc']);
       if (errors.length) {
@@ -146,7 +148,7 @@ export function buildProgram(): Command {
   });
   dags.command('show <dagId>').description('a DAG, its tasks and dependencies').action(async (dagId: string, _o, cmd: Command) => {
     await withDb(cmd, async (d, json) => {
-      const row = (await d.db.query(sql('cli/dag_show'), [dagId])).rows[0];
+      const row = (await d.query(sql('cli/dag_show'), [dagId])).rows[0];
       if (!row) throw new UsageError(`unknown DAG id "${dagId}"; see \`keel dags list\``);
       if (json) return printJson(row);
       const s = row.serialized;
@@ -171,8 +173,8 @@ export function buildProgram(): Command {
       if (problem) throw new UsageError(`--idempotency-key: ${problem}`);
       await withDb(cmd, async (d, json) => {
         const { created, ...run } = o.idempotencyKey === undefined
-          ? await triggerDag(d.db, dagId, asked)
-          : await triggerDagWithKey(d.db, dagId, asked, o.idempotencyKey, '--idempotency-key');
+          ? await triggerDag(d, dagId, asked)
+          : await triggerDagWithKey(d, dagId, asked, o.idempotencyKey, '--idempotency-key');
         if (json) printJson(run);
         else if (created) console.log(`triggered ${dagId}: run ${run.id} (${run.runId}) params ${JSON.stringify(run.params)}`);
         else console.log(`run ${run.id} (${run.runId}) of ${dagId} had been triggered with this idempotency key already; nothing new`);
@@ -181,7 +183,7 @@ export function buildProgram(): Command {
   for (const [name, paused] of [['pause', true], ['unpause', false]] as const) {
     dags.command(`${name} <dagId>`).description(paused ? 'stop scheduling a DAG' : 'resume scheduling a DAG').action(async (dagId: string, _o, cmd: Command) => {
       await withDb(cmd, async (d, json) => {
-        const r = await d.db.query(sql('cli/dag_set_paused'), [dagId, paused]);
+        const r = await d.query(sql('cli/dag_set_paused'), [dagId, paused]);
         if (!r.rowCount) throw new UsageError(`unknown DAG id "${dagId}"; see \`keel dags list\``);
         if (json) printJson({ dagId, paused });
         else console.log(`${dagId} ${paused ? 'paused' : 'unpaused'}`);
@@ -198,15 +200,15 @@ export function buildProgram(): Command {
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive integer, got "${o.limit}"`);
       await withDb(cmd, async (d, json) => {
-        print(json, (await d.db.query(sql('cli/runs_list'), [o.dag ?? null, o.state ?? null, limit])).rows, ['id', 'dag_id', 'run_id', 'run_type', 'state', 'logical_date', 'started_at', 'ended_at']);
+        print(json, (await d.query(sql('cli/runs_list'), [o.dag ?? null, o.state ?? null, limit])).rows, ['id', 'dag_id', 'run_id', 'run_type', 'state', 'logical_date', 'started_at', 'ended_at']);
       });
     });
   runs.command('show <runId>').description('a run and its task instances').action(async (runId: string, _o, cmd: Command) => {
     positiveId(runId, 'run id');
     await withDb(cmd, async (d, json) => {
-      const run = (await d.db.query(sql('cli/dag_run_show'), [runId])).rows[0];
+      const run = (await d.query(sql('cli/dag_run_show'), [runId])).rows[0];
       if (!run) throw new UsageError(`no DAG run with id ${runId}; see \`keel runs list\``);
-      const tasks = (await d.db.query(sql('cli/task_instances_of_run'), [runId])).rows;
+      const tasks = (await d.query(sql('cli/task_instances_of_run'), [runId])).rows;
       if (json) return printJson({ ...run, tasks });
       console.log(`run ${run.id}  ${run.dag_id}  ${run.run_id}  ${run.state}  params ${JSON.stringify(run.params)}`);
       print(false, tasks, ['task_id', 'state', 'try_number', 'max_tries', 'started_at', 'ended_at']);
@@ -217,7 +219,7 @@ export function buildProgram(): Command {
   tasks.command('list <runId>').description('task instances of a run').action(async (runId: string, _o, cmd: Command) => {
     positiveId(runId, 'run id');
     await withDb(cmd, async (d, json) => {
-      print(json, (await d.db.query(sql('cli/task_instances_of_run'), [runId])).rows, ['id', 'task_id', 'state', 'try_number', 'max_tries', 'pool', 'queue', 'started_at', 'ended_at', 'error']);
+      print(json, (await d.query(sql('cli/task_instances_of_run'), [runId])).rows, ['id', 'task_id', 'state', 'try_number', 'max_tries', 'pool', 'queue', 'started_at', 'ended_at', 'error']);
     });
   });
   tasks.command('logs <runId> <taskId>').description("a task's logs, every try or one")
@@ -226,7 +228,7 @@ export function buildProgram(): Command {
       positiveId(runId, 'run id');
       if (o.try !== undefined && !/^\d+$/.test(o.try)) throw new UsageError(`--try must be a try number, got "${o.try}"`);
       await withDb(cmd, async (d, json) => {
-        const rows = (await d.db.query(sql('cli/task_attempt_logs'), [runId, taskId, o.try ?? null])).rows;
+        const rows = (await d.query(sql('cli/task_attempt_logs'), [runId, taskId, o.try ?? null])).rows;
         if (json) return printJson(rows);
         if (!rows.length) throw new UsageError(`no attempts of task "${taskId}" in run ${runId}${o.try ? ` for try ${o.try}` : ''}`);
         for (const a of rows) {
@@ -239,7 +241,7 @@ export function buildProgram(): Command {
     .action(async (runId: string, taskIds: string[], _o, cmd: Command) => {
       positiveId(runId, 'run id');
       await withDb(cmd, async (d, json) => {
-        const cleared = await clearTaskInstances(d.db, runId, taskIds);
+        const cleared = await clearTaskInstances(d, runId, taskIds);
         if (json) printJson({ runId, cleared });
         else console.log(`cleared ${cleared.length} task instance(s) of run ${runId}: ${cleared.join(', ') || '-'}`);
       });
@@ -257,7 +259,7 @@ export function buildProgram(): Command {
         throw new UsageError(`--payload: not JSON (${(err as Error).message}); quote it, e.g. --payload '{"ok": true}'`);
       }
       await withDb(cmd, async (d, json) => {
-        const e = await postExternalEvent(d.db, key, payload, o.eventId);
+        const e = await postExternalEvent(d, key, payload, o.eventId);
         if (json) printJson(e);
         else console.log(e.created ? `posted event ${e.eventId} with key "${key}"` : `event ${e.eventId} had been posted already; nothing changed`);
       });
@@ -270,7 +272,7 @@ export function buildProgram(): Command {
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive integer, got "${o.limit}"`);
       await withDb(cmd, async (d, json) => {
-        print(json, (await d.db.query(sql('cli/triggers_list'), [limit, o.state ?? null])).rows,
+        print(json, (await d.query(sql('cli/triggers_list'), [limit, o.state ?? null])).rows,
           ['id', 'state', 'dag_id', 'run_id', 'task_id', 'kind', 'holder_count', 'created_at', 'fired_at']);
       });
     });
@@ -282,7 +284,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--role <role>', 'what the user may do').choices(['admin', 'op', 'viewer']).default('viewer'))
     .action(async (o: { username: string; password: string; role: string }, cmd: Command) => {
       await withDb(cmd, async (d, json) => {
-        const user = await createUser(d.db, o.username, o.password, o.role);
+        const user = await createUser(d, o.username, o.password, o.role);
         if (json) printJson(user);
         else console.log(`created ${user.role} ${user.username}; log in to the web UI (default http://127.0.0.1:8080/) with this name and password`);
       });
@@ -294,7 +296,7 @@ export function buildProgram(): Command {
     .action(async (o: { username: string; name: string; lifetime?: string }, cmd: Command) => {
       if (o.lifetime !== undefined && !/^\d+$/.test(o.lifetime)) throw new UsageError(`--lifetime must be a number of seconds, got "${o.lifetime}"`);
       await withDb(cmd, async (d, json) => {
-        const t = await createToken(d.db, o.username, o.name, o.lifetime ? Number(o.lifetime) : null);
+        const t = await createToken(d, o.username, o.name, o.lifetime ? Number(o.lifetime) : null);
         if (json) printJson(t);
         else console.log(t.token);
       });
@@ -303,7 +305,7 @@ export function buildProgram(): Command {
     .option('--username <name>', 'whose tokens (default: every user\'s)')
     .action(async (o: { username?: string }, cmd: Command) => {
       await withDb(cmd, async (d, json) => {
-        const tokens = await listTokens(d.db, o.username === undefined ? null : await userIdOf(d.db, o.username));
+        const tokens = await listTokens(d, o.username === undefined ? null : await userIdOf(d, o.username));
         print(json, tokens as unknown as Record<string, unknown>[], ['id', 'username', 'name', 'created_at', 'expires_at', 'last_used_at', 'expired']);
       });
     });
@@ -311,7 +313,7 @@ export function buildProgram(): Command {
     .action(async (tokenId: string, _o, cmd: Command) => {
       positiveId(tokenId, 'token id');
       await withDb(cmd, async (d, json) => {
-        const revoked = await revokeToken(d.db, tokenId, null);
+        const revoked = await revokeToken(d, tokenId, null);
         if (!revoked) throw new UsageError(`token id: no API token ${tokenId}; see \`keel users tokens\``);
         if (json) printJson(revoked);
         else console.log(`revoked token ${revoked.id} "${revoked.name}" of ${revoked.username}`);
@@ -321,9 +323,9 @@ export function buildProgram(): Command {
   const ha = program.command('ha').description('high availability: components and events');
   ha.command('status').description('every component with role, host, heartbeat age, state and what it holds; the database').action(async (_o, cmd: Command) => {
     await withDb(cmd, async (d, json) => {
-      const components = (await d.db.query(sql('cli/ha_components'))).rows;
-      const database = (await d.db.query(sql('cli/ha_database'))).rows[0];
-      const server = await readDatabaseStatus(d.db, { events: 5 });
+      const components = (await d.query(sql('cli/ha_components'))).rows;
+      const database = (await d.query(sql('cli/ha_database'))).rows[0];
+      const server = await readDatabaseStatus(d, { events: 5 });
       if (json) return printJson({ database: { ...database, ...server }, components });
       console.log(`database: ${database.role}, PostgreSQL ${database.version}, up since ${database.server_started_at.toISOString()}, last disruption ${database.last_disruption_at instanceof Date && Number.isFinite(database.last_disruption_at.getTime()) ? database.last_disruption_at.toISOString() : 'never'}`);
       printDatabaseStatus(server);
@@ -343,7 +345,7 @@ export function buildProgram(): Command {
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive integer, got "${o.limit}"`);
       await withDb(cmd, async (d, json) => {
-        print(json, (await d.db.query(sql('cli/ha_events'), [limit, o.kind ?? null])).rows, ['id', 'at', 'kind', 'role', 'hostname', 'details']);
+        print(json, (await d.query(sql('cli/ha_events'), [limit, o.kind ?? null])).rows, ['id', 'at', 'kind', 'role', 'hostname', 'details']);
       });
     });
 
@@ -352,7 +354,7 @@ export function buildProgram(): Command {
     .action(async (o: { role: string }, cmd: Command) => {
       const options = optionsFrom(cmd);
       await withDb(cmd, async (d, json) => {
-        const rows = (await d.db.query(sql('cli/component_healthy_of_role'), [o.role, options.componentDeadAfterSec])).rows;
+        const rows = (await d.query(sql('cli/component_healthy_of_role'), [o.role, options.componentDeadAfterSec])).rows;
         if (json) printJson({ role: o.role, healthy: rows });
         else console.log(rows.length ? `${rows.length} healthy ${o.role}(s): ${rows.map((r) => `${r.hostname}/${r.pid}`).join(', ')}` : `no healthy ${o.role}`);
         if (!rows.length) process.exitCode = 1;
@@ -392,14 +394,11 @@ export function buildProgram(): Command {
       if (result.report.violations.length) process.exitCode = 1;
     });
 
-  program.command('config').description('the effective configuration, or the README table')
-    .option('--markdown', 'print the options as a Markdown table')
+  program.command('config').description('the effective configuration, or the configuration reference (docs/configuration.md)')
+    .option('--markdown', 'print the configuration reference as Markdown')
     .action((o: { markdown?: boolean }, cmd: Command) => {
       if (o.markdown) {
-        console.log('| option | environment variable | default | meaning |\n| --- | --- | --- | --- |');
-        for (const [name, spec] of Object.entries(OPTION_SPECS)) {
-          console.log(`| \`${name}\` | \`${spec.env}\` | ${spec.default === undefined ? '(unset)' : `\`${spec.default}\``} | ${spec.doc} |`);
-        }
+        process.stdout.write(configurationMarkdown());
         return;
       }
       const options = optionsFrom(cmd);

@@ -1,6 +1,6 @@
 // Every Keel option in one table: its environment variable, config-file key, default and
-// meaning. The README's configuration table is generated from this list
-// (`keel config --markdown`), so the two cannot drift apart.
+// meaning. docs/configuration.md is generated from this list (`keel config --markdown`,
+// `npm run docs:config`), and a unit test fails when the two drift apart.
 import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -48,7 +48,7 @@ export const OPTION_SPECS = {
     env: 'KEEL_DAGS_FOLDER',
     schema: z.string().min(1),
     default: 'dags',
-    doc: 'Folder scanned for DAG files (`.ts`, `.js`, `.mjs`).',
+    doc: 'Folder scanned for DAG files (`.ts`, `.mts`, `.js`, `.mjs`).',
   },
   logLevel: {
     env: 'KEEL_LOG_LEVEL',

@@ -18,8 +18,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { validateDag } from '../core/dag-graph.js';
-import type { Db } from '../db/pool.js';
-import { inTransaction } from '../db/pool.js';
+import type { Database, Tx } from '../db/database.js';
 import { sql } from '../db/sql.js';
 import { COMPONENT_LOCK_CLASS } from '../ha/session.js';
 import type { Logger } from '../log.js';
@@ -118,7 +117,7 @@ export class DagProcessor {
   private readonly broken = new Set<string>();
   private stopping = false;
 
-  constructor(private readonly db: Db, private readonly opts: ProcessorOptions, private readonly log: Logger) {}
+  constructor(private readonly db: Database, private readonly opts: ProcessorOptions, private readonly log: Logger) {}
 
   private get leaseSec(): number {
     return this.opts.dagFileLeaseSec ?? 30;
@@ -185,7 +184,7 @@ export class DagProcessor {
     }
     result.parsed.sort();
     if (listing.ok) {
-      const gone = await inTransaction(this.db, async (tx) => (await tx.query<{ dag_id: string }>(sql('dag-processor/dag_file_delete_missing'), [files, listedAt])).rows);
+      const gone = await this.db.inTransaction(async (tx) => (await tx.query<{ dag_id: string }>(sql('dag-processor/dag_file_delete_missing'), [files, listedAt])).rows);
       result.deactivated = gone.map((r) => r.dag_id);
       if (result.deactivated.length) this.log.info({ dags: result.deactivated }, 'DAG file gone: DAGs deactivated');
     } else {
@@ -226,11 +225,11 @@ export class DagProcessor {
       const release = order.filter((f) => !this.parsing.has(f)).slice(0, this.held.size - share);
       // Out of the held set before the release commits, so that the scan does not start one of them meanwhile.
       for (const f of release) this.held.delete(f);
-      await inTransaction(this.db, (tx) => tx.query(sql('dag-processor/dag_file_leases_release'), [id, release]));
+      await this.db.inTransaction((tx) => tx.query(sql('dag-processor/dag_file_leases_release'), [id, release]));
       this.log.info({ released: release.length, share, processors: live }, 'DAG file leases given back to share the folder');
     } else if (this.held.size < share) {
       const wanted = files.filter((f) => !this.held.has(f));
-      const got = await inTransaction(this.db, async (tx) => (await tx.query<{ fileloc: string }>(sql('dag-processor/dag_file_leases_acquire'), [
+      const got = await this.db.inTransaction(async (tx) => (await tx.query<{ fileloc: string }>(sql('dag-processor/dag_file_leases_acquire'), [
         id, wanted, this.leaseSec, share - this.held.size, this.opts.dagProcessorLostAfterSec ?? 1, this.opts.dbOutageGraceSec ?? 15, COMPONENT_LOCK_CLASS,
       ])).rows.map((r) => r.fileloc));
       for (const f of got) this.held.add(f);
@@ -272,7 +271,7 @@ export class DagProcessor {
       for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i))) problems.push(`DAG id "${id}" is defined twice in this file`);
       if (problems.length) error = problems.join('\n');
       else {
-        const stored = await inTransaction(this.db, async (tx) => (await this.stillHeld(tx, fileloc)) ? storeParsedFile(tx, fileloc, hash, loaded.dags) : undefined);
+        const stored = await this.db.inTransaction(async (tx) => (await this.stillHeld(tx, fileloc)) ? storeParsedFile(tx, fileloc, hash, loaded.dags) : undefined);
         if (stored === undefined) return this.lost(fileloc);
         error = stored;
         // The only error storing reports is a DAG id owned by another file; that file may let go of it any time.
@@ -284,7 +283,7 @@ export class DagProcessor {
     else this.broken.delete(fileloc);
     if (error) {
       const message = error;
-      const stored = await inTransaction(this.db, async (tx) => {
+      const stored = await this.db.inTransaction(async (tx) => {
         if (!(await this.stillHeld(tx, fileloc))) return false;
         await storeImportError(tx, fileloc, hash, message);
         return true;
@@ -297,7 +296,7 @@ export class DagProcessor {
     return error;
   }
 
-  private async stillHeld(tx: Parameters<Parameters<typeof inTransaction>[1]>[0], fileloc: string): Promise<boolean> {
+  private async stillHeld(tx: Tx, fileloc: string): Promise<boolean> {
     if (!this.opts.componentId) return true;
     return ((await tx.query(sql('dag-processor/dag_file_lease_check'), [fileloc, this.opts.componentId])).rowCount ?? 0) > 0;
   }

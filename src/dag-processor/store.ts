@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { SerializedDag } from '../core/types.js';
 import { computeNextDue, dbNow, lastScheduledLogicalDate } from '../runs/next-due.js';
 import { sql } from '../db/sql.js';
-import type { Tx } from '../db/pool.js';
+import type { Tx } from '../db/database.js';
 
 export function versionHash(dag: SerializedDag): string {
   return createHash('sha256').update(JSON.stringify(dag)).digest('hex').slice(0, 16);

@@ -7,8 +7,9 @@
 // PROBE_EVERY_MS) looks for the database's return, so that the wake-up does not wait for
 // the next backoff of whichever call happens to retry first.
 //
-// Kept per database URL, so that in a process talking to several databases (tests) one
-// database's successes do not wake the retries of another that is still down.
+// A Database keeps one per URL it uses (src/db/database.ts), so that in a process talking
+// to several databases (tests) one database's successes do not wake the retries of another
+// that is still down.
 
 /** How often a lost database is probed. */
 export const PROBE_EVERY_MS = 150;
@@ -22,8 +23,7 @@ export class Availability {
   /** Outages this process saw end (lost, then reached again), and their time in all. */
   outages = 0;
   outageMsTotal = 0;
-  /** Probes registered by the process's database handles; the newest still open is used. */
-  private readonly probes: (() => Promise<void>)[] = [];
+  private probe: (() => Promise<void>) | null = null;
   private probing = false;
 
   get unreachable(): boolean {
@@ -43,21 +43,20 @@ export class Availability {
    * PROBE_EVERY_MS until it succeeds or the database is reached otherwise. Returns the stop.
    */
   probeWith(probe: () => Promise<void>): () => void {
-    this.probes.push(probe);
+    this.probe = probe;
     if (this.down) void this.probeUntilBack();
     return () => {
-      const i = this.probes.indexOf(probe);
-      if (i >= 0) this.probes.splice(i, 1);
+      if (this.probe === probe) this.probe = null;
     };
   }
 
   private async probeUntilBack(): Promise<void> {
-    if (this.probing || this.probes.length === 0) return;
+    if (this.probing || !this.probe) return;
     this.probing = true;
     try {
-      while (this.down && this.probes.length > 0) {
+      while (this.down && this.probe) {
         await new Promise((resolve) => setTimeout(resolve, PROBE_EVERY_MS).unref());
-        const probe = this.probes.at(-1);
+        const probe = this.probe;
         if (!this.down || !probe) break;
         try {
           await probe();
@@ -122,16 +121,4 @@ export function retryPause(availability: Availability, opts: { unref?: boolean }
       if (opts.unref) timer.unref();
     });
   };
-}
-
-const byUrl = new Map<string, Availability>();
-
-/** The availability of the database a URL names (one per distinct URL in the process). */
-export function availabilityOf(url: string): Availability {
-  let a = byUrl.get(url);
-  if (!a) {
-    a = new Availability();
-    byUrl.set(url, a);
-  }
-  return a;
 }

@@ -4,8 +4,10 @@
 // qualifies (for read-write: the one where transaction_read_only is off), and each new
 // connection checks the server again, so a demoted primary is never written to for long.
 // On a connection or read-only error the choice is forgotten and the next connection
-// probes again. One chooser per URL per process, shared by all its connections.
+// probes again. One chooser per URL a Database uses (an Endpoint), shared by all the
+// connections that Database makes through that URL.
 import pg from 'pg';
+import { Availability } from './availability.js';
 import { acceptable, needsCheck, parseDatabaseUrl, type HostPort, type ParsedDatabaseUrl, type ServerState } from './multi-host.js';
 import { sql } from './sql.js';
 
@@ -106,28 +108,10 @@ async function probeHost(url: string, connectTimeoutMs: number): Promise<ServerS
   }
 }
 
-const choosers = new Map<string, HostChooser>();
-
-/** The process's chooser for this URL (connect timeout of the first caller). */
-export function chooserFor(url: string, connectTimeoutMs = 5000, option?: string): HostChooser {
-  let c = choosers.get(url);
-  if (!c) {
-    c = new HostChooser(parseDatabaseUrl(url, option), connectTimeoutMs);
-    choosers.set(url, c);
-  }
-  return c;
-}
-
-/** Every chooser of this process with its current host (for status and metrics). */
-export function allChoosers(): HostChooser[] {
-  return [...choosers.values()];
-}
-
 type Callback = (err: Error | undefined) => void;
 
 /** A pg.Client class that connects to the host the chooser picks and checks the server. */
-export function clientClassFor(url: string, connectTimeoutMs = 5000): typeof pg.Client {
-  const chooser = chooserFor(url, connectTimeoutMs);
+function clientClassFor(chooser: HostChooser): typeof pg.Client {
   if (!chooser.checks) return pg.Client;
   class ChosenClient extends pg.Client {
     /** The host this connection went to. */
@@ -181,34 +165,47 @@ export function clientClassFor(url: string, connectTimeoutMs = 5000): typeof pg.
   return ChosenClient as unknown as typeof pg.Client;
 }
 
-/** The single-host connection string node-postgres is given (the chooser overrides host and port). */
-export function connectionStringFor(url: string): string {
-  const chooser = chooserFor(url);
-  return chooser.parsed.urlFor(chooser.chosen ?? chooser.parsed.hosts[0]!);
-}
+/**
+ * One URL a Database connects through: the chooser of its host, the Client class that
+ * connects where the chooser points, and whether the database behind it is reachable.
+ */
+export class Endpoint {
+  readonly chooser: HostChooser;
+  readonly availability = new Availability();
+  /** Pools and clients of this URL are made of this class. */
+  readonly Client: typeof pg.Client;
 
-/** A new, unconnected client for this URL: the session and LISTEN connections. */
-export function newClient(url: string, config: Omit<pg.ClientConfig, 'connectionString'>): pg.Client {
-  const Client = clientClassFor(url, config.connectionTimeoutMillis || 5000);
-  return new Client({ ...config, connectionString: connectionStringFor(url) });
-}
+  constructor(readonly url: string, connectTimeoutMs: number) {
+    this.chooser = new HostChooser(parseDatabaseUrl(url), connectTimeoutMs);
+    this.Client = clientClassFor(this.chooser);
+  }
 
-/** After a transient error on a connection: forget its host if the chooser had picked it. */
-export function forgetHostOf(url: string, client: unknown): void {
-  const chooser = choosers.get(url);
-  const host = (client as { chosenHost?: HostPort | null }).chosenHost;
-  if (chooser?.checks) chooser.invalidate(host ?? undefined);
-}
+  /** The single-host connection string node-postgres is given (the chooser overrides host and port). */
+  connectionString(): string {
+    return this.chooser.parsed.urlFor(this.chooser.chosen ?? this.chooser.parsed.hosts[0]!);
+  }
 
-/** Connects once to the URL and checks that the server takes writes (not in recovery); throws otherwise. */
-export async function probeWritable(url: string, timeoutMs: number): Promise<void> {
-  const client = newClient(url, { application_name: 'keel-probe', connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    const r = await client.query<StateRow>(sql('db/server_state'));
-    if (r.rows[0]?.in_recovery) throw new Error('the server is in recovery');
-  } finally {
-    await client.end().catch(() => {});
+  /** A new, unconnected client: the session and LISTEN connections, the split-brain check. */
+  newClient(config: Omit<pg.ClientConfig, 'connectionString'>): pg.Client {
+    return new this.Client({ ...config, connectionString: this.connectionString() });
+  }
+
+  /** After a transient error on a connection: forget its host if the chooser had picked it. */
+  forgetHostOf(client: unknown): void {
+    const host = (client as { chosenHost?: HostPort | null }).chosenHost;
+    if (this.chooser.checks) this.chooser.invalidate(host ?? undefined);
+  }
+
+  /** Connects once and checks that the server takes writes (not in recovery); throws otherwise. */
+  async probeWritable(timeoutMs: number): Promise<void> {
+    const client = this.newClient({ application_name: 'keel-probe', connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      const r = await client.query<StateRow>(sql('db/server_state'));
+      if (r.rows[0]?.in_recovery) throw new Error('the server is in recovery');
+    } finally {
+      await client.end().catch(() => {});
+    }
   }
 }

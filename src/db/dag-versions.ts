@@ -1,7 +1,7 @@
 // Serialized DAG versions are immutable (keyed by DAG id and version hash), so each process
 // reads one at most once and keeps it, instead of fetching its JSON on every turn.
 import type { SerializedDag } from '../core/types.js';
-import type { Db, Tx } from './pool.js';
+import type { Queryable } from './database.js';
 import { sql } from './sql.js';
 
 export interface VersionKey {
@@ -19,7 +19,7 @@ export class DagVersionCache {
     return this.versions.get(keyOf(k));
   }
 
-  async load(db: Db | Tx, keys: readonly VersionKey[]): Promise<void> {
+  async load(db: Queryable, keys: readonly VersionKey[]): Promise<void> {
     const missing = new Map<string, VersionKey>();
     for (const k of keys) if (!this.versions.has(keyOf(k))) missing.set(keyOf(k), k);
     if (missing.size === 0) return;

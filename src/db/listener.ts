@@ -1,15 +1,15 @@
 // A dedicated LISTEN connection that reconnects with backoff. Notifications only make
 // loops react faster; every loop also polls, so a lost notification costs latency only.
-// LISTEN needs a real session: behind PgBouncer in transaction pooling, give it the direct
-// `sessionDatabaseUrl`.
+// LISTEN needs a real session: it connects through the Database's session URL (behind
+// PgBouncer in transaction pooling, the direct `sessionDatabaseUrl`).
 import pg from 'pg';
-import { newClient } from './connect.js';
 import type { Logger } from 'pino';
+import type { Database } from './database.js';
 import { backoffMs } from './transient.js';
-import { availabilityOf, retryPause, type Availability } from './availability.js';
+import { retryPause, type Availability } from './availability.js';
 import { sql } from './sql.js';
 
-/** The channels Keel notifies on (notify_*.sql), each with its LISTEN statement. */
+/** The channels Keel notifies on (db/notify_*.sql), each with its LISTEN statement. */
 const LISTEN = {
   keel_scheduler: sql('db/listen_keel_scheduler'),
   keel_queued: sql('db/listen_keel_queued'),
@@ -25,12 +25,12 @@ export class Listener {
   private readonly pause: (ms: number) => Promise<void>;
 
   constructor(
-    private readonly url: string,
+    private readonly database: Database,
     private readonly channels: Channel[],
     private readonly onNotify: (channel: string, payload: string) => void,
     private readonly log?: Logger,
   ) {
-    this.availability = availabilityOf(url);
+    this.availability = database.sessionAvailability;
     this.pause = retryPause(this.availability, { unref: true });
   }
 
@@ -40,7 +40,7 @@ export class Listener {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = newClient(this.url, { application_name: 'keel-listener', keepAlive: true, keepAliveInitialDelayMillis: 10000, connectionTimeoutMillis: 5000 });
+    const client = this.database.newClient('session', { application_name: 'keel-listener', keepAlive: true, keepAliveInitialDelayMillis: 10000, connectionTimeoutMillis: 5000 });
     client.on('notification', (n) => this.onNotify(n.channel, n.payload ?? ''));
     client.on('error', (err) => {
       this.availability.lost();

@@ -2,8 +2,7 @@
 // transaction under a transaction-level advisory lock so that any number of processes
 // may start at once. A process refuses a schema newer than the migrations it ships.
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Db } from './pool.js';
-import { inTransaction } from './pool.js';
+import type { Database, Queryable } from './database.js';
 import { sql } from './sql.js';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
@@ -39,7 +38,7 @@ export interface SchemaStatus {
   known: number;
 }
 
-async function appliedVersions(db: Db | import('pg').PoolClient): Promise<SchemaStatus['applied']> {
+async function appliedVersions(db: Queryable): Promise<SchemaStatus['applied']> {
   const exists = await db.query<{ t: string | null }>(sql('db/migration_table_exists'));
   if (!exists.rows[0]?.t) return [];
   const res = await db.query<{ version: number; name: string; applied_at: Date }>(sql('db/migrations_applied'));
@@ -55,15 +54,15 @@ function refuseNewer(applied: SchemaStatus['applied']): void {
   }
 }
 
-export async function schemaStatus(db: Db): Promise<SchemaStatus> {
+export async function schemaStatus(db: Database): Promise<SchemaStatus> {
   const applied = await appliedVersions(db);
   const done = new Set(applied.map((a) => a.version));
   return { applied, pending: loadMigrations().filter((m) => !done.has(m.version)), known: LATEST_SCHEMA_VERSION };
 }
 
 /** Applies pending migrations; returns the versions it applied (empty when up to date). */
-export async function migrate(db: Db): Promise<number[]> {
-  return inTransaction(db, async (tx) => {
+export async function migrate(db: Database): Promise<number[]> {
+  return db.inTransaction(async (tx) => {
     await tx.query(sql('db/advisory_xact_lock'), [MIGRATION_LOCK_KEY]);
     await tx.query(sql('db/migration_table_create'));
     const applied = await appliedVersions(tx);
@@ -81,7 +80,7 @@ export async function migrate(db: Db): Promise<number[]> {
 }
 
 /** For roles that must not migrate: fail clearly when the schema is missing or too new. */
-export async function assertSchemaCurrent(db: Db): Promise<void> {
+export async function assertSchemaCurrent(db: Database): Promise<void> {
   const applied = await appliedVersions(db);
   refuseNewer(applied);
   const newest = applied.at(-1)?.version ?? 0;

@@ -1,11 +1,12 @@
 // The read router: heavy API reads (lists, grids, logs) go to the read replica while its
 // replay lag is under `replicaMaxLagMs`, to the primary otherwise (and on any replica
 // error). Scheduling, workers and every write use the primary pool directly and never see
-// this. The lag is checked every second: the primary's WAL position first, then whether
-// the replica has replayed it (caught up → lag 0) or how old its last replayed commit is.
+// this; a Database owns its router (`database.reads`, src/db/database.ts). The lag is
+// checked every second: the primary's WAL position first, then whether the replica has
+// replayed it (caught up → lag 0) or how old its last replayed commit is.
 import type { QueryResult, QueryResultRow } from 'pg';
 import type { Logger } from 'pino';
-import type { Db } from './pool.js';
+import type { Queryable } from './database.js';
 import { routeReads, type LagSample, type Route } from '../core/replica-route.js';
 import { sql } from './sql.js';
 
@@ -25,7 +26,7 @@ export class ReadRouter {
   servedByPrimary = 0;
   replicaErrors = 0;
 
-  constructor(readonly primary: Db, readonly replica: Db | null, private readonly opts: { maxLagMs: number; checkEveryMs?: number; log?: Logger }) {}
+  constructor(readonly primary: Queryable, readonly replica: Queryable | null, private readonly opts: { maxLagMs: number; checkEveryMs?: number; log?: Logger }) {}
 
   private get every(): number {
     return this.opts.checkEveryMs ?? 1000;
@@ -82,21 +83,4 @@ export class ReadRouter {
   stats(): ReaderStats {
     return { configured: this.replica !== null, route: this.route, servedByReplica: this.servedByReplica, servedByPrimary: this.servedByPrimary, replicaErrors: this.replicaErrors };
   }
-}
-
-const routers = new WeakMap<Db, ReadRouter>();
-
-/** Register the router of a primary pool (openDatabase does it). */
-export function setReadRouter(primary: Db, router: ReadRouter): void {
-  routers.set(primary, router);
-}
-
-/** What a heavy read route queries: the pool's read router, or the pool itself when none is set. */
-export function reads(primary: Db): Pick<ReadRouter, 'query'> {
-  return routers.get(primary) ?? { query: <R extends QueryResultRow>(text: string, values?: unknown[]) => primary.query<R>(text, values) };
-}
-
-/** The router of a primary pool, if one is set (for status and metrics). */
-export function readRouterOf(primary: Db): ReadRouter | null {
-  return routers.get(primary) ?? null;
 }

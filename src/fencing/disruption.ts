@@ -4,10 +4,8 @@
 // server start, and do not act at all on a timeline nobody has recorded yet (a promoted
 // replica), so that a database restart or failover never mass-expires the leases of a
 // fleet that is still reconnecting.
-import type pg from 'pg';
+import type { Queryable } from '../db/database.js';
 import { sql } from '../db/sql.js';
-
-type Queryable = Pick<pg.Client, 'query'>;
 
 export async function recordDisruption(db: Queryable, componentId: string | null, reason: string): Promise<void> {
   await db.query(sql('fencing/cluster_record_disruption'));

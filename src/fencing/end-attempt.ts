@@ -4,7 +4,7 @@
 // its late write is recorded as an HA event instead.
 import { decideRetry } from '../core/retry-policy.js';
 import type { RetryPolicy } from '../core/types.js';
-import type { Tx } from '../db/pool.js';
+import type { Tx } from '../db/database.js';
 import { sql } from '../db/sql.js';
 
 export type AttemptOutcome = { kind: 'success'; result: unknown } | { kind: 'failure'; error: string; attemptState?: 'failed' | 'fenced' };

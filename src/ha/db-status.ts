@@ -2,10 +2,9 @@
 // document and the metrics: the server's role, cluster (system identifier) and timeline,
 // its replicas with their lag, the host a multi-host URL chose, the read replica route, and
 // the recent failover events.
-import type { Db } from '../db/pool.js';
+import type { Database } from '../db/database.js';
 import { sql } from '../db/sql.js';
-import { allChoosers } from '../db/connect.js';
-import { readRouterOf, type ReaderStats } from '../db/read-router.js';
+import type { ReaderStats } from '../db/read-router.js';
 import { redact } from '../db/multi-host.js';
 
 export interface ReplicaRow {
@@ -25,25 +24,25 @@ export interface DatabaseStatus {
   server: string;
   startedAt: string;
   replicas: ReplicaRow[];
-  /** Multi-host URLs of this process: the host each one uses now and how often it moved. */
+  /** Multi-host URLs of this process's Database: the host each one uses now and how often it moved. */
   hosts: { url: string; chosen: string | null; changes: number }[];
   pool: { total: number; idle: number; waiting: number };
-  reads: ReaderStats | null;
+  reads: ReaderStats;
   failoverEvents?: { at: Date; kind: string; role: string | null; hostname: string | null; details: unknown }[];
 }
 
-export async function readDatabaseStatus(db: Db, opts: { events?: number } = {}): Promise<DatabaseStatus> {
+export async function readDatabaseStatus(db: Database, opts: { events?: number } = {}): Promise<DatabaseStatus> {
   const id = (await db.query<{ system_id: string; timeline: number; in_recovery: boolean; address: string; started_at: string }>(sql('ha/server_identity'))).rows[0]!;
   const replicas = (await db.query<ReplicaRow>(sql('ha/db_replicas'))).rows;
   const status: DatabaseStatus = {
     role: id.in_recovery ? 'replica' : 'primary', systemId: id.system_id, timeline: Number(id.timeline), server: id.address, startedAt: id.started_at,
     replicas,
-    hosts: allChoosers().filter((c) => c.parsed.hosts.length > 1 || c.checks).map((c) => ({
+    hosts: db.hostChoosers().filter((c) => c.parsed.hosts.length > 1 || c.checks).map((c) => ({
       url: redact(c.parsed.urlFor(c.parsed.hosts[0]!)).replace(/@[^/]*/, `@${c.parsed.hosts.map((h) => `${h.host}:${h.port}`).join(',')}`),
       chosen: c.chosen ? `${c.chosen.host}:${c.chosen.port}` : null, changes: c.changes,
     })),
-    pool: { total: db.totalCount, idle: db.idleCount, waiting: db.waitingCount },
-    reads: readRouterOf(db)?.stats() ?? null,
+    pool: db.poolStats(),
+    reads: db.reads.stats(),
   };
   if (opts.events) status.failoverEvents = (await db.query(sql('ha/db_failover_events'), [opts.events])).rows;
   return status;

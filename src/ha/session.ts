@@ -8,19 +8,20 @@
 //
 // The session is also the component's split-brain guard: on every (re)connect and every
 // `primaryCheckMs` it compares its own server with what a fresh connection through the
-// database URL reaches (src/ha/primary-identity.ts). A session on a standby, a demoted or an
+// database URL (the way its Database's pools go) reaches (src/ha/primary-identity.ts). A session on a standby, a demoted or an
 // isolated old primary makes the component unfit: workers stop claiming and fence their own
 // attempts, schedulers stop deciding, until a check finds the session on the primary again.
 //
-// The session needs a real database session (advisory lock, LISTEN-free but stateful): behind
-// PgBouncer in transaction pooling it connects through `sessionDatabaseUrl`, directly.
+// The session needs a real database session (advisory lock, LISTEN-free but stateful): it
+// connects through its Database's session URL (behind PgBouncer in transaction pooling,
+// `sessionDatabaseUrl`, directly).
 import { randomInt, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { Logger } from '../log.js';
 import { backoffMs, isUnreachableDbError } from '../db/transient.js';
-import { availabilityOf, retryPause, type Availability } from '../db/availability.js';
-import { chooserFor, newClient } from '../db/connect.js';
+import { retryPause, type Availability } from '../db/availability.js';
+import type { Database } from '../db/database.js';
 import { judgePrimary, primaryChanged, type ServerIdentity, type Verdict } from './primary-identity.js';
 import { KEEL_VERSION } from '../version.js';
 import { recordDisruption } from '../fencing/disruption.js';
@@ -39,8 +40,6 @@ export interface SessionOptions {
   connectTimeoutMs?: number;
   /** TCP keepalive idle time of the session connection. Default 10000. */
   keepAliveIdleMs?: number;
-  /** The URL the component's pools use (HAProxy, multi-host, PgBouncer): the split-brain check connects through it. Default: the session URL. */
-  routeUrl?: string;
   /** How often the session compares its server with the route's; 0 turns the check off. Default 2000. */
   primaryCheckMs?: number;
 }
@@ -81,8 +80,9 @@ export class ComponentSession {
   details: () => Record<string, unknown> = () => ({});
   private readonly availability: Availability;
 
-  constructor(private readonly url: string, readonly role: Role, private readonly opts: SessionOptions, private readonly log: Logger) {
-    this.availability = availabilityOf(url);
+  /** The session connects through database's session URL; the split-brain check through its url, the pools' route (HAProxy, multi-host, PgBouncer). */
+  constructor(private readonly database: Database, readonly role: Role, private readonly opts: SessionOptions, private readonly log: Logger) {
+    this.availability = database.sessionAvailability;
   }
 
   /** Why this component must not take or decide work now (its database server is not the primary), or null. */
@@ -98,7 +98,7 @@ export class ComponentSession {
   }
 
   private async connect(): Promise<pg.Client> {
-    const client = newClient(this.url, this.clientConfig());
+    const client = this.database.newClient('session', this.clientConfig());
     client.on('error', (err) => {
       this.availability.lost();
       this.log.warn({ err: err.message }, 'component session lost');
@@ -209,11 +209,9 @@ export class ComponentSession {
       const mine = identityOf((await client.query<IdentityRow>(sql('ha/server_identity'))).rows[0]!);
       let routeIdentity: ServerIdentity | null = null;
       let routeError: string | undefined;
-      const routeUrl = this.opts.routeUrl ?? this.url;
       // A multi-host route is probed afresh: its primary may have moved since the pools chose.
-      const chooser = chooserFor(routeUrl);
-      if (chooser.parsed.hosts.length > 1) await chooser.refresh().catch(() => {});
-      route = newClient(routeUrl, { ...this.clientConfig(), application_name: `keel-${this.role}-primary-check` });
+      await this.database.refreshRoute();
+      route = this.database.newClient('route', { ...this.clientConfig(), application_name: `keel-${this.role}-primary-check` });
       route.on('error', () => {});
       try {
         await route.connect();

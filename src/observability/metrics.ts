@@ -2,10 +2,10 @@
 // heartbeat ages) are read from the database at scrape time, so every copy reports the
 // same truth.
 import client from 'prom-client';
-import { availabilityOfPool, type Db } from '../db/pool.js';
-import { sql } from '../db/sql.js';
+import type { Database } from '../db/database.js';
 import { readDatabaseStatus } from '../ha/db-status.js';
 import type { PrimaryCheck } from '../ha/session.js';
+import { sql } from '../db/sql.js';
 
 export class KeelMetrics {
   readonly registry = new client.Registry();
@@ -21,7 +21,7 @@ export class KeelMetrics {
   readonly triggersFired: client.Counter<'kind' | 'outcome'>;
   readonly triggerWaitSeconds: client.Histogram<'kind'>;
 
-  constructor(db: Db) {
+  constructor(db: Database) {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'keel_' });
     this.loopSeconds = new client.Histogram({
       name: 'keel_loop_seconds', help: 'Duration of one turn of the role loop', labelNames: ['role'],
@@ -83,15 +83,14 @@ export class KeelMetrics {
     const outages = gauge('keel_db_outages', 'Database outages this process saw end (lost, then reached again)');
     const unreachableSeconds = gauge('keel_db_unreachable_seconds', 'Time this process spent without its database, over all the outages it saw end (first failed call to the first that got through)');
     const readDatabase = async () => {
-      const availability = availabilityOfPool(db);
-      if (availability) {
-        reachable.set(availability.unreachable ? 0 : 1);
-        outages.set(availability.outages);
-        unreachableSeconds.set(availability.outageMsTotal / 1000);
-      }
-      pool.set({ state: 'total' }, db.totalCount);
-      pool.set({ state: 'idle' }, db.idleCount);
-      pool.set({ state: 'waiting' }, db.waitingCount);
+      const availability = db.availability;
+      reachable.set(availability.unreachable ? 0 : 1);
+      outages.set(availability.outages);
+      unreachableSeconds.set(availability.outageMsTotal / 1000);
+      const connections = db.poolStats();
+      pool.set({ state: 'total' }, connections.total);
+      pool.set({ state: 'idle' }, connections.idle);
+      pool.set({ state: 'waiting' }, connections.waiting);
       const check = this.primaryCheck?.() ?? null;
       if (check) fit.set(check.verdict.fit ? 1 : 0);
       try {
@@ -105,7 +104,7 @@ export class KeelMetrics {
           replicaLagSec.set({ replica: r.name, sync_state: r.sync_state }, r.replay_lag_sec ?? 0);
         }
         hostChanges.set(status.hosts.reduce((n, h) => n + h.changes, 0));
-        if (status.reads?.configured) {
+        if (status.reads.configured) {
           readRoute.set(status.reads.route.use === 'replica' ? 1 : 0);
           if (status.reads.route.lagMs !== null) readReplicaLag.set(status.reads.route.lagMs / 1000);
           reads.set({ target: 'replica' }, status.reads.servedByReplica);

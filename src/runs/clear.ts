@@ -1,15 +1,15 @@
 // Clearing task instances of a run so that they run again (CLI `keel tasks clear`, the
 // API's clear and retry). One transaction, locks in the order dag_run → task_instance;
 // nothing changes unless every named task can be cleared.
-import { inTransaction, type Db } from '../db/pool.js';
+import type { Database } from '../db/database.js';
 import { sql } from '../db/sql.js';
 import { UsageError } from '../errors.js';
 
 export class RunNotFoundError extends UsageError {}
 
 /** Clears finished task instances of a run (all of them when taskIds is null); returns the cleared task ids. */
-export async function clearTaskInstances(db: Db, runId: string, taskIds: string[] | null): Promise<string[]> {
-  return inTransaction(db, async (tx) => {
+export async function clearTaskInstances(db: Database, runId: string, taskIds: string[] | null): Promise<string[]> {
+  return db.inTransaction(async (tx) => {
     const run = (await tx.query(sql('runs/dag_run_lock'), [runId])).rows[0];
     if (!run) throw new RunNotFoundError(`no DAG run with id ${runId}; see \`keel runs list\``);
     const names = taskIds && taskIds.length ? taskIds : null;

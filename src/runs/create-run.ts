@@ -1,7 +1,7 @@
 // Creating a DAG run with its task instances: one transaction, idempotent through the
 // unique constraints (a second scheduler or a repeated trigger creates nothing).
 import type { SerializedDag } from '../core/types.js';
-import type { Tx } from '../db/pool.js';
+import type { Tx } from '../db/database.js';
 import { sql } from '../db/sql.js';
 
 export interface NewRun {

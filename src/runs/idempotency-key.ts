@@ -8,10 +8,10 @@ import { isDeepStrictEqual } from 'node:util';
 import { v5 as uuidV5 } from 'uuid';
 import { resolveParams } from '../core/params.js';
 import type { ParamSpec } from '../core/types.js';
-import type { Db } from '../db/pool.js';
-import { sql } from '../db/sql.js';
+import type { Database } from '../db/database.js';
 import { UsageError } from '../errors.js';
 import { triggerDag, type TriggerInput, type TriggeredRun } from './manual-run.js';
+import { sql } from '../db/sql.js';
 
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
 const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
@@ -91,7 +91,7 @@ function sameOrConflict(run: TriggeredRun, specs: Record<string, ParamSpec>, dag
  * run (created: false) when it asks for the same (see mismatchOf), else throws
  * IdempotencyKeyConflict. `keyName` names the key in messages (the header, the flag).
  */
-export async function triggerDagWithKey(db: Db, dagId: string, asked: AskedRun, key: string, keyName: string): Promise<TriggeredRun> {
+export async function triggerDagWithKey(db: Database, dagId: string, asked: AskedRun, key: string, keyName: string): Promise<TriggeredRun> {
   const problem = idempotencyKeyProblem(key);
   if (problem) throw new UsageError(`${keyName}: ${problem}`);
   const run = await triggerDag(db, dagId, { ...asked, triggerKey: triggerKeyFor(dagId, key) });

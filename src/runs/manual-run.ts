@@ -3,8 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolveParams } from '../core/params.js';
 import type { SerializedDag } from '../core/types.js';
-import type { Db } from '../db/pool.js';
-import { inTransaction, type Tx } from '../db/pool.js';
+import type { Database, Tx } from '../db/database.js';
 import { DagVersionCache } from '../db/dag-versions.js';
 import { sql } from '../db/sql.js';
 import { decideLockedRuns, queueScheduled } from './run-steps.js';
@@ -44,7 +43,7 @@ async function runByTriggerKey(tx: Tx, triggerKey: string): Promise<KeyedRow | u
   return (await tx.query<KeyedRow>(sql('runs/dag_run_by_trigger_key'), [triggerKey])).rows[0];
 }
 
-export async function triggerDag(db: Db, dagId: string, input: TriggerInput = {}): Promise<TriggeredRun> {
+export async function triggerDag(db: Database, dagId: string, input: TriggerInput = {}): Promise<TriggeredRun> {
   // Made once, outside the retried transaction: a retry after a COMMIT whose answer was lost
   // finds the run the first try created instead of making a second (ADR 0005).
   const triggerKey = input.triggerKey ?? randomUUID();
@@ -53,7 +52,7 @@ export async function triggerDag(db: Db, dagId: string, input: TriggerInput = {}
   // Ids come from a sequence, so a run with this id is no other call's.
   let insertedId: string | undefined;
   const found = (r: KeyedRow): TriggeredRun => ({ id: r.id, dagId: r.dag_id, runId: r.run_id, logicalDate: r.logical_date, params: r.params, created: r.id === insertedId });
-  return inTransaction(db, async (tx) => {
+  return db.inTransaction(async (tx) => {
     const earlier = await runByTriggerKey(tx, triggerKey);
     if (earlier) return found(earlier);
     // FOR UPDATE (lock order: dag first) so that the run may be started right here, counted

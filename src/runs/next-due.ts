@@ -2,7 +2,7 @@
 // stored, on the database clock. Shared by the DAG processor (on store) and the scheduler.
 import type { SerializedDag } from '../core/types.js';
 import { nextDueAt } from '../core/schedule.js';
-import type { Tx } from '../db/pool.js';
+import type { Tx } from '../db/database.js';
 import { sql } from '../db/sql.js';
 
 export async function lastScheduledLogicalDate(tx: Tx, dagId: string): Promise<Date | null> {

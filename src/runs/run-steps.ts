@@ -7,7 +7,7 @@ import { decideRun, type TaskInstanceView } from '../core/run-decision.js';
 import { pickToQueue, type QueueCandidate } from '../core/queueing.js';
 import type { TaskState } from '../core/types.js';
 import type { DagVersionCache, VersionKey } from '../db/dag-versions.js';
-import { underSavepoint, type Tx } from '../db/pool.js';
+import { underSavepoint, type Tx } from '../db/database.js';
 import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';
 

@@ -12,7 +12,8 @@ import { DagProcessor } from '../dag-processor/processor.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { Worker } from '../worker/worker.js';
 import { Triggerer } from '../triggerer/triggerer.js';
-import { openDatabase, type Database } from './database.js';
+import { openDatabase } from './database.js';
+import type { Database } from '../db/database.js';
 import { sql } from '../db/sql.js';
 import { startApi } from '../api/start.js';
 
@@ -67,7 +68,7 @@ const CONTENTION_EVENT_EVERY_MS = 60_000;
 
 function startScheduler(database: Database, options: KeelOptions, session: ComponentSession, metrics: KeelMetrics, log: Logger): Part[] {
   const contention: Record<string, number> = {};
-  const scheduler = new Scheduler(database.db, {
+  const scheduler = new Scheduler(database, {
     batchSize: options.schedulerBatchSize, maxCatchupRunsPerLoop: options.maxCatchupRunsPerLoop, componentId: session.id,
     dbOutageGraceSec: options.dbOutageGraceSec, workerLostAfterSec: options.workerLostAfterSec, componentDeadAfterSec: options.componentDeadAfterSec,
     periodicMs: options.schedulerLoopMs,
@@ -80,13 +81,13 @@ function startScheduler(database: Database, options: KeelOptions, session: Compo
     if (Object.keys(contention).length === 0) return;
     const details = { ...contention, perSeconds: CONTENTION_EVENT_EVERY_MS / 1000 };
     for (const k of Object.keys(contention)) delete contention[k];
-    database.db.query(sql('ha/ha_event_insert'), ['lock_contention', session.id, details])
+    database.query(sql('ha/ha_event_insert'), ['lock_contention', session.id, details])
       .catch((err) => log.warn({ err: (err as Error).message }, 'could not record lock contention'));
   }, CONTENTION_EVENT_EVERY_MS);
   contentionTimer.unref();
   const wakeup = new Wakeup();
   const hinted = new Set<string>();
-  const listener = new Listener(database.sessionUrl, ['keel_scheduler'], (_ch, payload) => {
+  const listener = new Listener(database, ['keel_scheduler'], (_ch, payload) => {
     if (payload) hinted.add(payload);
     wakeup.wake();
   }, log);
@@ -118,7 +119,7 @@ const WATCH_SETTLE_MS = 100;
 
 /** With firstScanFirst, the first scan completes before this returns (standalone: DAGs are known before the first scheduler turn). */
 async function startProcessor(database: Database, options: KeelOptions, session: ComponentSession, metrics: KeelMetrics, log: Logger, firstScanFirst: boolean): Promise<Part> {
-  const processor = new DagProcessor(database.db, {
+  const processor = new DagProcessor(database, {
     dagsFolder: options.dagsFolder, dagFileTimeoutSec: options.dagFileTimeoutSec, dagReparseIntervalSec: options.dagReparseIntervalSec,
     componentId: session.id, dagFileLeaseSec: options.dagFileLeaseSec, dagProcessorLostAfterSec: options.dagProcessorLostAfterSec,
     componentDeadAfterSec: options.componentDeadAfterSec, dbOutageGraceSec: options.dbOutageGraceSec, dagParseConcurrency: options.dagParseConcurrency,
@@ -156,7 +157,7 @@ async function startProcessor(database: Database, options: KeelOptions, session:
 }
 
 async function startWorker(database: Database, options: KeelOptions, session: ComponentSession, log: Logger): Promise<Part> {
-  const worker = new Worker(database.db, {
+  const worker = new Worker(database, {
     componentId: session.id, dagsFolder: options.dagsFolder, concurrency: options.workerConcurrency, queues: options.workerQueues,
     pollMs: options.workerPollMs, leaseSec: options.attemptLeaseSec, shutdownGraceSec: options.workerShutdownGraceSec,
     runnerMemoryMb: options.runnerMemoryMb, runnerMaxTasks: options.runnerMaxTasks,
@@ -168,7 +169,7 @@ async function startWorker(database: Database, options: KeelOptions, session: Co
   const previous = session.details;
   session.details = () => ({ ...previous(), runningAttempts: worker.attemptIds(), capacity: options.workerConcurrency, queues: options.workerQueues });
   session.onFitness = (reason) => { if (reason) worker.wakeup.wake(); }; // unfit: fence running attempts now
-  const listener = new Listener(database.sessionUrl, ['keel_queued'], (_ch, queue) => {
+  const listener = new Listener(database, ['keel_queued'], (_ch, queue) => {
     if (options.workerQueues.includes(queue)) worker.wakeup.wake();
   }, log);
   await listener.start();
@@ -184,7 +185,7 @@ async function startWorker(database: Database, options: KeelOptions, session: Co
 }
 
 async function startTriggerer(database: Database, options: KeelOptions, session: ComponentSession, metrics: KeelMetrics, log: Logger): Promise<Part> {
-  const triggerer = new Triggerer(database.db, {
+  const triggerer = new Triggerer(database, {
     componentId: session.id, dagsFolder: options.dagsFolder, capacity: options.triggererCapacity, leaseSec: options.triggerLeaseSec,
     lostAfterSec: options.triggererLostAfterSec, pollMs: options.triggererPollMs,
     onLoopTurn: () => session.loopTurned(),
@@ -197,7 +198,7 @@ async function startTriggerer(database: Database, options: KeelOptions, session:
   const previous = session.details;
   session.details = () => ({ ...previous(), ...triggerer.details() });
   metrics.triggers = () => ({ held: triggerer.heldCount, capacity: options.triggererCapacity });
-  const listener = new Listener(database.sessionUrl, ['keel_triggerer'], (_ch, payload) => {
+  const listener = new Listener(database, ['keel_triggerer'], (_ch, payload) => {
     if (payload.startsWith('external:')) triggerer.externalEventPosted(payload.slice('external:'.length));
     else triggerer.deferralAnnounced();
   }, log);
@@ -219,25 +220,25 @@ export type RoleName = 'scheduler' | 'worker' | 'dag-processor' | 'triggerer' | 
 export async function startRole(role: RoleName, options: KeelOptions, log: Logger): Promise<RunningRole> {
   const database = await openDatabase(options, log, role);
   try {
-    if (role === 'standalone' || role === 'dag-processor') await migrate(database.db);
-    else await assertSchemaCurrent(database.db);
+    if (role === 'standalone' || role === 'dag-processor') await migrate(database);
+    else await assertSchemaCurrent(database);
   } catch (err) {
     await database.close();
     throw err;
   }
-  const session = new ComponentSession(database.sessionUrl, role as Role, {
+  const session = new ComponentSession(database, role as Role, {
     heartbeatMs: options.heartbeatMs, queryTimeoutMs: options.dbQueryTimeoutMs, connectTimeoutMs: options.dbConnectTimeoutMs,
-    keepAliveIdleMs: options.dbKeepaliveIdleMs, routeUrl: database.url, primaryCheckMs: options.dbPrimaryCheckMs,
+    keepAliveIdleMs: options.dbKeepaliveIdleMs, primaryCheckMs: options.dbPrimaryCheckMs,
   }, log);
   await session.start();
-  const metrics = new KeelMetrics(database.db);
+  const metrics = new KeelMetrics(database);
   metrics.primaryCheck = () => session.lastPrimaryCheck;
   const parts: Part[] = [];
   if (role === 'dag-processor' || role === 'standalone') parts.push(await startProcessor(database, options, session, metrics, log, role === 'standalone'));
   if (role === 'scheduler' || role === 'standalone') parts.push(...startScheduler(database, options, session, metrics, log));
   if (role === 'worker' || role === 'standalone') parts.push(await startWorker(database, options, session, log));
   if (role === 'triggerer' || role === 'standalone') parts.push(await startTriggerer(database, options, session, metrics, log));
-  const api = role === 'api' || role === 'standalone' ? await startApi(database.db, options, metrics, log, role === 'api' ? options.apiDrainSec : 0) : null;
+  const api = role === 'api' || role === 'standalone' ? await startApi(database, options, metrics, log, role === 'api' ? options.apiDrainSec : 0) : null;
   if (api) parts.unshift(api); // stopped last of the parts: the UI shows the drain to the end
   const health = options.healthPort === undefined ? null : await startHealthServer({ host: options.healthHost, port: options.healthPort, session, metrics, log });
   const address = health?.server.address();

@@ -5,11 +5,10 @@
 import { dueIntervals } from '../core/schedule.js';
 import type { SerializedDag } from '../core/types.js';
 import { DagVersionCache } from '../db/dag-versions.js';
-import type { Db, Tx } from '../db/pool.js';
+import type { Database, Tx } from '../db/database.js';
 import { isTransientDbError } from '../db/transient.js';
 import { recordDisruption } from '../fencing/disruption.js';
 import { COMPONENT_LOCK_CLASS } from '../ha/session.js';
-import { inTransaction } from '../db/pool.js';
 import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';
 import { computeNextDue, lastScheduledLogicalDate } from '../runs/next-due.js';
@@ -62,7 +61,7 @@ export class Scheduler {
   /** performance.now() of the last turn that ran the periodic duties. */
   private lastPeriodicAt = -Infinity;
 
-  constructor(private readonly db: Db, private readonly opts: SchedulerOptions, private readonly log: Logger) {}
+  constructor(private readonly db: Database, private readonly opts: SchedulerOptions, private readonly log: Logger) {}
 
   /** One loop turn. `hintedRunIds` come from NOTIFY wake-ups and are examined first. */
   async tick(hintedRunIds: string[] = []): Promise<TickStats> {
@@ -111,7 +110,7 @@ export class Scheduler {
 
   /** Scheduled runs whose data interval has ended. */
   async createDueRuns(): Promise<number> {
-    return inTransaction(this.db, async (tx) => {
+    return this.db.inTransaction(async (tx) => {
       const due = await tx.query<{ dag_id: string; serialized: SerializedDag; version_hash: string; now: Date }>(sql('scheduler/dag_lock_due'), [this.opts.batchSize]);
       let created = 0;
       for (const d of due.rows) {
@@ -140,7 +139,7 @@ export class Scheduler {
 
   /** Queued runs start when their DAG is under max_active_runs. */
   async startQueuedRuns(): Promise<number> {
-    return inTransaction(this.db, async (tx) => {
+    return this.db.inTransaction(async (tx) => {
       const dags = await tx.query<{ dag_id: string; max_active_runs: number }>(sql('scheduler/dag_lock_with_queued_runs'), [this.opts.batchSize]);
       let started = 0;
       for (const d of dags.rows) {
@@ -154,7 +153,7 @@ export class Scheduler {
 
   /** Trigger rules, due retries and run completion, for runs no other scheduler holds. */
   async examineRuns(hintedRunIds: string[], periodic: boolean): Promise<{ examined: number; decisions: number; finished: number; skippedHints: string[] }> {
-    return inTransaction(this.db, async (tx) => {
+    return this.db.inTransaction(async (tx) => {
       const runs = await tx.query<LockedRun>(sql('scheduler/dag_run_lock_running'), [hintedRunIds, this.opts.batchSize, EXAMINE_AGAIN_AFTER_SEC, periodic]);
       const result = await decideLockedRuns(tx, runs.rows, this.dags, this.log);
       const locked = new Set(runs.rows.map((r) => r.id));
@@ -165,7 +164,7 @@ export class Scheduler {
   }
 
   async queueScheduled(): Promise<QueueResult> {
-    return inTransaction(this.db, (tx) => queueScheduled(tx, { batchSize: this.opts.batchSize, dags: this.dags, onContention: this.opts.onContention }));
+    return this.db.inTransaction((tx) => queueScheduled(tx, { batchSize: this.opts.batchSize, dags: this.dags, onContention: this.opts.onContention }));
   }
 
   /**
@@ -173,7 +172,7 @@ export class Scheduler {
    * its worker, the task did not fail) or fail when no tries are left.
    */
   async fenceExpiredAttempts(): Promise<number> {
-    return inTransaction(this.db, async (tx) => {
+    return this.db.inTransaction(async (tx) => {
       const rows = await tx.query<FenceCandidate & { lease_expires_at: Date }>(sql('scheduler/task_instances_lock_expired'), [this.opts.batchSize, this.opts.dbOutageGraceSec]);
       for (const ti of rows.rows) {
         await this.fence(tx, ti, 'lease_expired',
@@ -191,7 +190,7 @@ export class Scheduler {
    */
   async fenceOrphanedAttempts(): Promise<number> {
     if (performance.now() - this.startedAt < this.opts.dbOutageGraceSec * 1000) return 0;
-    return inTransaction(this.db, async (tx) => {
+    return this.db.inTransaction(async (tx) => {
       const rows = await tx.query<FenceCandidate & { last_heartbeat_at: Date }>(sql('scheduler/task_instances_lock_orphaned'), [
         this.opts.batchSize, this.opts.dbOutageGraceSec, this.opts.workerLostAfterSec, COMPONENT_LOCK_CLASS,
       ]);
@@ -218,7 +217,7 @@ export class Scheduler {
 
   /** Components whose heartbeat is stale are marked dead (each with an HA event). */
   async markDeadComponents(): Promise<number> {
-    return inTransaction(this.db, async (tx) => {
+    return this.db.inTransaction(async (tx) => {
       const dead = await tx.query<{ id: string; role: string; hostname: string; pid: number; last_heartbeat_at: Date }>(
         sql('scheduler/component_mark_dead'), [this.opts.componentDeadAfterSec, this.opts.dbOutageGraceSec],
       );

@@ -5,8 +5,7 @@
 // lose their triggers to the others within about a second (session lock gone), copies that
 // freeze lose them when the lease expires; if a frozen copy wakes and fires anyway, the
 // conditional update makes its firing a no-op, so an event resumes its task once.
-import type { Db } from '../db/pool.js';
-import { inTransaction } from '../db/pool.js';
+import type { Database } from '../db/database.js';
 import { sql } from '../db/sql.js';
 import { COMPONENT_LOCK_CLASS } from '../ha/session.js';
 import type { Logger } from '../log.js';
@@ -68,7 +67,7 @@ export class Triggerer {
   private lastSweepAt = 0;
   private renewing = false;
 
-  constructor(private readonly db: Db, private readonly opts: TriggererOptions, private readonly log: Logger) {
+  constructor(private readonly db: Database, private readonly opts: TriggererOptions, private readonly log: Logger) {
     this.custom = new CustomTriggerHost(opts.dagsFolder);
   }
 
@@ -131,7 +130,7 @@ export class Triggerer {
   private async acquire(): Promise<void> {
     const limit = Math.min(ACQUIRE_BATCH, this.opts.capacity - this.held.size);
     let takenOver: HeldRow[] = [];
-    const rows = await inTransaction(this.db, async (tx) => {
+    const rows = await this.db.inTransaction(async (tx) => {
       const taken = (await tx.query<HeldRow>(sql('triggerer/triggers_acquire'), [
         this.opts.componentId, limit, this.opts.leaseSec, this.opts.lostAfterSec, COMPONENT_LOCK_CLASS,
       ])).rows;
@@ -193,7 +192,7 @@ export class Triggerer {
   }
 
   private async fire(h: Held, state: 'fired' | 'timed_out' | 'failed', envelope: ResumeEnvelope): Promise<void> {
-    const outcome = await inTransaction(this.db, async (tx): Promise<FireOutcome> => {
+    const outcome = await this.db.inTransaction(async (tx): Promise<FireOutcome> => {
       const trig = (await tx.query<{ task_instance_id: string; attempt_id: string }>(sql('triggerer/trigger_lock_held'), [h.row.id, this.opts.componentId])).rows[0];
       if (!trig) return 'lost';
       const resumed = (await tx.query<{ dag_run_id: string }>(sql('triggerer/task_instance_resume'), [trig.task_instance_id, trig.attempt_id, JSON.stringify(envelope)])).rows[0];

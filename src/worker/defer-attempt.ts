@@ -1,7 +1,7 @@
 // Ending an attempt by deferral: the task instance waits on a new trigger and the worker
 // slot is free. Like every end of an attempt it is conditional on the attempt id, so a
 // fenced attempt defers nothing and its late write is recorded.
-import type { Tx } from '../db/pool.js';
+import type { Tx } from '../db/database.js';
 import { sql } from '../db/sql.js';
 import { recordLateWrite } from '../fencing/end-attempt.js';
 import type { Deferral } from './runner-protocol.js';

@@ -9,7 +9,7 @@ import { NO_RETRIES } from '../core/retry-policy.js';
 import type { SerializedTask } from '../core/types.js';
 import { DagVersionCache } from '../db/dag-versions.js';
 import { decideLockedRuns, queueScheduled, type LockedRun } from '../runs/run-steps.js';
-import { availabilityOfPool, inTransaction, withRetry, type Db, type Tx } from '../db/pool.js';
+import type { Database, Tx } from '../db/database.js';
 import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';
 import { Wakeup } from '../loop.js';
@@ -89,7 +89,7 @@ export class Worker {
   private lastRenewalOk = performance.now();
   private readonly host = hostname();
 
-  constructor(private readonly db: Db, private readonly opts: WorkerOptions, private readonly log: Logger) {
+  constructor(private readonly db: Database, private readonly opts: WorkerOptions, private readonly log: Logger) {
     this.runners = new RunnerPool({
       size: opts.concurrency, memoryMb: opts.runnerMemoryMb, maxTasksPerRunner: opts.runnerMaxTasks,
       watchdogMs: opts.leaseSec * 1000 * SELF_FENCE_FRACTION,
@@ -129,7 +129,7 @@ export class Worker {
 
   private async claimAndStart(limit: number): Promise<number> {
     let failedTries = 0;
-    const rows = await withRetry(async () => {
+    const rows = await this.db.withRetry(async () => {
       try {
         return (await this.db.query<Claimed>(sql('worker/task_instances_claim'), [
           this.opts.queues, limit, this.opts.componentId, this.opts.leaseSec, this.host,
@@ -138,7 +138,7 @@ export class Worker {
         failedTries++;
         throw err;
       }
-    }, { log: this.log, what: 'claim', availability: availabilityOfPool(this.db) });
+    }, { log: this.log, what: 'claim' });
     // A failed try may have committed with its answer lost: what it claimed is handed back
     // now, not fenced when its lease runs out. Known: running attempts and this claim's.
     if (failedTries > 0) await this.handBackUnknownClaims([...this.active.keys(), ...this.unrecordedEnds, ...rows.map((r) => r.attempt_id)]);
@@ -209,7 +209,7 @@ export class Worker {
     log.add(outcome.ok ? 'INFO task succeeded' : `ERROR task failed: ${outcome.error}`);
     const policy = task ?? NO_RETRIES;
     try {
-      const ended = await inTransaction(this.db, async (tx) => {
+      const ended = await this.db.inTransaction(async (tx) => {
         // Lock the run first (lock order dag_run → task_instance); if no one else holds it,
         // decide its next tasks and queue them here, without waiting for a scheduler turn.
         const run = (await tx.query<LockedRun>(sql('worker/dag_run_lock_one'), [c.dag_run_id])).rows[0];
@@ -242,7 +242,7 @@ export class Worker {
     const waitsFor = describeTrigger(deferral.trigger);
     log.add(`INFO task deferred: waits for ${waitsFor}${deferral.timeoutSec ? ` (timeout ${deferral.timeoutSec} s)` : ''}; its worker slot is free`);
     try {
-      const triggerId = await inTransaction(this.db, (tx) => deferAttempt(tx, {
+      const triggerId = await this.db.inTransaction((tx) => deferAttempt(tx, {
         taskInstanceId: c.id, attemptId: c.attempt_id, fileloc: c.fileloc, deferral, log: log.text(), componentId: this.opts.componentId,
       }), { log: this.log, what: 'deferring an attempt', maxElapsedMs: this.opts.leaseSec * 1000 * 3 });
       if (triggerId === null) this.log.warn({ dag: c.dag_id, task: c.task_id, attemptId: c.attempt_id }, 'late deferral rejected: the attempt had been fenced');
@@ -305,7 +305,7 @@ export class Worker {
 
   private async handBackUnknownClaims(known: string[]): Promise<void> {
     try {
-      const back = await inTransaction(this.db, async (tx) => {
+      const back = await this.db.inTransaction(async (tx) => {
         const unknown = (await tx.query<{ attempt_id: string }>(sql('worker/task_instances_unknown_to_worker'), [this.opts.componentId, known])).rows;
         if (unknown.length) await handBack(tx, unknown.map((r) => ({ id: r.attempt_id, log: '' })), HANDED_BACK_CLAIM_LOST);
         return unknown.map((r) => r.attempt_id);
@@ -336,7 +336,7 @@ export class Worker {
       this.active.clear();
       for (const [id] of left) this.runners.kill(id, 'handed back: the worker is stopping');
       try {
-        await inTransaction(this.db, (tx) => handBack(tx, left.map(([id, a]) => ({ id, log: a.log.text() })), HANDED_BACK_STOPPING));
+        await this.db.inTransaction((tx) => handBack(tx, left.map(([id, a]) => ({ id, log: a.log.text() })), HANDED_BACK_STOPPING));
         this.log.info({ attempts: left.length }, 'attempts handed back');
       } catch (err) {
         this.log.error({ err: (err as Error).message }, 'hand-back failed; the leases will expire and the attempts be retried');

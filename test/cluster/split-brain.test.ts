@@ -19,7 +19,7 @@ import pg from 'pg';
 import { startPgCluster, type PgCluster } from '../../tools/pg-cluster/cluster.js';
 import { databaseUrl } from '../../tools/pg-cluster/failover.js';
 import { sql } from '../../src/db/sql.js';
-import { createPool, withRetry, type Db } from '../../src/db/pool.js';
+import { Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 import { triggerDag } from '../../src/runs/manual-run.js';
 import { killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
@@ -32,7 +32,7 @@ const DB = 'keel_split_brain';
 const SPLIT_WINDOW_MS = 3000;
 
 let cluster: PgCluster;
-let db: Db;
+let db: Database;
 const procs: KeelProcess[] = [];
 
 before(async () => {
@@ -41,7 +41,7 @@ before(async () => {
   await admin.connect();
   await admin.query(`CREATE DATABASE ${DB}`);
   await admin.end();
-  db = createPool(databaseUrl(cluster.urls.rw, DB), { size: 4, applicationName: 'keel-split-brain-test' });
+  db = new Database(databaseUrl(cluster.urls.rw, DB), { size: 4, applicationName: 'keel-split-brain-test' });
   await migrate(db);
   await db.query(sql('chaos/history_create'));
   await db.query(`UPDATE pool SET slots = 1000 WHERE name = 'default_pool'`);
@@ -49,7 +49,7 @@ before(async () => {
 
 after(async () => {
   await killAll(procs);
-  await db?.end();
+  await db?.close();
   await cluster?.stop();
 });
 
@@ -62,7 +62,7 @@ function multiHost(first: string): string {
 }
 
 /** The test's own queries ride through the failover like Keel's (HAProxy cuts every session of the old primary). */
-const q = <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => withRetry(() => db.query<R>(text, values), { maxElapsedMs: 60_000 });
+const q = <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => db.withRetry(() => db.query<R>(text, values), { maxElapsedMs: 60_000 });
 
 interface Ledger { dag_id: string; run_id: string; task_id: string; attempt_id: string; event: 'start' | 'finish'; at: Date }
 

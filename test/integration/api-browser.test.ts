@@ -4,7 +4,7 @@
 // task log, edits pools, variables and connections (the server's field errors shown),
 // makes and revokes an API token, sees a deferred task and the trigger it waits on, opens the HA
 // dashboard, and sees a SIGKILLed scheduler marked dead.
-// KEEL_UPDATE_SCREENSHOTS=1 writes the screenshots to docs/screenshots/ for the README.
+// KEEL_UPDATE_SCREENSHOTS=1 writes the screenshots to docs/screenshots/ for docs/api-and-ui.md.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';

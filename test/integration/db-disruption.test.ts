@@ -11,14 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
 import { freePort } from '../../src/free-port.js';
 import { migrate } from '../../src/db/migrate.js';
-import { createPool, type Db } from '../../src/db/pool.js';
+import { Database } from '../../src/db/database.js';
 import { triggerDag } from '../../src/runs/manual-run.js';
 import { startRoles, testOptions, waitFor, waitForDag, waitForRunEnd, type TestCluster } from '../support/cluster.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/ha-dags/', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'keel-disruption-'));
 let server: EmbeddedServer;
-let db: Db;
+let db: Database;
 let cluster: TestCluster;
 
 let port: number;
@@ -26,7 +26,7 @@ let port: number;
 before(async () => {
   port = await freePort();
   server = await startEmbedded({ dataDir, port, durable: false });
-  db = createPool(server.url, { size: 3, applicationName: 'keel-test' });
+  db = new Database(server.url, { size: 3, applicationName: 'keel-test' });
   await migrate(db);
   cluster = await startRoles(testOptions(server.url, DAGS, {
     attemptLeaseSec: 20, dbOutageGraceSec: 5, heartbeatMs: 300, workerLostAfterSec: 1, orphanSweepMs: 200, dbQueryTimeoutMs: 2000, healthPort: 0,
@@ -35,7 +35,7 @@ before(async () => {
 });
 after(async () => {
   await cluster?.stop();
-  await db?.end();
+  await db?.close();
   await server?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });

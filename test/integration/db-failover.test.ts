@@ -8,7 +8,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { CommitOutcomeUnknownError, createPool, inTransaction, type Db } from '../../src/db/pool.js';
+import { Database } from '../../src/db/database.js';
+import { CommitOutcomeUnknownError } from '../../src/db/retry.js';
 import { Listener } from '../../src/db/listener.js';
 import { ComponentSession } from '../../src/ha/session.js';
 import { triggerDag } from '../../src/runs/manual-run.js';
@@ -24,7 +25,7 @@ import { ReadRouter } from '../../src/db/read-router.js';
 const DAGS = fileURLToPath(new URL('../fixtures/dags/', import.meta.url));
 const HA_DAGS = fileURLToPath(new URL('../fixtures/ha-dags/', import.meta.url));
 let pair: PgPair;
-let primaryDb: Db;
+let primaryDb: Database;
 
 before(async () => {
   pair = await startPair();
@@ -34,38 +35,38 @@ before(async () => {
   await processor.stop();
 });
 after(async () => {
-  await primaryDb?.end();
+  await primaryDb?.close();
   await pair?.stop();
 });
 
-const portOf = async (db: Db) => inTransaction(db, async (tx) => (await tx.query<{ port: number }>('SELECT inet_server_port() AS port')).rows[0]!.port);
+const portOf = async (db: Database) => db.inTransaction(async (tx) => (await tx.query<{ port: number }>('SELECT inet_server_port() AS port')).rows[0]!.port);
 
 test('a multi-host URL with target_session_attrs=read-write skips a refused port and a standby', async () => {
   const refused = await freePort();
   const url = `postgres://postgres@127.0.0.1:${refused},127.0.0.1:${pair.standby.port},127.0.0.1:${pair.primary.port}/keel?target_session_attrs=read-write`;
-  const db = createPool(url, { size: 2, applicationName: 'keel-test-multi' });
+  const db = new Database(url, { size: 2, applicationName: 'keel-test-multi' });
   try {
     assert.equal(await portOf(db), pair.primary.port);
     // LISTEN goes through the same chooser.
     const got: string[] = [];
-    const listener = new Listener(url, ['keel_scheduler'], (_c, payload) => got.push(payload));
+    const listener = new Listener(db, ['keel_scheduler'], (_c, payload) => got.push(payload));
     await listener.start();
     await db.query(`SELECT pg_notify('keel_scheduler', 'hello')`);
     await waitFor('the notification', async () => got.includes('hello'), 5000);
     await listener.stop();
   } finally {
-    await db.end();
+    await db.close();
   }
 });
 
 test('a lost COMMIT answer: a blind retry applies twice; a manual trigger retried does not; a clear is not retried', async () => {
   const proxy = await startProxy(pair.primary.port);
-  const db = createPool(`postgres://postgres@127.0.0.1:${proxy.port}/keel`, { size: 2, applicationName: 'keel-test-proxy' });
+  const db = new Database(`postgres://postgres@127.0.0.1:${proxy.port}/keel`, { size: 2, applicationName: 'keel-test-proxy' });
   try {
     // The hazard is real: a non-idempotent insert retried after its COMMIT's answer was lost.
     await db.query('CREATE TABLE IF NOT EXISTS blind (id serial PRIMARY KEY)');
     proxy.loseNextCommitAnswer();
-    await inTransaction(db, (tx) => tx.query('INSERT INTO blind DEFAULT VALUES'));
+    await db.inTransaction((tx) => tx.query('INSERT INTO blind DEFAULT VALUES'));
     assert.equal((await primaryDb.query('SELECT count(*)::int AS n FROM blind')).rows[0].n, 2, 'the blind retry applied twice');
 
     // A manual trigger carries a client-made key: the retry finds the run the first try committed.
@@ -78,10 +79,10 @@ test('a lost COMMIT answer: a blind retry applies twice; a manual trigger retrie
 
     // Not idempotent and not retried: the caller learns that the outcome is unknown.
     proxy.loseNextCommitAnswer();
-    await assert.rejects(inTransaction(db, (tx) => tx.query('INSERT INTO blind DEFAULT VALUES'), { idempotent: false, what: 'the test insert' }), CommitOutcomeUnknownError);
+    await assert.rejects(db.inTransaction((tx) => tx.query('INSERT INTO blind DEFAULT VALUES'), { idempotent: false, what: 'the test insert' }), CommitOutcomeUnknownError);
     assert.equal((await primaryDb.query('SELECT count(*)::int AS n FROM blind')).rows[0].n, 3, 'applied once, not retried');
   } finally {
-    await db.end();
+    await db.close();
     await proxy.stop();
   }
 });
@@ -132,7 +133,7 @@ test('visibility: role, timeline, system identifier and each replica with its la
 });
 
 test('read router: heavy reads go to the replica while its lag is under the bound, to the primary when replay stops', async () => {
-  const replica = createPool(pair.standby.url('keel'), { size: 2, applicationName: 'keel-test-replica' });
+  const replica = new Database(pair.standby.url('keel'), { size: 2, applicationName: 'keel-test-replica' });
   const router = new ReadRouter(primaryDb, replica, { maxLagMs: 500, checkEveryMs: 100 });
   const served = async () => (await router.query<{ port: number }>('SELECT inet_server_port() AS port')).rows[0]!.port;
   try {
@@ -155,14 +156,15 @@ test('read router: heavy reads go to the replica while its lag is under the boun
     assert.ok(stats.servedByReplica >= 1 && stats.servedByPrimary >= 1);
   } finally {
     router.stop();
-    await replica.end();
+    await replica.close();
   }
 });
 
 test('split brain: the standby is promoted while the old primary stays writable; a session on the old primary is unfit, pools move', async () => {
   const route = `postgres://postgres@127.0.0.1:${pair.standby.port},127.0.0.1:${pair.primary.port}/keel?target_session_attrs=read-write`;
-  const session = new ComponentSession(pair.primary.url('keel'), 'worker', { heartbeatMs: 200, queryTimeoutMs: 3000, routeUrl: route, primaryCheckMs: 300 }, testLog());
-  const db = createPool(route, { size: 2, applicationName: 'keel-test-route' });
+  // As in a component: the session on the old primary (a direct URL), the pools through the route.
+  const db = new Database(route, { size: 2, applicationName: 'keel-test-route', sessionUrl: pair.primary.url('keel') });
+  const session = new ComponentSession(db, 'worker', { heartbeatMs: 200, queryTimeoutMs: 3000, primaryCheckMs: 300 }, testLog());
   const fitness: (string | null)[] = [];
   session.onFitness = (reason) => fitness.push(reason);
   // A whole fleet whose sessions are on the old primary (direct URL) and whose pools use the route.
@@ -186,14 +188,14 @@ test('split brain: the standby is promoted while the old primary stays writable;
     assert.equal(session.lastPrimaryCheck!.route!.timeline, timeline + 1);
     assert.equal(await portOf(db), pair.standby.port, 'the pool moved to the new primary');
 
-    const newPrimary = createPool(pair.standby.url('keel'), { size: 1, applicationName: 'keel-test-new' });
+    const newPrimary = new Database(pair.standby.url('keel'), { size: 1, applicationName: 'keel-test-new' });
     try {
       const kinds = (await newPrimary.query<{ kind: string }>(`SELECT kind FROM ha_event WHERE kind IN ('db_isolated_primary', 'db_primary_changed') AND component_id = $1`, [session.id])).rows.map((r) => r.kind);
       assert.ok(kinds.includes('db_isolated_primary'), `events on the new primary: ${kinds.join(', ')}`);
       // Recorded once, by whichever component saw the new primary first.
       assert.equal((await newPrimary.query(`SELECT 1 FROM ha_event WHERE kind = 'db_primary_changed'`)).rowCount, 1);
     } finally {
-      await newPrimary.end();
+      await newPrimary.close();
     }
     // Its session reconnects to the same old primary (a direct URL): it stays unfit.
     await new Promise((r) => setTimeout(r, 1000));
@@ -201,7 +203,7 @@ test('split brain: the standby is promoted while the old primary stays writable;
     assert.ok(fitness.length >= 1 && fitness[0]!.startsWith('isolated_primary'));
 
     // The worker found itself on the old primary: it killed its running attempt (recorded on the new primary).
-    const fenced = createPool(pair.standby.url('keel'), { size: 1, applicationName: 'keel-test-new' });
+    const fenced = new Database(pair.standby.url('keel'), { size: 1, applicationName: 'keel-test-new' });
     try {
       // Either the worker's own report (self-fenced) got there first, or a scheduler on the new
       // primary had already fenced the attempt (its worker's session lock is not there) and
@@ -214,11 +216,11 @@ test('split brain: the standby is promoted while the old primary stays writable;
       // Nothing else ran it: the unfit fleet claimed nothing more.
       assert.equal((await fenced.query(`SELECT 1 FROM task_attempt a JOIN task_instance t ON t.id = a.task_instance_id WHERE t.dag_run_id = $1`, [run.id])).rowCount, 1);
     } finally {
-      await fenced.end();
+      await fenced.close();
     }
   } finally {
     await fleet.stop();
     await session.stop();
-    await db.end();
+    await db.close();
   }
 });

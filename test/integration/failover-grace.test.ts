@@ -8,14 +8,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate.js';
-import { createPool, type Db } from '../../src/db/pool.js';
+import { Database } from '../../src/db/database.js';
 import { recordDisruption } from '../../src/fencing/disruption.js';
 import { startPair, type PgPair } from '../support/pg-pair.js';
 import { waitFor } from '../support/cluster.js';
 
 let pair: PgPair;
-let primary: Db;
-let standby: Db;
+let primary: Database;
+let standby: Database;
 
 before(async () => {
   pair = await startPair();
@@ -23,22 +23,22 @@ before(async () => {
   await admin.connect();
   await admin.query('CREATE DATABASE keel');
   await admin.end();
-  primary = createPool(pair.primary.url('keel'), { size: 2, applicationName: 'keel-test' });
+  primary = new Database(pair.primary.url('keel'), { size: 2, applicationName: 'keel-test' });
   await migrate(primary);
   // Long enough ago that the grace (0 s here) is not what holds fencing back.
   await primary.query(`UPDATE keel_cluster SET last_disruption_at = now() - interval '1 hour'`);
-  standby = createPool(pair.standby.url('keel'), { size: 2, applicationName: 'keel-test' });
+  standby = new Database(pair.standby.url('keel'), { size: 2, applicationName: 'keel-test' });
   await waitFor('the standby to replay the migration', async () =>
     (await standby.query(`SELECT 1 FROM keel_cluster WHERE last_disruption_at < now() - interval '30 minutes'`).catch(() => ({ rowCount: 0 }))).rowCount);
 });
 after(async () => {
-  await primary?.end();
-  await standby?.end();
+  await primary?.close();
+  await standby?.close();
   await pair?.stop();
 });
 
-const allowed = async (db: Db, graceSec = 0) => (await db.query<{ ok: boolean }>('SELECT keel_fencing_allowed($1) AS ok', [graceSec])).rows[0]!.ok;
-const timeline = async (db: Db) => (await db.query<{ t: number }>('SELECT keel_current_timeline() AS t')).rows[0]!.t;
+const allowed = async (db: Database, graceSec = 0) => (await db.query<{ ok: boolean }>('SELECT keel_fencing_allowed($1) AS ok', [graceSec])).rows[0]!.ok;
+const timeline = async (db: Database) => (await db.query<{ t: number }>('SELECT keel_current_timeline() AS t')).rows[0]!.t;
 
 test('fencing waits on a promoted replica until the disruption is recorded on its timeline, then for the grace', async () => {
   assert.equal(await allowed(primary), true, 'the primary fences normally');

@@ -6,7 +6,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { endAttempt } from '../../src/fencing/end-attempt.js';
-import { inTransaction } from '../../src/db/pool.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { triggerDag } from '../../src/runs/manual-run.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
@@ -93,7 +92,7 @@ test('an attempt whose lease expired is fenced, killed by its worker, retried; i
   const beforeRow = await snapshot();
   const eventsBefore = (await events('late_write_rejected', oldAttempt)).length;
   for (const outcome of [{ kind: 'success', result: 'stale result' }, { kind: 'failure', error: 'stale failure' }] as const) {
-    const res = await inTransaction(t.db, (tx) => endAttempt(tx, {
+    const res = await t.db.inTransaction((tx) => endAttempt(tx, {
       taskInstanceId: done.id, attemptId: oldAttempt, tryNumber: 1, maxTries: 2,
       policy: { retries: 1, retryDelaySec: 0, exponentialBackoff: false, maxRetryDelaySec: 0 },
       outcome, componentId: null,

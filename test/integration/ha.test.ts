@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { triggerDag } from '../../src/runs/manual-run.js';
 import { QUEUE_LOCK_KEY } from '../../src/scheduler/scheduler.js';
-import { createPool, inTransaction } from '../../src/db/pool.js';
+import { Database } from '../../src/db/database.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startRoles, testOptions, waitFor, waitForDag, waitForRunEnd } from '../support/cluster.js';
 import { KEEL_BIN, killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
@@ -108,9 +108,9 @@ test('SIGTERM drains a worker: the running attempt finishes, then the process ex
 
 test('a copy frozen inside the queueing critical section holds it only until the idle-transaction limit', async () => {
   keel(['worker']);
-  const frozenCopy = createPool(t.url, { size: 1, applicationName: 'keel-frozen-copy', transactionIdleTimeoutMs: 1500 });
+  const frozenCopy = new Database(t.url, { size: 1, applicationName: 'keel-frozen-copy', transactionIdleTimeoutMs: 1500 });
   const startedAt = Date.now();
-  const frozen = inTransaction(frozenCopy, async (tx) => {
+  const frozen = frozenCopy.inTransaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [QUEUE_LOCK_KEY]);
     // Issue nothing more, like a process stopped mid-transaction; the server ends the session.
     await new Promise<void>((resolve) => { tx.once('error', () => resolve()); tx.once('end', () => resolve()); setTimeout(resolve, 60_000).unref(); });
@@ -121,7 +121,7 @@ test('a copy frozen inside the queueing critical section holds it only until the
   assert.equal(await waitForRunEnd(t.db, run.id, 30000), 'success');
   const outcome = await frozen;
   assert.ok(outcome instanceof Error || outcome < 10_000, `the frozen transaction was ended by the server (${outcome})`);
-  await frozenCopy.end().catch(() => {});
+  await frozenCopy.close();
 });
 
 test('a running attempt\'s log can be followed before it ends', async () => {

@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { assertSchemaCurrent, LATEST_SCHEMA_VERSION, loadMigrations, migrate, schemaStatus, SchemaMismatchError } from '../../src/db/migrate.js';
-import { createPool, type Db } from '../../src/db/pool.js';
+import { Database } from '../../src/db/database.js';
 import { sql } from '../../src/db/sql.js';
 import { adminUrl } from '../support/db.js';
 import { withDatabase } from '../support/db-url.js';
 
 const created: string[] = [];
-const pools: Db[] = [];
+const pools: Database[] = [];
 
 async function admin(sql: string, params: unknown[] = []): Promise<void> {
   const c = new pg.Client({ connectionString: adminUrl() });
@@ -32,26 +32,26 @@ async function emptyDatabase(): Promise<string> {
   return withDatabase(adminUrl(), name);
 }
 
-function pool(url: string, name: string): Db {
-  const p = createPool(url, { size: 2, applicationName: name });
+function pool(url: string, name: string): Database {
+  const p = new Database(url, { size: 2, applicationName: name });
   pools.push(p);
   return p;
 }
 
 after(async () => {
-  for (const p of pools) await p.end().catch(() => {});
+  for (const p of pools) await p.close();
   for (const name of created) {
     await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [name]);
     await admin(`DROP DATABASE IF EXISTS ${name}`);
   }
 });
 
-async function tables(db: Db): Promise<string[]> {
+async function tables(db: Database): Promise<string[]> {
   const r = await db.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`);
   return r.rows.map((x) => x.t);
 }
 
-async function migrationRows(db: Db): Promise<{ version: number; name: string }[]> {
+async function migrationRows(db: Database): Promise<{ version: number; name: string }[]> {
   return (await db.query<{ version: number; name: string }>('SELECT version, name FROM keel_migration ORDER BY version')).rows;
 }
 
@@ -85,7 +85,7 @@ test('six processes migrating an empty database at once: all succeed, each migra
   assert.equal((await migrationRows(dbs[0]!)).length, all.length);
 });
 
-async function assertRefusesNewer(db: Db): Promise<void> {
+async function assertRefusesNewer(db: Database): Promise<void> {
   const check = (err: unknown) => {
     assert.ok(err instanceof SchemaMismatchError, `SchemaMismatchError, got ${String(err)}`);
     assert.match(err.message, /9999/, 'names the database version');

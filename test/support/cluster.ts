@@ -1,7 +1,7 @@
 // Keel roles started inside the test process against a test database.
 import { loadOptions } from '../../src/config/load.js';
 import type { KeelOptions, OptionName } from '../../src/config/options.js';
-import type { Db } from '../../src/db/pool.js';
+import type { Database } from '../../src/db/database.js';
 import { createLogger } from '../../src/log.js';
 import { after, before } from 'node:test';
 import { startRole, type RoleName, type RunningRole } from '../../src/runtime/roles.js';
@@ -47,7 +47,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | null | unde
   }
 }
 
-export async function waitForRunEnd(db: Db, runId: string, timeoutMs = 30000): Promise<'success' | 'failed'> {
+export async function waitForRunEnd(db: Database, runId: string, timeoutMs = 30000): Promise<'success' | 'failed'> {
   return waitFor(`run ${runId} to finish`, async () => {
     const r = await db.query<{ state: string }>('SELECT state FROM dag_run WHERE id = $1', [runId]);
     const s = r.rows[0]?.state;
@@ -55,12 +55,12 @@ export async function waitForRunEnd(db: Db, runId: string, timeoutMs = 30000): P
   }, timeoutMs);
 }
 
-export async function taskStates(db: Db, runId: string): Promise<Record<string, string>> {
+export async function taskStates(db: Database, runId: string): Promise<Record<string, string>> {
   const r = await db.query<{ task_id: string; state: string }>('SELECT task_id, state FROM task_instance WHERE dag_run_id = $1', [runId]);
   return Object.fromEntries(r.rows.map((x) => [x.task_id, x.state]));
 }
 
-export async function waitForDag(db: Db, dagId: string, timeoutMs = 20000): Promise<void> {
+export async function waitForDag(db: Database, dagId: string, timeoutMs = 20000): Promise<void> {
   await waitFor(`DAG ${dagId} to be stored`, async () => (await db.query('SELECT 1 FROM dag WHERE dag_id = $1 AND is_active', [dagId])).rowCount, timeoutMs);
 }
 

@@ -1,12 +1,12 @@
 // A fresh, migrated database per test file, cloned from the template the runner made.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createPool, type Db } from '../../src/db/pool.js';
+import { Database } from '../../src/db/database.js';
 import { TEMPLATE_DB, pooledUrlFor, withDatabase } from './db-url.js';
 
 export interface TestDatabase {
   url: string;
-  db: Db;
+  db: Database;
   drop(): Promise<void>;
 }
 
@@ -31,12 +31,12 @@ export async function freshDatabase(): Promise<TestDatabase> {
   await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`));
   // Through PgBouncer in CI's second pass: pools use the pooled URL; admin stays direct.
   const url = pooledUrlFor(withDatabase(adminUrl(), name));
-  const db = createPool(url, { size: 5, applicationName: 'keel-test' });
+  const db = new Database(url, { size: 5, applicationName: 'keel-test' });
   return {
     url,
     db,
     drop: async () => {
-      await db.end();
+      await db.close();
       await admin(async (c) => {
         await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [name]);
         await c.query(`DROP DATABASE IF EXISTS ${name}`);

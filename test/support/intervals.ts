@@ -1,5 +1,5 @@
 // Checks on when attempts ran, from the database's own timestamps (never wall-clock speed).
-import type { Db } from '../../src/db/pool.js';
+import type { Database } from '../../src/db/database.js';
 
 export interface Span {
   label: string;
@@ -8,7 +8,7 @@ export interface Span {
 }
 
 /** Attempts of the given runs' task instances, ordered by start. */
-export async function attemptSpans(db: Db, runIds: string[]): Promise<Span[]> {
+export async function attemptSpans(db: Database, runIds: string[]): Promise<Span[]> {
   const r = await db.query<{ label: string; started_at: Date; ended_at: Date | null }>(
     `SELECT ti.dag_run_id || '/' || ti.task_id || '#' || a.try_number AS label, a.started_at, a.ended_at
      FROM task_attempt a JOIN task_instance ti ON ti.id = a.task_instance_id

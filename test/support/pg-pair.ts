@@ -10,7 +10,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate.js';
-import { createPool, type Db } from '../../src/db/pool.js';
+import { Database } from '../../src/db/database.js';
 import { freePort, requireTool } from './tools.js';
 
 const BIN = '/usr/lib/postgresql/15/bin';
@@ -125,7 +125,7 @@ export async function startProxy(port: number): Promise<{ port: number; loseNext
 }
 
 /** Creates database "keel" on the pair's primary, migrates it, and returns a pool on it (the standby replays it). */
-export async function migratedKeelDatabase(pair: PgPair, size = 3): Promise<Db> {
+export async function migratedKeelDatabase(pair: PgPair, size = 3): Promise<Database> {
   const admin = new pg.Client({ connectionString: pair.primary.url() });
   await admin.connect();
   try {
@@ -133,7 +133,7 @@ export async function migratedKeelDatabase(pair: PgPair, size = 3): Promise<Db> 
   } finally {
     await admin.end();
   }
-  const db = createPool(pair.primary.url('keel'), { size, applicationName: 'keel-test' });
+  const db = new Database(pair.primary.url('keel'), { size, applicationName: 'keel-test' });
   await migrate(db);
   return db;
 }

@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { loadOptions } from '../../src/config/load.js';
 import { UsageError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
-import type { Db } from '../../src/db/pool.js';
+import type { Database } from '../../src/db/database.js';
 import { openSessionStore } from '../../src/api/sessions/open.js';
 import { redactRedisUrl } from '../../src/api/sessions/redis.js';
 
 const log = createLogger({ level: 'silent', format: 'json' });
-const noDb = {} as Db;
+const noDb = {} as Database;
 
 test('a Redis URL never shows its password', () => {
   assert.equal(redactRedisUrl('redis://:s3cret@10.0.0.5:6379/0'), 'redis://:***@10.0.0.5:6379/0');

@@ -2,8 +2,9 @@
 // reaches the database again, per database URL, and a call that keeps failing still backs off.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Availability, availabilityOf, PROBE_EVERY_MS, retryPause } from '../../src/db/availability.js';
-import { withRetry } from '../../src/db/pool.js';
+import { Availability, PROBE_EVERY_MS, retryPause } from '../../src/db/availability.js';
+import { Database } from '../../src/db/database.js';
+import { retryTransient } from '../../src/db/retry.js';
 import { isUnreachableDbError } from '../../src/db/transient.js';
 
 const LONG_MS = 10_000;
@@ -46,10 +47,14 @@ test('reaching a database that was never lost wakes nobody; a short sleep ends o
   assert.ok(a.outageMsTotal >= 15, `the outage lasted from lost to reached (${a.outageMsTotal} ms)`);
 });
 
-test('the signal is per database URL: another database coming back wakes nothing here', async () => {
-  const mine = availabilityOf('postgres://db-a/keel');
-  const other = availabilityOf('postgres://db-b/keel');
-  assert.equal(availabilityOf('postgres://db-a/keel'), mine);
+test('the signal is per database URL: another database coming back wakes nothing here', async (t) => {
+  // Nothing listens on port 1: the probes of the lost databases are refused at once.
+  const a = new Database('postgres://127.0.0.1:1/db_a', { size: 1, applicationName: 'keel-test' });
+  const b = new Database('postgres://127.0.0.1:1/db_b', { size: 1, applicationName: 'keel-test' });
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const mine = a.availability;
+  const other = b.availability;
+  assert.equal(a.sessionAvailability, mine);
   mine.lost();
   other.lost();
   let ended = false;
@@ -76,7 +81,7 @@ test('a retry pause woken early is not woken early again the next time: it sleep
   assert.ok(await timed(pause(LONG_MS)) < LONG_MS / 2, 'after a full pause, early wake-ups count again');
 });
 
-test('withRetry: a call failing with a lost connection marks the database unreachable, retries when another call reaches it, and marks it reached', async () => {
+test('the retry loop (Database.withRetry): a call failing with a lost connection marks the database unreachable, retries when another call reaches it, and marks it reached', async () => {
   const a = new Availability();
   // Which pauses went through the availability's sleep, and whether each ended early.
   const sleeps: boolean[] = [];
@@ -87,7 +92,7 @@ test('withRetry: a call failing with a lost connection marks the database unreac
     return early;
   };
   let calls = 0;
-  const result = withRetry(async () => {
+  const result = retryTransient(async () => {
     calls++;
     if (calls <= 5) throw refused();
     return 'ok';

@@ -52,7 +52,7 @@ export interface FailoverResult {
   violations: string[];
   /** Attempts fenced, self-fenced or failed because of the failover. */
   casualties: string[];
-  /** Components declared dead during the failover (none was killed): reported, see the README. */
+  /** Components declared dead during the failover (none was killed): reported, see docs/database-ha.md. */
   declaredDead: string[];
   chaos: Pick<ChaosResult, 'settled'> & { runs: number; taskInstances: number; attempts: number };
   failoverDetectedEvents: number;

@@ -5,7 +5,7 @@
 // (tokens are not sent by browsers on their own, so they need none). Viewers may only read.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Db } from '../../db/pool.js';
+import type { Database } from '../../db/database.js';
 import { HttpError } from '../errors.js';
 import type { SessionStore } from '../sessions/store.js';
 import { sql } from '../../db/sql.js';
@@ -37,7 +37,7 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function registerAuthentication(app: FastifyInstance, db: Db, sessions: SessionStore, opts: { sessionIdleSec: number }): void {
+export function registerAuthentication(app: FastifyInstance, db: Database, sessions: SessionStore, opts: { sessionIdleSec: number }): void {
   app.decorateRequest('user', null);
   app.decorateRequest('authVia', null);
   app.decorateRequest('csrfToken', null);

@@ -1,7 +1,7 @@
 // Login, logout, who am I, and API tokens. The login is rate-limited per client address
 // with counters in PostgreSQL, so the limit holds across all API copies.
 import type { FastifyInstance } from 'fastify';
-import type { Db } from '../../db/pool.js';
+import type { Database } from '../../db/database.js';
 import { HttpError, notFound } from '../errors.js';
 import { idParam, object } from '../schemas.js';
 import { SESSION_COOKIE } from './authenticate.js';
@@ -20,7 +20,7 @@ export interface AuthRouteOptions {
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-export function authRoutes(app: FastifyInstance, db: Db, sessions: SessionStore, opts: AuthRouteOptions): void {
+export function authRoutes(app: FastifyInstance, db: Database, sessions: SessionStore, opts: AuthRouteOptions): void {
   app.post('/auth/login', {
     config: { public: true, rateLimit: { max: opts.loginRateLimit, timeWindow: 60_000, keyGenerator: (req) => `login:${req.ip}` } },
     schema: { tags: ['auth'], summary: 'Log in; sets an HTTP-only session cookie and returns the CSRF token for writes', body: object({ username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 1000 } }, ['username', 'password']) },

@@ -1,21 +1,20 @@
 // DAGs: list, show, pause/unpause, trigger (params validated by the DAG's specs), the
 // grid of latest runs × tasks, and import errors.
 import type { FastifyInstance } from 'fastify';
-import type { Db } from '../../db/pool.js';
+import { sql } from '../../db/sql.js';
+import type { Database } from '../../db/database.js';
 import { UsageError } from '../../errors.js';
 import { triggerDag } from '../../runs/manual-run.js';
 import { IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN, IdempotencyKeyConflict, idempotencyKeyProblem, triggerDagWithKey } from '../../runs/idempotency-key.js';
 import { badRequest, conflict, notFound } from '../errors.js';
-import { sql } from '../../db/sql.js';
 import { dagParams, limit, object } from '../schemas.js';
-import { reads } from '../../db/read-router.js'; // heavy reads: the replica while its lag allows
 
-export function dagRoutes(app: FastifyInstance, db: Db): void {
+export function dagRoutes(app: FastifyInstance, db: Database): void {
   app.get('/dags', {
     schema: { tags: ['dags'], summary: 'DAGs with schedule, next run and latest runs', querystring: object({ paused: { type: 'boolean' }, includeInactive: { type: 'boolean', default: false } }) },
   }, async (req) => {
     const q = req.query as { paused?: boolean; includeInactive: boolean };
-    const dags = (await reads(db).query(sql('api/dags_list'), [q.paused ?? null, q.includeInactive])).rows;
+    const dags = (await db.reads.query(sql('api/dags_list'), [q.paused ?? null, q.includeInactive])).rows;
     const importErrors = (await db.query(sql('cli/dag_file_import_errors'))).rows;
     return { dags, importErrors };
   });
@@ -100,7 +99,7 @@ export function dagRoutes(app: FastifyInstance, db: Db): void {
     const { dagId } = req.params as { dagId: string };
     const dag = (await db.query(sql('cli/dag_show'), [dagId])).rows[0];
     if (!dag) throw notFound(`unknown DAG id "${dagId}"`);
-    const runs = (await reads(db).query(sql('api/dag_grid'), [dagId, (req.query as { limit: number }).limit])).rows;
+    const runs = (await db.reads.query(sql('api/dag_grid'), [dagId, (req.query as { limit: number }).limit])).rows;
     return { dagId, tasks: dag.serialized.tasks.map((t: { taskId: string; upstream: string[] }) => ({ taskId: t.taskId, upstream: t.upstream })), runs };
   });
 

@@ -1,10 +1,10 @@
 // Components, HA events and the database's role, as `keel ha status` and `keel ha events` show them.
 import type { FastifyInstance } from 'fastify';
 import { sql } from '../../db/sql.js';
-import type { Db } from '../../db/pool.js';
+import type { Database } from '../../db/database.js';
 import { limit, object } from '../schemas.js';
 
-export function haRoutes(app: FastifyInstance, db: Db): void {
+export function haRoutes(app: FastifyInstance, db: Database): void {
   app.get('/components', { schema: { tags: ['ha'], summary: 'Every component with role, host, state and heartbeat age; the database' } }, async () => ({
     database: (await db.query(sql('cli/ha_database'))).rows[0],
     components: (await db.query(sql('cli/ha_components'))).rows,

@@ -1,7 +1,7 @@
 // Pools, variables and connections. Connection passwords are encrypted before they
 // reach the database and are never returned: reads say only whether one is set.
 import type { FastifyInstance } from 'fastify';
-import type { Db } from '../../db/pool.js';
+import type { Database } from '../../db/database.js';
 import { badRequest, notFound } from '../errors.js';
 import { sql } from '../../db/sql.js';
 import type { SecretBox } from '../secrets.js';
@@ -10,7 +10,7 @@ import { object } from '../schemas.js';
 const name = { type: 'string', minLength: 1, maxLength: 250, pattern: '^[A-Za-z0-9_.-]+$' } as const;
 const toConnection = ({ has_password, ...r }: Record<string, unknown>) => ({ ...r, password: has_password ? '***' : null });
 
-export function resourceRoutes(app: FastifyInstance, db: Db, secrets: SecretBox | null): void {
+export function resourceRoutes(app: FastifyInstance, db: Database, secrets: SecretBox | null): void {
   app.get('/pools', { schema: { tags: ['pools'], summary: 'Pools with their slots in use' } }, async () => ({ pools: (await db.query(sql('api/pools'))).rows }));
   app.put('/pools/:name', {
     schema: { tags: ['pools'], summary: 'Create a pool or set its slots', params: object({ name }, ['name']), body: object({ slots: { type: 'integer', minimum: 0, maximum: 1000000 }, description: { type: 'string', maxLength: 1000 } }, ['slots']) },

@@ -2,15 +2,14 @@
 // clear (retry), and task logs by byte offset so a client can follow a running attempt.
 import type { FastifyInstance } from 'fastify';
 import { sql } from '../../db/sql.js';
-import { inTransaction, type Db } from '../../db/pool.js';
+import type { Database } from '../../db/database.js';
 import { UsageError } from '../../errors.js';
 import { clearTaskInstances, RunNotFoundError } from '../../runs/clear.js';
 import { conflict, notFound } from '../errors.js';
 import { limit, object, offset, RUN_STATES, runParams, TASK_STATES, taskParams } from '../schemas.js';
 import { latestTrigger } from './triggers.js';
-import { reads } from '../../db/read-router.js'; // heavy reads: the replica while its lag allows
 
-async function clear(db: Db, runId: string, taskIds: string[] | null) {
+async function clear(db: Database, runId: string, taskIds: string[] | null) {
   try {
     return { runId, cleared: await clearTaskInstances(db, runId, taskIds) };
   } catch (err) {
@@ -20,7 +19,7 @@ async function clear(db: Db, runId: string, taskIds: string[] | null) {
   }
 }
 
-export function runRoutes(app: FastifyInstance, db: Db): void {
+export function runRoutes(app: FastifyInstance, db: Database): void {
   app.get('/runs', {
     schema: {
       tags: ['runs'], summary: 'Runs, newest first, with filters and pagination',
@@ -32,7 +31,7 @@ export function runRoutes(app: FastifyInstance, db: Db): void {
     },
   }, async (req) => {
     const f = req.query as { dagId?: string; state?: string; runType?: string; logicalDateFrom?: string; logicalDateTo?: string; limit: number; offset: number };
-    const rows = (await reads(db).query(sql('api/runs_list'), [f.dagId ?? null, f.state ?? null, f.runType ?? null, f.logicalDateFrom ?? null, f.logicalDateTo ?? null, f.limit, f.offset])).rows;
+    const rows = (await db.reads.query(sql('api/runs_list'), [f.dagId ?? null, f.state ?? null, f.runType ?? null, f.logicalDateFrom ?? null, f.logicalDateTo ?? null, f.limit, f.offset])).rows;
     const total = rows[0]?.total ?? 0;
     return { runs: rows.map(({ total: _t, ...r }) => r), total, limit: f.limit, offset: f.offset };
   });
@@ -41,12 +40,12 @@ export function runRoutes(app: FastifyInstance, db: Db): void {
     const { runId } = req.params as { runId: string };
     const run = (await db.query(sql('cli/dag_run_show'), [runId])).rows[0];
     if (!run) throw notFound(`no DAG run with id ${runId}`);
-    return { ...run, tasks: (await reads(db).query(sql('cli/task_instances_of_run'), [runId])).rows };
+    return { ...run, tasks: (await db.reads.query(sql('cli/task_instances_of_run'), [runId])).rows };
   });
 
   app.post('/runs/:runId/cancel', { schema: { tags: ['runs'], summary: 'Cancel a queued or running run: unfinished tasks fail, running attempts are fenced', params: runParams } }, async (req) => {
     const { runId } = req.params as { runId: string };
-    return inTransaction(db, async (tx) => {
+    return db.inTransaction(async (tx) => {
       const run = (await tx.query<{ state: string }>(sql('runs/dag_run_lock'), [runId])).rows[0];
       if (!run) throw notFound(`no DAG run with id ${runId}`);
       if (run.state !== 'queued' && run.state !== 'running') throw conflict(`run ${runId} is already ${run.state}`);
@@ -65,7 +64,7 @@ export function runRoutes(app: FastifyInstance, db: Db): void {
   app.get('/runs/:runId/tasks', { schema: { tags: ['tasks'], summary: 'Task instances of a run', params: runParams } }, async (req) => {
     const { runId } = req.params as { runId: string };
     if (!(await db.query(sql('cli/dag_run_show'), [runId])).rowCount) throw notFound(`no DAG run with id ${runId}`);
-    return { tasks: (await reads(db).query(sql('cli/task_instances_of_run'), [runId])).rows };
+    return { tasks: (await db.reads.query(sql('cli/task_instances_of_run'), [runId])).rows };
   });
 
   app.get('/runs/:runId/tasks/:taskId', { schema: { tags: ['tasks'], summary: 'A task instance, its attempts and its latest trigger (what it waits on while deferred)', params: taskParams } }, async (req) => {
@@ -88,7 +87,7 @@ export function runRoutes(app: FastifyInstance, db: Db): void {
   }, async (req) => {
     const { runId, taskId } = req.params as { runId: string; taskId: string };
     const f = req.query as { try?: number; offset: number; maxChars: number };
-    const a = (await reads(db).query(sql('api/task_log'), [runId, taskId, f.try ?? null, f.offset, f.maxChars])).rows[0];
+    const a = (await db.reads.query(sql('api/task_log'), [runId, taskId, f.try ?? null, f.offset, f.maxChars])).rows[0];
     if (!a) {
       if (!(await db.query(sql('api/task_show'), [runId, taskId])).rowCount) throw notFound(`no task "${taskId}" in run ${runId}`);
       return { runId, taskId, tryNumber: null, content: '', offset: f.offset, nextOffset: f.offset, done: false };
@@ -104,7 +103,7 @@ export function runRoutes(app: FastifyInstance, db: Db): void {
     schema: { tags: ['tasks'], summary: 'Task instances across runs, newest first', querystring: object({ dagId: { type: 'string' }, state: { type: 'string', enum: [...TASK_STATES] }, limit: limit(500, 50), offset }) },
   }, async (req) => {
     const f = req.query as { dagId?: string; state?: string; limit: number; offset: number };
-    const rows = (await reads(db).query(sql('api/task_instances'), [f.dagId ?? null, f.state ?? null, f.limit, f.offset])).rows;
+    const rows = (await db.reads.query(sql('api/task_instances'), [f.dagId ?? null, f.state ?? null, f.limit, f.offset])).rows;
     return { taskInstances: rows.map(({ total: _t, ...r }) => r), total: rows[0]?.total ?? 0, limit: f.limit, offset: f.offset };
   });
 }

@@ -2,7 +2,7 @@
 // waiting on triggers.external(key) (idempotent by eventId, like `keel events post`);
 // GET /triggers lists what deferred tasks wait on and which triggerer holds each wait.
 import type { FastifyInstance } from 'fastify';
-import type { Db } from '../../db/pool.js';
+import type { Database } from '../../db/database.js';
 import { EVENT_KEY_MAX, postExternalEvent } from '../../deferral/external-events.js';
 import { describeTrigger, parseTriggerSpec } from '../../deferral/triggers/spec.js';
 import { sql } from '../../db/sql.js';
@@ -22,12 +22,12 @@ export function toTrigger({ spec, total: _t, ...row }: Record<string, unknown>):
 }
 
 /** The latest trigger of a task instance (what a deferred task waits on), or null. */
-export async function latestTrigger(db: Db, runId: string, taskId: string): Promise<Record<string, unknown> | null> {
+export async function latestTrigger(db: Database, runId: string, taskId: string): Promise<Record<string, unknown> | null> {
   const row = (await db.query(sql('api/triggers_list'), [null, runId, taskId, 1, 0])).rows[0];
   return row ? toTrigger(row) : null;
 }
 
-export function triggerRoutes(app: FastifyInstance, db: Db): void {
+export function triggerRoutes(app: FastifyInstance, db: Database): void {
   app.post('/events', {
     schema: {
       tags: ['triggers'], summary: 'Post an external event: tasks waiting on triggers.external(key) resume with the payload. 201 when posted, 200 when this eventId had been posted already (nothing changes)',

@@ -1,6 +1,6 @@
 // The session store an API copy uses, from its options.
 import type { KeelOptions } from '../../config/options.js';
-import type { Db } from '../../db/pool.js';
+import type { Database } from '../../db/database.js';
 import { UsageError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { postgresSessionStore } from './postgres.js';
@@ -9,7 +9,7 @@ import type { SessionStore } from './store.js';
 
 export type SessionStoreOptions = Pick<KeelOptions, 'apiSessionStore' | 'redisUrl' | 'dbConnectRetrySec'>;
 
-export async function openSessionStore(db: Db, options: SessionStoreOptions, log: Logger): Promise<SessionStore> {
+export async function openSessionStore(db: Database, options: SessionStoreOptions, log: Logger): Promise<SessionStore> {
   if (options.apiSessionStore === 'postgres') {
     if (options.redisUrl) log.warn('redisUrl is set but apiSessionStore is postgres: browser sessions stay in PostgreSQL (set KEEL_API_SESSION_STORE=redis to use Redis)');
     return postgresSessionStore(db);

@@ -1,10 +1,10 @@
 // Sessions in the Keel database (the default): rows of web_session, swept now and then.
-import type { Db } from '../../db/pool.js';
+import type { Database } from '../../db/database.js';
 import { sql } from '../../db/sql.js';
 import type { User } from '../auth/users.js';
 import type { SessionStore } from './store.js';
 
-export function postgresSessionStore(db: Db): SessionStore {
+export function postgresSessionStore(db: Database): SessionStore {
   return {
     kind: 'postgres',
     async create(idHash, userId, csrfToken, maxSec) {

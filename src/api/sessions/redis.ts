@@ -5,7 +5,7 @@
 // naming `redisUrl`; later outages answer 503 (commands fail fast instead of queueing)
 // while the client reconnects with backoff.
 import { createClient } from '@redis/client';
-import type { Db } from '../../db/pool.js';
+import type { Database } from '../../db/database.js';
 import type { Logger } from '../../log.js';
 import { HttpError } from '../errors.js';
 import { sql } from '../../db/sql.js';
@@ -32,7 +32,7 @@ export interface RedisStoreOptions {
   connectRetrySec: number;
 }
 
-export async function redisSessionStore(db: Db, opts: RedisStoreOptions, log: Logger): Promise<SessionStore> {
+export async function redisSessionStore(db: Database, opts: RedisStoreOptions, log: Logger): Promise<SessionStore> {
   const where = redactRedisUrl(opts.url);
   const started = Date.now();
   let ready = false;

@@ -3,7 +3,7 @@
 // tables (external events, other DAGs' states) need the database and run only in the
 // triggerer.
 import { stat } from 'node:fs/promises';
-import type { Db } from '../../db/pool.js';
+import type { Database } from '../../db/database.js';
 import { sql } from '../../db/sql.js';
 import { customTriggers } from './registry.js';
 import { DEFAULT_POLL_SEC, type ResumeEnvelope, type TriggerSpec } from './spec.js';
@@ -13,7 +13,7 @@ export type PollResult = { fired: true; envelope: ResumeEnvelope } | { fired: fa
 export interface PollEnv {
   signal: AbortSignal;
   /** Keel's database, for external and dag-state triggers. */
-  db?: Db;
+  db?: Database;
   /** The trigger row's id (external triggers default to events since their run was created). */
   triggerId?: string;
   /** Runs a custom trigger's poll; the triggerer runs them in a child process. */
@@ -28,7 +28,7 @@ const HTTP_BODY_MAX = 64 * 1024;
 const notYet = (spec: TriggerSpec): PollResult => ({ fired: false, nextInMs: ('pollSec' in spec && spec.pollSec ? spec.pollSec : DEFAULT_POLL_SEC[spec.kind]) * 1000 });
 const fired = (event: unknown): PollResult => ({ fired: true, envelope: { event } });
 
-function needDb(env: PollEnv, kind: string): Db {
+function needDb(env: PollEnv, kind: string): Database {
   if (!env.db) throw new Error(`a "${kind}" trigger reads Keel's database; use it with a deferrable task or a deferrable sensor, not in poke mode`);
   return env.db;
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createPool, type Db } from '../../db/pool.js';
+import { Database } from '../../db/database.js';
 import { migrate } from '../../db/migrate.js';
 import { startEmbedded } from '../../db/embedded.js';
 import { freePort } from '../../free-port.js';
@@ -53,7 +53,7 @@ export interface ChaosOptions {
    * runs; the fault phase lasts until both it and the trigger loop are done. Used by the
    * database failover tests, whose fault is the database itself.
    */
-  faultPlan?: (ctx: { db: Db; log: Logger }) => Promise<void>;
+  faultPlan?: (ctx: { db: Database; log: Logger }) => Promise<void>;
 }
 
 export interface ChaosResult {
@@ -106,7 +106,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     url = server.url;
     stopServer = server.stop;
   }
-  const db: Db = createPool(url, { size: 4, applicationName: 'keel-chaos' });
+  const db: Database = new Database(url, { size: 4, applicationName: 'keel-chaos' });
   const members: Member[] = [];
   const faults: Fault[] = [];
   const acked: AckedRun[] = [];
@@ -253,7 +253,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     process.off('SIGTERM', onInterrupt);
     for (const m of members) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGCONT');
     await Promise.all(members.map((m) => stopChild(m.child)));
-    await db.end();
+    await db.close();
     await stopServer();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
@@ -269,12 +269,12 @@ function pickRole(r: number, withTriggerers: boolean, withProcessors: boolean): 
   return 'worker';
 }
 
-async function runningAttemptsOf(db: Db, componentId: string): Promise<string[]> {
+async function runningAttemptsOf(db: Database, componentId: string): Promise<string[]> {
   return (await db.query<{ attempt_id: string }>(sql('chaos/running_attempts_of'), [componentId])).rows.map((r) => r.attempt_id);
 }
 
 /** A live worker that holds running attempts now, if any. */
-async function firstBusyWorker(db: Db, members: Member[]): Promise<{ member: Member; componentId: string } | null> {
+async function firstBusyWorker(db: Database, members: Member[]): Promise<{ member: Member; componentId: string } | null> {
   for (const member of members.filter((m) => m.role === 'worker' && m.child.exitCode === null && m.child.signalCode === null)) {
     const componentId = await componentOf(db, member.child.pid!);
     if (componentId && (await runningAttemptsOf(db, componentId)).length > 0) return { member, componentId };
@@ -283,7 +283,7 @@ async function firstBusyWorker(db: Db, members: Member[]): Promise<{ member: Mem
 }
 
 /** The approval of a chaos_deferred run arrives a while after its trigger, retried until acknowledged. */
-async function approveLater(db: Db, runId: string, delayMs: number, log: Logger): Promise<void> {
+async function approveLater(db: Database, runId: string, delayMs: number, log: Logger): Promise<void> {
   await sleep(delayMs);
   for (let attempt = 0; attempt < 20; attempt++) {
     try {
@@ -296,7 +296,7 @@ async function approveLater(db: Db, runId: string, delayMs: number, log: Logger)
   }
 }
 
-async function componentOf(db: Db, pid: number): Promise<string | null> {
+async function componentOf(db: Database, pid: number): Promise<string | null> {
   const r = await db.query<{ id: string }>(sql('chaos/component_of_pid'), [pid]);
   return r.rows[0]?.id ?? null;
 }

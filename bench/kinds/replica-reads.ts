@@ -1,4 +1,4 @@
-// `npm run bench:replica-reads`: how much load a read replica takes off the primary on a
+// The replica-reads kind: how much load a read replica takes off the primary on a
 // read-heavy API workload. A real primary and a pg_basebackup streaming standby (Debian's
 // PostgreSQL 15, test/support/pg-pair.ts) hold 500 runs × 10 task instances, each with an
 // attempt and a 2 kB log. Eight clients loop over the API's heavy reads (runs list, grid,
@@ -9,24 +9,22 @@
 // tuples returned and fetched, buffer hits) and the CPU of the primary's backends (the
 // postmaster's reaped children, after the pools close); plus reads served per second and
 // the share the replica served, and the lag the router saw.
-//
-// Flags: --seconds N (default 15 per phase). Writes bench/results/replica-reads-latest.json.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createPool, type Db } from '../src/db/pool.js';
-import { ReadRouter } from '../src/db/read-router.js';
-import { sql } from '../src/db/sql.js';
-import { migratedKeelDatabase, startPair, type PgPair } from '../test/support/pg-pair.js';
+import { Database } from '../../src/db/database.js';
+import { ReadRouter } from '../../src/db/read-router.js';
+import { sql } from '../../src/db/sql.js';
+import { migratedKeelDatabase, startPair, type PgPair } from '../../test/support/pg-pair.js';
+import { intFlag, type FlagSpec, type FlagValues, type KindContext, type KindOutcome } from '../lib/kind.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+const DEFAULT_SECONDS = 15;
+
+export const FLAGS: Record<string, FlagSpec> = {
+  seconds: { type: 'string', about: `length of each phase (default ${DEFAULT_SECONDS})` },
 };
-const SECONDS = arg('seconds', 15);
+
 const CLIENTS = 8;
 const RUNS = 500;
 const TASKS = 10;
@@ -59,9 +57,9 @@ function childCpuSec(pgdata: string): number {
   return (Number(fields[14]) + Number(fields[15])) / 100; // cutime + cstime, clock ticks
 }
 
-async function phase(pair: PgPair, withReplica: boolean): Promise<Record<string, unknown>> {
-  const primary = createPool(pair.primary.url('keel'), { size: CLIENTS + 2, applicationName: 'bench-primary' });
-  const replica = withReplica ? createPool(pair.standby.url('keel'), { size: CLIENTS, applicationName: 'bench-replica' }) : null;
+async function phase(pair: PgPair, withReplica: boolean, seconds: number): Promise<Record<string, unknown>> {
+  const primary = new Database(pair.primary.url('keel'), { size: CLIENTS + 2, applicationName: 'bench-primary' });
+  const replica = withReplica ? new Database(pair.standby.url('keel'), { size: CLIENTS, applicationName: 'bench-replica' }) : null;
   const router = new ReadRouter(primary, replica, { maxLagMs: 2000 });
   await router.start();
   const runIds = (await primary.query<{ id: string }>(`SELECT id FROM dag_run WHERE dag_id = 'bench_reads' ORDER BY id`)).rows.map((r) => r.id);
@@ -72,7 +70,7 @@ async function phase(pair: PgPair, withReplica: boolean): Promise<Record<string,
   const lags: number[] = [];
   let reads = 0;
   let writes = 0;
-  const end = performance.now() + SECONDS * 1000;
+  const end = performance.now() + seconds * 1000;
   const pick = () => runIds[Math.floor(Math.random() * runIds.length)]!;
   const client = async () => {
     while (performance.now() < end) {
@@ -98,26 +96,28 @@ async function phase(pair: PgPair, withReplica: boolean): Promise<Record<string,
   const after = await statsOf(observer);
   const stats = router.stats();
   router.stop();
-  await primary.end();
-  await replica?.end();
+  await primary.close();
+  await replica?.close();
   await observer.end();
   await new Promise((r) => setTimeout(r, 1000)); // backends exit and are reaped
   const cpuAfter = childCpuSec(pair.primary.dir);
   const d = delta(before, after);
   lags.sort((a, b) => a - b);
   return {
-    replica: withReplica, seconds: SECONDS, clients: CLIENTS, reads, readsPerSec: Math.round(reads / SECONDS), writes,
+    replica: withReplica, seconds, clients: CLIENTS, reads, readsPerSec: Math.round(reads / seconds), writes,
     servedByReplica: stats.servedByReplica, servedByPrimary: stats.servedByPrimary, replicaErrors: stats.replicaErrors,
     primary: { ...d, cpuSec: Math.round((cpuAfter - cpuBefore) * 100) / 100, tupPerRead: Math.round((d.tup_returned + d.tup_fetched) / Math.max(1, reads)) },
     routerLagMs: lags.length ? { p50: lags[Math.floor(lags.length / 2)], max: lags.at(-1) } : null,
   };
 }
 
-const pair = await startPair();
-try {
-  const db: Db = await migratedKeelDatabase(pair, 2);
+export async function run(flags: FlagValues, ctx: KindContext): Promise<KindOutcome> {
+  const seconds = intFlag(flags, 'seconds', DEFAULT_SECONDS);
+  const pair = await startPair();
+  ctx.cleanup(() => pair.stop());
+  const db: Database = await migratedKeelDatabase(pair, 2);
   for (const s of SEED) await db.query(s);
-  await db.end();
+  await db.close();
   // The standby replays the seed before the first phase.
   const standby = new pg.Client({ connectionString: pair.standby.url('keel') });
   for (let i = 0; ; i++) {
@@ -132,8 +132,8 @@ try {
   while (Number((await standby.query(`SELECT count(*) FROM task_attempt`)).rows[0].count) < RUNS * TASKS) await new Promise((r) => setTimeout(r, 200));
   await standby.end();
   const load = loadavg()[0];
-  const without = await phase(pair, false);
-  const withReplica = await phase(pair, true);
+  const without = await phase(pair, false, seconds);
+  const withReplica = await phase(pair, true, seconds);
   const w = without.primary as DbStats & { cpuSec: number };
   const r = withReplica.primary as DbStats & { cpuSec: number };
   const saved = (k: keyof DbStats | 'cpuSec') => `${Math.round((1 - (r[k] as number) / Math.max(1, w[k] as number)) * 100)} %`;
@@ -142,8 +142,5 @@ try {
     primaryLoadSaved: { tup_returned: saved('tup_returned'), tup_fetched: saved('tup_fetched'), blks_hit: saved('blks_hit'), xact_commit: saved('xact_commit'), cpuSec: saved('cpuSec') },
   };
   console.log(JSON.stringify(result, null, 2));
-  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results/replica-reads-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
-} finally {
-  await pair.stop();
+  return { ok: true, result };
 }

@@ -1,5 +1,5 @@
-// `npm run bench:pg-ha`: what database HA costs Keel and how fast Keel resumes after a
-// database failover, on a real 3-node Patroni cluster (src/ops/pg-cluster) from Debian packages.
+// The pg-ha kind: what database HA costs Keel and how fast Keel resumes after a database
+// failover, on a real 3-node Patroni cluster (tools/pg-cluster) from Debian packages.
 //
 //   (a) per-hop latency, one client: a round trip (SELECT 1) and a durable commit (INSERT)
 //       directly on the primary, through HAProxy, through PgBouncer → HAProxy; and commits/s
@@ -10,39 +10,37 @@
 //       queue of short tasks; per trial the database's own outage (write probe every 100 ms),
 //       fault → first task started after the database was back, and the difference; p50/p99.
 //
-// Flags: --trials N (default 5 per kind), --quick (2 trials, shorter loads), --kinds k1,k2,
-// --sync (resume trials with synchronous replication on). Every wait is bounded; it stops
-// everything it started. Writes bench/results/pg-ha-latest.json and a dated copy.
+// Every wait is bounded; it stops everything it started.
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { triggerDag } from '../src/runs/manual-run.js';
-import { startPgCluster, type PgCluster } from '../tools/pg-cluster/cluster.js';
-import { WriteProbe } from '../tools/pg-cluster/probe.js';
-import { firstAtOrAfter, outageAfter } from '../tools/pg-cluster/analysis.js';
-import { FAILOVER_KINDS, databaseUrl, type FailoverKind } from '../tools/pg-cluster/failover.js';
-import { createScenarioDatabase } from './lib/postgres.js';
-import { writeResults } from './lib/results.js';
-import { startProc, stopAll } from './lib/processes.js';
-import { round, sleep, summarize, waitFor, type Summary } from './lib/stats.js';
+import type { Database } from '../../src/db/database.js';
+import { triggerDag } from '../../src/runs/manual-run.js';
+import { startPgCluster, type PgCluster } from '../../tools/pg-cluster/cluster.js';
+import { WriteProbe } from '../../tools/pg-cluster/probe.js';
+import { firstAtOrAfter, outageAfter } from '../../tools/pg-cluster/analysis.js';
+import { FAILOVER_KINDS, databaseUrl, type FailoverKind } from '../../tools/pg-cluster/failover.js';
+import { REPO_ROOT } from '../lib/cluster.js';
+import { intFlag, listFlag, type FlagSpec, type FlagValues, type KindContext, type KindOutcome } from '../lib/kind.js';
+import { createScenarioDatabase } from '../lib/postgres.js';
+import { startProc, stopAll } from '../lib/processes.js';
+import { round, sleep, summarize, waitFor, type Summary } from '../lib/stats.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const args = process.argv.slice(2);
-const flag = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
-const QUICK = args.includes('--quick');
-const TRIALS = Number(flag('--trials') ?? (QUICK ? 2 : 5));
-const KINDS = (flag('--kinds')?.split(',') ?? FAILOVER_KINDS) as FailoverKind[];
-const RESUME_SYNC = args.includes('--sync');
-const LATENCY_SAMPLES = QUICK ? 150 : 400;
-const FANOUT_RUNS = QUICK ? 5 : 10;
+export const FLAGS: Record<string, FlagSpec> = {
+  trials: { type: 'string', about: 'resume trials per failover kind (default 5; 2 with --quick)' },
+  quick: { type: 'boolean', about: '2 trials, shorter loads' },
+  failovers: { type: 'string', about: `some of ${FAILOVER_KINDS.join(', ')} (default all)` },
+  sync: { type: 'boolean', about: 'resume trials with synchronous replication on' },
+};
+
+interface Settings { quick: boolean; trials: number; failovers: FailoverKind[]; resumeSync: boolean; latencySamples: number; fanoutRuns: number }
 
 /** A count for a polling loop: a query that fails (a slow connect on a loaded machine) counts as not yet. */
-async function count(db: pg.Pool, text: string, values: unknown[] = []): Promise<number> {
+async function count(db: Database, text: string, values: unknown[] = []): Promise<number> {
   return (await db.query<{ n: number }>(text, values).catch(() => null))?.rows[0]?.n ?? -1;
 }
 
-async function ready(db: pg.Pool, dagIds: string[], workers: number): Promise<void> {
+async function ready(db: Database, dagIds: string[], workers: number): Promise<void> {
   await waitFor('DAGs to load', async () => (await count(db, `SELECT count(*)::int AS n FROM dag WHERE dag_id = ANY ($1) AND is_active`, [dagIds])) === dagIds.length, 120_000, 200);
   await waitFor('workers to register', async () => (await count(db, `SELECT count(*)::int AS n FROM component WHERE role = 'worker' AND state = 'running'`)) >= workers, 120_000, 200);
 }
@@ -85,14 +83,14 @@ async function commitsPerSec(url: string, clients: number, seconds: number): Pro
 
 // ---- (b) Keel throughput ---------------------------------------------------------------
 
-async function keelThroughput(cluster: PgCluster, label: string): Promise<number> {
+async function keelThroughput(cluster: PgCluster, label: string, fanoutRuns: number): Promise<number> {
   const s = await createScenarioDatabase(cluster.urls.rw, `pgha_tp_${label}`);
-  const dags = join(ROOT, 'bench', 'dags', 'throughput');
+  const dags = join(REPO_ROOT, 'bench', 'dags', 'throughput');
   const procs = [startProc('dag-processor', s.url, dags), startProc('scheduler', s.url, dags), startProc('worker', s.url, dags, { KEEL_WORKER_CONCURRENCY: '8' })];
   try {
     await ready(s.db, ['bench_fanout'], 1);
     await sleep(1500);
-    const runs = await Promise.all(Array.from({ length: FANOUT_RUNS }, () => triggerDag(s.db, 'bench_fanout')));
+    const runs = await Promise.all(Array.from({ length: fanoutRuns }, () => triggerDag(s.db, 'bench_fanout')));
     const ids = runs.map((r) => r.id);
     await waitFor('fan-out runs', async () => (await count(s.db, `SELECT count(*)::int AS n FROM dag_run WHERE id = ANY ($1) AND state IN ('queued', 'running')`, [ids])) === 0, 300_000, 100);
     const t = (await s.db.query<{ first: Date; last: Date; n: number }>(
@@ -104,7 +102,7 @@ async function keelThroughput(cluster: PgCluster, label: string): Promise<number
   }
 }
 
-async function overhead(cluster: PgCluster, synchronous: boolean) {
+async function overhead(cluster: PgCluster, synchronous: boolean, o: Settings) {
   if (cluster.synchronous !== synchronous) await cluster.setSynchronous(synchronous);
   const leader = await cluster.leader();
   const db = `keel_bench_hops_${synchronous ? 'sync' : 'async'}`;
@@ -114,15 +112,15 @@ async function overhead(cluster: PgCluster, synchronous: boolean) {
   await admin.query(`CREATE DATABASE ${db}`);
   await admin.end();
   const hops = {
-    direct: await hopLatency(databaseUrl(cluster.urls.nodes[leader]!, db), LATENCY_SAMPLES),
-    haproxy: await hopLatency(databaseUrl(cluster.urls.rw, db), LATENCY_SAMPLES),
-    pgbouncer: await hopLatency(databaseUrl(cluster.urls.pgbouncer, db), LATENCY_SAMPLES),
+    direct: await hopLatency(databaseUrl(cluster.urls.nodes[leader]!, db), o.latencySamples),
+    haproxy: await hopLatency(databaseUrl(cluster.urls.rw, db), o.latencySamples),
+    pgbouncer: await hopLatency(databaseUrl(cluster.urls.pgbouncer, db), o.latencySamples),
   };
-  const commits8 = await commitsPerSec(databaseUrl(cluster.urls.rw, db), 8, QUICK ? 3 : 6);
-  const keelTasksPerSec = await keelThroughput(cluster, synchronous ? 'sync' : 'async');
+  const commits8 = await commitsPerSec(databaseUrl(cluster.urls.rw, db), 8, o.quick ? 3 : 6);
+  const keelTasksPerSec = await keelThroughput(cluster, synchronous ? 'sync' : 'async', o.fanoutRuns);
   const line = (k: keyof typeof hops) => `${k} round trip p50 ${hops[k].roundTripMs.p50.toFixed(2)} ms, commit p50 ${hops[k].commitMs.p50.toFixed(2)} / p99 ${hops[k].commitMs.p99.toFixed(2)} ms`;
   console.log(`  (a) sync ${synchronous ? 'on ' : 'off'}: ${line('direct')}; ${line('haproxy')}; ${line('pgbouncer')}; 8 clients via HAProxy ${commits8} commits/s`);
-  console.log(`  (b) sync ${synchronous ? 'on ' : 'off'}: Keel ${keelTasksPerSec} tasks/s (${FANOUT_RUNS * 100} no-op tasks through HAProxy)`);
+  console.log(`  (b) sync ${synchronous ? 'on ' : 'off'}: Keel ${keelTasksPerSec} tasks/s (${o.fanoutRuns * 100} no-op tasks through HAProxy)`);
   return { synchronous, hops, commitsPerSec8Clients: commits8, keelTasksPerSec };
 }
 
@@ -133,10 +131,10 @@ interface Trial { kind: FailoverKind; dbOutageMs: number; keelResumeMs: number |
 /** Trials done so far, kept if a later one fails, so a long run still reports what it measured. */
 const partialTrials: Trial[] = [];
 
-async function resumeTrials(cluster: PgCluster): Promise<Trial[]> {
-  if (cluster.synchronous !== RESUME_SYNC) await cluster.setSynchronous(RESUME_SYNC);
+async function resumeTrials(cluster: PgCluster, o: Settings): Promise<Trial[]> {
+  if (cluster.synchronous !== o.resumeSync) await cluster.setSynchronous(o.resumeSync);
   const s = await createScenarioDatabase(cluster.urls.rw, 'pgha_resume');
-  const dags = join(ROOT, 'bench', 'dags', 'ha');
+  const dags = join(REPO_ROOT, 'bench', 'dags', 'ha');
   const keel = { KEEL_ATTEMPT_LEASE_SEC: '30', KEEL_DB_OUTAGE_GRACE_SEC: '15', KEEL_WORKER_CONCURRENCY: '4' };
   const procs = [startProc('dag-processor', s.url, dags, keel), startProc('scheduler', s.url, dags, keel), startProc('scheduler', s.url, dags, keel),
     startProc('worker', s.url, dags, keel), startProc('worker', s.url, dags, keel)];
@@ -156,9 +154,9 @@ async function resumeTrials(cluster: PgCluster): Promise<Trial[]> {
   try {
     await ready(s.db, ['bench_sleep'], 2);
     await probe.start();
-    const deadline = Date.now() + (QUICK ? 8 : 20) * 60_000;
-    for (let i = 0; i < TRIALS && Date.now() < deadline; i++) {
-      for (const kind of KINDS) {
+    const deadline = Date.now() + (o.quick ? 8 : 20) * 60_000;
+    for (let i = 0; i < o.trials && Date.now() < deadline; i++) {
+      for (const kind of o.failovers) {
         await cluster.waitHealthy(120_000);
         await sleep(3000);
         const fromLeader = await cluster.leader();
@@ -178,7 +176,7 @@ async function resumeTrials(cluster: PgCluster): Promise<Trial[]> {
         const keelResumeMs = first === null ? null : first - faultAt;
         const t: Trial = { kind, dbOutageMs: outage.outageMs, keelResumeMs, keelExtraMs: keelResumeMs === null ? null : keelResumeMs - outage.outageMs, fromLeader, toLeader: await cluster.leader() };
         trials.push(t);
-        console.log(`  (c) trial ${i + 1}/${TRIALS} ${kind}: database outage ${t.dbOutageMs} ms, Keel resumed after ${t.keelResumeMs} ms (extra ${t.keelExtraMs} ms), ${fromLeader} → ${t.toLeader}`);
+        console.log(`  (c) trial ${i + 1}/${o.trials} ${kind}: database outage ${t.dbOutageMs} ms, Keel resumed after ${t.keelResumeMs} ms (extra ${t.keelExtraMs} ms), ${fromLeader} → ${t.toLeader}`);
       }
     }
     const fenced = await count(s.db, `SELECT count(*)::int AS n FROM task_attempt WHERE state = 'fenced' OR error LIKE '%self-fenced%'`);
@@ -193,21 +191,26 @@ async function resumeTrials(cluster: PgCluster): Promise<Trial[]> {
   return trials;
 }
 
-// ---- main -------------------------------------------------------------------------------
+// ---- the kind ---------------------------------------------------------------------------
 
-const startedAt = new Date();
-const loadAtStart = loadavg().map((x) => round(x, 1));
-const watchdog = setTimeout(() => { console.error('bench:pg-ha: over 30 minutes; giving up'); process.exit(1); }, 30 * 60_000);
-const cluster = await startPgCluster({ log: (m) => console.log(m) });
-try {
-  console.log(`bench:pg-ha (load average ${loadAtStart.join(' ')}; other load on the machine distorts every number): 3-node Patroni cluster, ${TRIALS} trial(s) per failover kind (${KINDS.join(', ')}), resume trials with sync ${RESUME_SYNC ? 'on' : 'off'}`);
-  const async = await overhead(cluster, false);
-  const sync = await overhead(cluster, true);
-  const trials = await resumeTrials(cluster).catch((err: Error) => {
-    console.error(`bench:pg-ha: resume trials stopped early: ${err.message}`);
+export async function run(flags: FlagValues, ctx: KindContext): Promise<KindOutcome> {
+  const quick = Boolean(flags.quick);
+  const o: Settings = {
+    quick, trials: intFlag(flags, 'trials', quick ? 2 : 5), failovers: listFlag(flags, 'failovers', FAILOVER_KINDS), resumeSync: Boolean(flags.sync),
+    latencySamples: quick ? 150 : 400, fanoutRuns: quick ? 5 : 10,
+  };
+  const startedAt = new Date();
+  const loadAtStart = loadavg().map((x) => round(x, 1));
+  const cluster = await startPgCluster({ log: ctx.log });
+  ctx.cleanup(() => cluster.stop());
+  console.log(`pg-ha (load average ${loadAtStart.join(' ')}; other load on the machine distorts every number): 3-node Patroni cluster, ${o.trials} trial(s) per failover kind (${o.failovers.join(', ')}), resume trials with sync ${o.resumeSync ? 'on' : 'off'}`);
+  const async = await overhead(cluster, false, o);
+  const sync = await overhead(cluster, true, o);
+  const trials = await resumeTrials(cluster, o).catch((err: Error) => {
+    console.error(`pg-ha: resume trials stopped early: ${err.message}`);
     return partialTrials;
   });
-  const byKind = Object.fromEntries(KINDS.map((k) => {
+  const byKind = Object.fromEntries(o.failovers.map((k) => {
     const ts = trials.filter((t) => t.kind === k);
     return [k, {
       trials: ts.length,
@@ -217,21 +220,16 @@ try {
     }];
   }));
   const result = {
-    schema: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg().map((x) => round(x, 1)), quick: QUICK, trialsPerKind: TRIALS, resumeSynchronous: RESUME_SYNC,
+    schema: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg().map((x) => round(x, 1)), quick, trialsPerKind: o.trials, resumeSynchronous: o.resumeSync,
     overhead: { async, sync, commitLatencyRatioViaHaproxy: round(sync.hops.haproxy.commitMs.p50 / async.hops.haproxy.commitMs.p50, 2), keelThroughputRatio: round(sync.keelTasksPerSec / async.keelTasksPerSec, 2) },
     resume: byKind, trials,
   };
-  const prefix = QUICK || args.includes('--kinds') ? 'pg-ha-partial' : 'pg-ha';
-  writeResults(prefix, startedAt, result);
   const p = (s: Summary) => `p50 ${round(s.p50, 0)} · p99 ${round(s.p99, 0)} ms`;
   console.log('\nresult');
   console.log(`  synchronous replication: commit via HAProxy p50 ${async.hops.haproxy.commitMs.p50.toFixed(2)} → ${sync.hops.haproxy.commitMs.p50.toFixed(2)} ms (${result.overhead.commitLatencyRatioViaHaproxy}×); 8 clients ${async.commitsPerSec8Clients} → ${sync.commitsPerSec8Clients} commits/s; Keel ${async.keelTasksPerSec} → ${sync.keelTasksPerSec} tasks/s`);
-  for (const k of KINDS) {
+  for (const k of o.failovers) {
     const r = byKind[k]!;
     console.log(`  ${k} (n=${r.trials}): database outage ${p(r.dbOutageMs)}; Keel resumed ${p(r.keelResumeMs)}; extra ${p(r.keelExtraMs)}`);
   }
-  console.log(`JSON: bench/results/${prefix}-latest.json`);
-} finally {
-  clearTimeout(watchdog);
-  await cluster.stop();
+  return { ok: true, result };
 }

@@ -1,4 +1,4 @@
-// `npm run bench:triggers`: deferrable tasks and triggerers in HA, measured on real processes.
+// The triggers kind: deferrable tasks and triggerers in HA, measured on real processes.
 //
 //   (a) trigger latency: an external event posted → the deferred task's resumed attempt
 //       running (task_attempt.started_at; both instants on the database clock), over N
@@ -9,22 +9,28 @@
 // Starts an embedded PostgreSQL with durability on (or KEEL_BENCH_DATABASE_URL), a fresh
 // database per scenario, roles as `node bin/keel.js <role>` processes with their default
 // options (the freeze scenario shortens the trigger lease to FREEZE_LEASE_SEC). Every wait is
-// bounded; it stops everything it started. Writes bench/results/triggers-latest.json and a
-// dated copy. KEEL_BENCH_TRIGGER_TRIALS (default 8), KEEL_BENCH_TRIGGER_DEFERRED (default 50),
-// KEEL_BENCH_TRIGGERS_ONLY=latency|kill|freeze runs one scenario.
+// bounded; it stops everything it started.
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { Db } from '../src/db/pool.js';
-import { triggerDag } from '../src/runs/manual-run.js';
-import { postExternalEvent } from '../src/deferral/external-events.js';
-import { REPO_ROOT } from './lib/cluster.js';
-import { createScenarioDatabase, startBenchServer } from './lib/postgres.js';
-import { writeResults } from './lib/results.js';
-import { componentOf, ready, startProc, stopAll, type Proc } from './lib/processes.js';
-import { round, sleep, summarize, waitFor, type Summary } from './lib/stats.js';
+import type { Database } from '../../src/db/database.js';
+import { triggerDag } from '../../src/runs/manual-run.js';
+import { postExternalEvent } from '../../src/deferral/external-events.js';
+import { REPO_ROOT } from '../lib/cluster.js';
+import { intFlag, listFlag, type FlagSpec, type FlagValues, type KindContext, type KindOutcome } from '../lib/kind.js';
+import { createScenarioDatabase, startBenchServer } from '../lib/postgres.js';
+import { componentOf, ready, startProc, stopAll, type Proc } from '../lib/processes.js';
+import { round, sleep, summarize, waitFor, type Summary } from '../lib/stats.js';
 
-const TRIALS = Number(process.env.KEEL_BENCH_TRIGGER_TRIALS ?? 8);
-const DEFERRED = Number(process.env.KEEL_BENCH_TRIGGER_DEFERRED ?? 50);
+const SCENARIOS = ['latency', 'kill', 'freeze'] as const;
+const DEFAULT_TRIALS = 8;
+const DEFAULT_DEFERRED = 50;
+
+export const FLAGS: Record<string, FlagSpec> = {
+  trials: { type: 'string', about: `trials per fault (default ${DEFAULT_TRIALS})` },
+  deferred: { type: 'string', about: `deferred sensors in the latency scenario (default ${DEFAULT_DEFERRED})` },
+  scenarios: { type: 'string', about: `some of ${SCENARIOS.join(', ')} (default all)` },
+};
+
 /** Deferred tasks waiting during the takeover trials. */
 const HELD = 20;
 const FREEZE_LEASE_SEC = 5;
@@ -32,7 +38,7 @@ const DAGS = join(REPO_ROOT, 'bench', 'dags', 'triggers');
 const DAG_ID = 'bench_external';
 
 /** Starts `count` deferred sensors, each waiting on its own key; returns the keys by run id. */
-async function deferMany(db: Db, count: number, prefix: string): Promise<Map<string, string>> {
+async function deferMany(db: Database, count: number, prefix: string): Promise<Map<string, string>> {
   const keys = new Map<string, string>();
   for (let i = 0; i < count; i++) {
     const key = `${prefix}-${i}-${Date.now()}`;
@@ -43,14 +49,14 @@ async function deferMany(db: Db, count: number, prefix: string): Promise<Map<str
   return keys;
 }
 
-async function holdersCount(db: Db): Promise<Map<string, number>> {
+async function holdersCount(db: Database): Promise<Map<string, number>> {
   const rows = (await db.query<{ holder_id: string; n: number }>(
     `SELECT holder_id, count(*)::int AS n FROM trigger WHERE state = 'waiting' AND holder_id IS NOT NULL GROUP BY holder_id`)).rows;
   return new Map(rows.map((r) => [r.holder_id, r.n]));
 }
 
 /** Two triggerers have registered and their loops turn. */
-async function triggerersLive(db: Db): Promise<void> {
+async function triggerersLive(db: Database): Promise<void> {
   await waitFor('two live triggerers', async () => (await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM component WHERE role = 'triggerer' AND state = 'running' AND last_heartbeat_at > now() - interval '1 second' AND loop_at > now() - interval '2 seconds'`)).rows[0]!.n >= 2, 60_000);
 }
@@ -63,7 +69,7 @@ function baseProcs(url: string): Proc[] {
 
 interface Latency { deferred: number; triggerers: number; split: number[]; postedToFiredMs: Summary; postedToRunningMs: Summary }
 
-async function latency(adminUrl: string): Promise<Latency> {
+async function latency(adminUrl: string, deferred: number): Promise<Latency> {
   const s = await createScenarioDatabase(adminUrl, 'trigger_latency');
   const procs = baseProcs(s.url);
   const triggerers = [startProc('triggerer', s.url, DAGS), startProc('triggerer', s.url, DAGS)];
@@ -73,9 +79,9 @@ async function latency(adminUrl: string): Promise<Latency> {
     await ready(s.db, [DAG_ID]);
     for (const p of [procs[2]!, ...triggerers]) await componentOf(s.db, p.child.pid!);
     await triggerersLive(s.db);
-    const keys = await deferMany(s.db, DEFERRED, 'lat');
+    const keys = await deferMany(s.db, deferred, 'lat');
     const split = [...(await holdersCount(s.db)).values()].sort((a, b) => b - a);
-    console.log(`  (a) ${DEFERRED} deferred sensors waiting, held ${split.join(' + ')} by ${triggerers.length} triggerers`);
+    console.log(`  (a) ${deferred} deferred sensors waiting, held ${split.join(' + ')} by ${triggerers.length} triggerers`);
     await sleep(1000);
     let i = 0;
     for (const [runId, key] of keys) {
@@ -89,10 +95,10 @@ async function latency(adminUrl: string): Promise<Latency> {
         ORDER BY a.started_at DESC LIMIT 1`, [runId])).rows[0], 30_000, 5);
       fired.push(row.fired_at.getTime() - e.postedAt.getTime());
       running.push(row.started_at.getTime() - e.postedAt.getTime());
-      if (++i % 10 === 0) process.stdout.write(`  (a) ${i}/${DEFERRED}: posted → fired ${fired.at(-1)} ms, → running ${running.at(-1)} ms\n`);
+      if (++i % 10 === 0) process.stdout.write(`  (a) ${i}/${deferred}: posted → fired ${fired.at(-1)} ms, → running ${running.at(-1)} ms\n`);
       await sleep(50 + Math.random() * 100);
     }
-    return { deferred: DEFERRED, triggerers: triggerers.length, split, postedToFiredMs: summarize(fired), postedToRunningMs: summarize(running) };
+    return { deferred, triggerers: triggerers.length, split, postedToFiredMs: summarize(fired), postedToRunningMs: summarize(running) };
   } finally {
     await stopAll([...procs, ...triggerers]);
     await s.drop();
@@ -103,7 +109,7 @@ async function latency(adminUrl: string): Promise<Latency> {
 
 interface Takeover { trials: number; triggersPerTrial: number; takeoverMs: Summary; samples: number[] }
 
-async function takeover(adminUrl: string, fault: 'kill' | 'freeze'): Promise<Takeover> {
+async function takeover(adminUrl: string, fault: 'kill' | 'freeze', trials: number): Promise<Takeover> {
   const s = await createScenarioDatabase(adminUrl, `trigger_${fault}`);
   const extra: Record<string, string> = fault === 'freeze' ? { KEEL_TRIGGER_LEASE_SEC: String(FREEZE_LEASE_SEC) } : {};
   const procs = baseProcs(s.url);
@@ -116,7 +122,7 @@ async function takeover(adminUrl: string, fault: 'kill' | 'freeze'): Promise<Tak
     for (const p of triggerers) ids.set(p, await componentOf(s.db, p.child.pid!));
     await triggerersLive(s.db);
     await deferMany(s.db, HELD, fault);
-    for (let i = 0; i < TRIALS; i++) {
+    for (let i = 0; i < trials; i++) {
       // The victim is the copy holding the most triggers (after the first trial: all of them).
       const held = await holdersCount(s.db);
       const victim = triggerers.reduce((a, b) => ((held.get(ids.get(a)!) ?? 0) >= (held.get(ids.get(b)!) ?? 0) ? a : b));
@@ -128,7 +134,7 @@ async function takeover(adminUrl: string, fault: 'kill' | 'freeze'): Promise<Tak
       await waitFor('the survivor to hold every trigger', async () => (await s.db.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM trigger WHERE state = 'waiting' AND holder_id = $1`, [ids.get(survivor)!])).rows[0]!.n === HELD, 60_000, 10);
       samples.push(Date.now() - at);
-      process.stdout.write(`  (${tag}) trial ${i + 1}/${TRIALS}: ${victimHeld} trigger(s) of the ${fault === 'kill' ? 'killed' : 'frozen'} triggerer held by the other after ${samples.at(-1)} ms\n`);
+      process.stdout.write(`  (${tag}) trial ${i + 1}/${trials}: ${victimHeld} trigger(s) of the ${fault === 'kill' ? 'killed' : 'frozen'} triggerer held by the other after ${samples.at(-1)} ms\n`);
       // Replace the victim with a fresh copy (a frozen one is woken first, then ended).
       await stopAll([victim]);
       const fresh = startProc('triggerer', s.url, DAGS, extra);
@@ -136,44 +142,39 @@ async function takeover(adminUrl: string, fault: 'kill' | 'freeze'): Promise<Tak
       ids.set(fresh, await componentOf(s.db, fresh.child.pid!));
       await triggerersLive(s.db);
     }
-    return { trials: TRIALS, triggersPerTrial: HELD, takeoverMs: summarize(samples), samples };
+    return { trials, triggersPerTrial: HELD, takeoverMs: summarize(samples), samples };
   } finally {
     await stopAll([...procs, ...triggerers]);
     await s.drop();
   }
 }
 
-// ---- main -------------------------------------------------------------------------------
+// ---- the kind ---------------------------------------------------------------------------
 
-const startedAt = new Date();
-const loadAtStart = loadavg().map((x) => round(x, 2));
-const watchdog = setTimeout(() => { console.error('bench:triggers: over 20 minutes; giving up'); process.exit(1); }, 20 * 60_000);
-const server = await startBenchServer({ externalUrl: process.env.KEEL_BENCH_DATABASE_URL, pgss: false, log: (m) => console.log(m) });
-try {
-  console.log(`bench:triggers on ${server.kind} PostgreSQL (durable), ${DEFERRED} deferred tasks, ${TRIALS} trials per fault; load average ${loadAtStart.join(' ')} on ${cpus().length} CPUs`);
-  const only = process.env.KEEL_BENCH_TRIGGERS_ONLY;
-  const want = (name: string) => !only || only === name;
+export async function run(flags: FlagValues, ctx: KindContext): Promise<KindOutcome> {
+  const trials = intFlag(flags, 'trials', DEFAULT_TRIALS);
+  const deferred = intFlag(flags, 'deferred', DEFAULT_DEFERRED);
+  const want = new Set(listFlag(flags, 'scenarios', SCENARIOS));
+  const startedAt = new Date();
+  const loadAtStart = loadavg().map((x) => round(x, 2));
+  const server = await startBenchServer({ externalUrl: process.env.KEEL_BENCH_DATABASE_URL, pgss: false, log: ctx.log });
+  ctx.cleanup(() => server.stop());
+  console.log(`triggers on ${server.kind} PostgreSQL (durable), ${deferred} deferred tasks, ${trials} trials per fault; load average ${loadAtStart.join(' ')} on ${cpus().length} CPUs`);
   const none: Takeover = { trials: 0, triggersPerTrial: HELD, takeoverMs: summarize([]), samples: [] };
-  const lat = want('latency') ? await latency(server.adminUrl) : null;
-  const kill = want('kill') ? await takeover(server.adminUrl, 'kill') : none;
-  const freeze = want('freeze') ? await takeover(server.adminUrl, 'freeze') : none;
+  const lat = want.has('latency') ? await latency(server.adminUrl, deferred) : null;
+  const kill = want.has('kill') ? await takeover(server.adminUrl, 'kill', trials) : none;
+  const freeze = want.has('freeze') ? await takeover(server.adminUrl, 'freeze', trials) : none;
   const result = {
     schema: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(),
     machine: { cpus: cpus().length, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg().map((x) => round(x, 2)) },
     defaults: { triggererPollMs: 1000, triggerLeaseSec: 10, triggererLostAfterSec: 1, freezeLeaseSec: FREEZE_LEASE_SEC },
     latency: lat, killTakeover: kill, freezeTakeover: freeze,
   };
-  // A one-scenario run never replaces the last full one.
-  const prefix = only ? `triggers-only-${only}` : 'triggers';
-  writeResults(prefix, startedAt, result);
   const p = (x: Summary) => `p50 ${round(x.p50, 0)} ms · p99 ${round(x.p99, 0)} ms (n=${x.n})`;
   console.log('\nresult');
   if (lat) console.log(`  (a) event posted → trigger fired: ${p(lat.postedToFiredMs)}; → resumed attempt running: ${p(lat.postedToRunningMs)}`);
   console.log(`  (b) triggerer killed → its ${HELD} triggers held by the other: ${p(kill.takeoverMs)}`);
   console.log(`  (c) triggerer frozen (lease ${FREEZE_LEASE_SEC} s) → the same: ${p(freeze.takeoverMs)}`);
   console.log(`  load average at the end: ${result.machine.loadAverageAtEnd.join(' ')}`);
-  console.log(`JSON: bench/results/${prefix}-latest.json`);
-} finally {
-  clearTimeout(watchdog);
-  await server.stop();
+  return { ok: true, result };
 }

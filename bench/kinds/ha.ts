@@ -1,4 +1,4 @@
-// `npm run bench:ha`: what HA costs and how fast Keel recovers, measured on real processes.
+// The ha kind: what HA costs and how fast Keel recovers, measured on real processes.
 //
 //   (d) scaling: the same 3,000-task workload with 1, 2 and 3 schedulers, in one run
 //   (e) kill -9 of a worker holding an attempt → the attempt running again on another worker
@@ -7,21 +7,26 @@
 //
 // Starts an embedded PostgreSQL with durability on (or KEEL_BENCH_DATABASE_URL), a fresh
 // database per scenario, roles as `node bin/keel.js <role>` processes. Every wait is bounded;
-// it stops everything it started. Writes bench/results/ha-latest.json and a dated copy.
+// it stops everything it started.
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { triggerDag } from '../src/runs/manual-run.js';
-import type { Db } from '../src/db/pool.js';
-import { createScenarioDatabase, startBenchServer } from './lib/postgres.js';
-import { writeResults } from './lib/results.js';
-import { componentOf, ready, startProc, stopAll, type Proc } from './lib/processes.js';
-import { round, sleep, summarize, waitFor, type Summary } from './lib/stats.js';
+import { triggerDag } from '../../src/runs/manual-run.js';
+import type { Database } from '../../src/db/database.js';
+import { REPO_ROOT } from '../lib/cluster.js';
+import { intFlag, listFlag, type FlagSpec, type FlagValues, type KindContext, type KindOutcome } from '../lib/kind.js';
+import { createScenarioDatabase, startBenchServer } from '../lib/postgres.js';
+import { componentOf, ready, startProc, stopAll, type Proc } from '../lib/processes.js';
+import { round, sleep, summarize, waitFor, type Summary } from '../lib/stats.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const TRIALS = Number(process.env.KEEL_BENCH_HA_TRIALS ?? 20);
+const SCENARIOS = ['scaling', 'kill-worker', 'kill-scheduler', 'freeze'] as const;
 const FREEZE_LEASE_SEC = 5;
+const DEFAULT_TRIALS = 20;
 
-async function runningOn(db: Db, runId: string, workerId: string | null, timeoutMs = 30_000): Promise<{ worker_id: string; started_at: Date; attempt_id: string }> {
+export const FLAGS: Record<string, FlagSpec> = {
+  trials: { type: 'string', about: `trials per fault (default ${DEFAULT_TRIALS})` },
+  scenarios: { type: 'string', about: `some of ${SCENARIOS.join(', ')} (default all)` },
+};
+
+async function runningOn(db: Database, runId: string, workerId: string | null, timeoutMs = 30_000): Promise<{ worker_id: string; started_at: Date; attempt_id: string }> {
   return waitFor('the attempt to run', async () => (await db.query<{ worker_id: string; started_at: Date; attempt_id: string }>(
     `SELECT worker_id, started_at, attempt_id FROM task_instance WHERE dag_run_id = $1 AND state = 'running' AND ($2::uuid IS NULL OR worker_id = $2)`, [runId, workerId])).rows[0], timeoutMs, 5);
 }
@@ -55,7 +60,7 @@ async function scaling(adminUrl: string, dags: string): Promise<{ schedulers: nu
 
 // ---- (e) and (g): a worker dies or freezes while holding an attempt ---------------------
 
-async function workerFault(adminUrl: string, dags: string, fault: 'kill' | 'freeze'): Promise<{ recoveryMs: Summary; detectionMs: Summary; samples: number[] }> {
+async function workerFault(adminUrl: string, dags: string, fault: 'kill' | 'freeze', trials: number): Promise<{ recoveryMs: Summary; detectionMs: Summary; samples: number[] }> {
   const s = await createScenarioDatabase(adminUrl, `worker_${fault}`);
   const extra = { KEEL_WORKER_CONCURRENCY: '1', ...(fault === 'freeze' ? { KEEL_ATTEMPT_LEASE_SEC: String(FREEZE_LEASE_SEC) } : {}) };
   const procs: Proc[] = [startProc('dag-processor', s.url, dags), startProc('scheduler', s.url, dags, extra), startProc('scheduler', s.url, dags, extra)];
@@ -66,7 +71,7 @@ async function workerFault(adminUrl: string, dags: string, fault: 'kill' | 'free
     await ready(s.db, ['bench_sleep']);
     for (const w of workers) await componentOf(s.db, w.child.pid!);
     await sleep(2000);
-    for (let i = 0; i < TRIALS; i++) {
+    for (let i = 0; i < trials; i++) {
       const run = await triggerDag(s.db, 'bench_sleep', { params: { ms: fault === 'kill' ? 4000 : 30_000 } });
       const first = await runningOn(s.db, run.id, null);
       const victim = await waitFor('the victim process', async () => {
@@ -93,7 +98,7 @@ async function workerFault(adminUrl: string, dags: string, fault: 'kill' | 'free
       await s.db.query(`UPDATE task_instance SET state = 'removed' WHERE dag_run_id = $1 AND state IN ('running', 'queued', 'scheduled', 'pending', 'up_for_retry')`, [run.id]);
       await waitFor('the trial\'s attempts to end', async () => (await s.db.query(
         `SELECT 1 FROM task_attempt a JOIN task_instance t ON t.id = a.task_instance_id WHERE t.dag_run_id = $1 AND a.state = 'running' AND a.worker_id IN (SELECT id FROM component WHERE state = 'running')`, [run.id])).rowCount === 0, 60_000, 50);
-      process.stdout.write(`  (${fault === 'kill' ? 'e' : 'g'}) trial ${i + 1}/${TRIALS}: fenced after ${detection.at(-1)} ms, running again after ${samples.at(-1)} ms\n`);
+      process.stdout.write(`  (${fault === 'kill' ? 'e' : 'g'}) trial ${i + 1}/${trials}: fenced after ${detection.at(-1)} ms, running again after ${samples.at(-1)} ms\n`);
     }
   } finally {
     await stopAll([...procs, ...workers]);
@@ -104,7 +109,7 @@ async function workerFault(adminUrl: string, dags: string, fault: 'kill' | 'free
 
 // ---- (f) a scheduler dies ---------------------------------------------------------------
 
-async function schedulerKill(adminUrl: string, dags: string): Promise<{ pickupAfterKillMs: Summary; pickupBaselineMs: Summary; deadDetectedMs: Summary }> {
+async function schedulerKill(adminUrl: string, dags: string, trials: number): Promise<{ pickupAfterKillMs: Summary; pickupBaselineMs: Summary; deadDetectedMs: Summary }> {
   const s = await createScenarioDatabase(adminUrl, 'scheduler_kill');
   const schedulers = [startProc('scheduler', s.url, dags), startProc('scheduler', s.url, dags)];
   const procs = [startProc('dag-processor', s.url, dags), startProc('worker', s.url, dags, { KEEL_WORKER_CONCURRENCY: '2' })];
@@ -120,7 +125,7 @@ async function schedulerKill(adminUrl: string, dags: string): Promise<{ pickupAf
   try {
     await ready(s.db, ['bench_noop']);
     for (const p of [...schedulers, procs[1]!]) await componentOf(s.db, p.child.pid!);
-    for (let i = 0; i < TRIALS; i++) {
+    for (let i = 0; i < trials; i++) {
       baseline.push(await pickup());
       const victim = schedulers[i % 2]!;
       const id = await componentOf(s.db, victim.child.pid!);
@@ -132,7 +137,7 @@ async function schedulerKill(adminUrl: string, dags: string): Promise<{ pickupAf
       await victim.exited;
       schedulers[i % 2] = startProc('scheduler', s.url, dags);
       await componentOf(s.db, schedulers[i % 2]!.child.pid!);
-      process.stdout.write(`  (f) trial ${i + 1}/${TRIALS}: pickup right after the kill ${afterKill.at(-1)} ms (baseline ${baseline.at(-1)} ms), marked dead after ${detected.at(-1)} ms\n`);
+      process.stdout.write(`  (f) trial ${i + 1}/${trials}: pickup right after the kill ${afterKill.at(-1)} ms (baseline ${baseline.at(-1)} ms), marked dead after ${detected.at(-1)} ms\n`);
     }
   } finally {
     await stopAll([...procs, ...schedulers]);
@@ -141,45 +146,38 @@ async function schedulerKill(adminUrl: string, dags: string): Promise<{ pickupAf
   return { pickupAfterKillMs: summarize(afterKill), pickupBaselineMs: summarize(baseline), deadDetectedMs: summarize(detected) };
 }
 
-async function runningOrDone(db: Db, runId: string): Promise<Date> {
+async function runningOrDone(db: Database, runId: string): Promise<Date> {
   return waitFor('the task to start', async () => (await db.query<{ started_at: Date | null }>(`SELECT started_at FROM task_instance WHERE dag_run_id = $1 AND started_at IS NOT NULL`, [runId])).rows[0]?.started_at, 30_000, 2);
 }
 
-// ---- main -------------------------------------------------------------------------------
+// ---- the kind ---------------------------------------------------------------------------
 
-const startedAt = new Date();
-const watchdog = setTimeout(() => { console.error('bench:ha: over 20 minutes; giving up'); process.exit(1); }, 20 * 60_000);
-const server = await startBenchServer({ externalUrl: process.env.KEEL_BENCH_DATABASE_URL, pgss: false, log: (m) => console.log(m) });
-const dagsHa = join(ROOT, 'bench', 'dags', 'ha');
-const dagsThroughput = join(ROOT, 'bench', 'dags', 'throughput');
-try {
-  console.log(`bench:ha on ${server.kind} PostgreSQL (durable), ${TRIALS} trials per fault`);
-  // KEEL_BENCH_HA_ONLY=freeze (or scaling, kill-worker, kill-scheduler) runs one scenario, for trying a change.
-  const only = process.env.KEEL_BENCH_HA_ONLY;
-  const want = (name: string) => !only || only === name;
+export async function run(flags: FlagValues, ctx: KindContext): Promise<KindOutcome> {
+  const trials = intFlag(flags, 'trials', DEFAULT_TRIALS);
+  const want = new Set(listFlag(flags, 'scenarios', SCENARIOS));
+  const startedAt = new Date();
+  const server = await startBenchServer({ externalUrl: process.env.KEEL_BENCH_DATABASE_URL, pgss: false, log: ctx.log });
+  ctx.cleanup(() => server.stop());
+  const dagsHa = join(REPO_ROOT, 'bench', 'dags', 'ha');
+  const dagsThroughput = join(REPO_ROOT, 'bench', 'dags', 'throughput');
+  console.log(`ha on ${server.kind} PostgreSQL (durable), ${trials} trials per fault`);
   const none = { recoveryMs: summarize([]), detectionMs: summarize([]), samples: [] as number[] };
-  const scale = want('scaling') ? await scaling(server.adminUrl, dagsThroughput) : [{ schedulers: 1, tasksPerSec: NaN }];
-  const killWorker = want('kill-worker') ? await workerFault(server.adminUrl, dagsHa, 'kill') : none;
-  const killScheduler = want('kill-scheduler') ? await schedulerKill(server.adminUrl, dagsHa) : { pickupAfterKillMs: summarize([]), pickupBaselineMs: summarize([]), deadDetectedMs: summarize([]) };
-  const freezeWorker = want('freeze') ? await workerFault(server.adminUrl, dagsHa, 'freeze') : none;
+  const scale = want.has('scaling') ? await scaling(server.adminUrl, dagsThroughput) : [{ schedulers: 1, tasksPerSec: NaN }];
+  const killWorker = want.has('kill-worker') ? await workerFault(server.adminUrl, dagsHa, 'kill', trials) : none;
+  const killScheduler = want.has('kill-scheduler') ? await schedulerKill(server.adminUrl, dagsHa, trials) : { pickupAfterKillMs: summarize([]), pickupBaselineMs: summarize([]), deadDetectedMs: summarize([]) };
+  const freezeWorker = want.has('freeze') ? await workerFault(server.adminUrl, dagsHa, 'freeze', trials) : none;
   const base = scale[0]!.tasksPerSec;
   const result = {
-    schema: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), trials: TRIALS,
+    schema: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), trials,
     defaults: { heartbeatMs: 500, workerLostAfterSec: 1, orphanSweepMs: 250, componentDeadAfterSec: 5, freezeLeaseSec: FREEZE_LEASE_SEC },
     scaling: scale.map((x) => ({ ...x, ratioToOne: round(x.tasksPerSec / base, 2) })),
     killWorker, killScheduler, freezeWorker,
   };
-  // A one-scenario run never replaces the last full one.
-  const prefix = only ? `ha-only-${only}` : 'ha';
-  writeResults(prefix, startedAt, result);
   const p = (s: Summary) => `p50 ${round(s.p50, 0)} ms · p99 ${round(s.p99, 0)} ms (n=${s.n})`;
   console.log('\nresult');
   console.log(`  (d) throughput with 1/2/3 schedulers: ${result.scaling.map((x) => `${x.tasksPerSec}/s (${x.ratioToOne}×)`).join(', ')}`);
   console.log(`  (e) worker killed → attempt fenced: ${p(killWorker.detectionMs)}; → running on another worker: ${p(killWorker.recoveryMs)}`);
   console.log(`  (f) scheduler killed → next run's task started: ${p(killScheduler.pickupAfterKillMs)} (no kill: ${p(killScheduler.pickupBaselineMs)}); marked dead after ${p(killScheduler.deadDetectedMs)}`);
   console.log(`  (g) worker frozen → attempt fenced (lease ${FREEZE_LEASE_SEC} s): ${p(freezeWorker.detectionMs)}; → running elsewhere: ${p(freezeWorker.recoveryMs)}`);
-  console.log(`JSON: bench/results/${prefix}-latest.json`);
-} finally {
-  clearTimeout(watchdog);
-  await server.stop();
+  return { ok: true, result };
 }

@@ -1,5 +1,5 @@
-// `npm run bench:parsing`: DAG parsing throughput with 1 and then 2 DAG processors sharing
-// one generated folder of 500 DAG files (issue 6, part 3).
+// The parsing kind: DAG parsing throughput with 1 and then 2 DAG processors sharing one
+// generated folder of DAG files (500 by default).
 //
 // Each phase gets a fresh database and `node bin/keel.js dag-processor` processes at
 // Keel's defaults (dagParseConcurrency warm loaders each). The headline is files stored
@@ -7,23 +7,27 @@
 // clock); also reported: the time from the first processor's registration
 // (component.started_at) to the last store, which includes process start-up. From the processes' logs it also counts
 // how many files each processor loaded and whether any file was loaded twice. Every wait
-// is bounded (a phase gives up after KEEL_BENCH_PARSING_MAX_SEC, 130 s by default, and
-// reports what it parsed); it stops everything it started. Writes
-// bench/results/parsing-latest.json and a dated copy.
+// is bounded (a phase gives up after --max-sec, 130 s by default, and reports what it
+// parsed); it stops everything it started.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { OPTION_SPECS } from '../src/config/options.js';
-import { createScenarioDatabase, startBenchServer } from './lib/postgres.js';
-import { round, sleep } from './lib/stats.js';
+import { OPTION_SPECS } from '../../src/config/options.js';
+import { REPO_ROOT } from '../lib/cluster.js';
+import { intFlag, type FlagSpec, type FlagValues, type KindContext, type KindOutcome } from '../lib/kind.js';
+import { createScenarioDatabase, startBenchServer } from '../lib/postgres.js';
+import { round, sleep } from '../lib/stats.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const KEEL_BIN = join(ROOT, 'bin', 'keel.js');
-const SDK_URL = new URL('../src/sdk/index.ts', import.meta.url).href;
-const FILES = Number(process.env.KEEL_BENCH_PARSING_FILES ?? 500);
-const MAX_SEC = Number(process.env.KEEL_BENCH_PARSING_MAX_SEC ?? 130);
+const KEEL_BIN = join(REPO_ROOT, 'bin', 'keel.js');
+const SDK_URL = new URL('../../src/sdk/index.ts', import.meta.url).href;
+const DEFAULT_FILES = 500;
+const DEFAULT_MAX_SEC = 130;
+
+export const FLAGS: Record<string, FlagSpec> = {
+  files: { type: 'string', about: `DAG files in the generated folder (default ${DEFAULT_FILES})` },
+  'max-sec': { type: 'string', about: `a phase gives up after this long and reports what it parsed (default ${DEFAULT_MAX_SEC})` },
+};
 
 interface Proc { child: ChildProcess; out: string[]; exited: Promise<void> }
 
@@ -69,16 +73,16 @@ interface Phase {
   importErrors: number;
 }
 
-async function phase(adminUrl: string, dags: string, n: number): Promise<Phase> {
+async function phase(adminUrl: string, dags: string, n: number, files: number, maxSec: number): Promise<Phase> {
   const s = await createScenarioDatabase(adminUrl, `parsing${n}`);
   const spawnedAt = Date.now();
   const procs = Array.from({ length: n }, () => startProcessor(s.url, dags));
   try {
-    const deadline = spawnedAt + MAX_SEC * 1000;
+    const deadline = spawnedAt + maxSec * 1000;
     let stored = 0;
     while (Date.now() < deadline) {
       stored = (await s.db.query<{ n: number }>('SELECT count(*)::int AS n FROM dag_file')).rows[0]!.n;
-      if (stored >= FILES) break;
+      if (stored >= files) break;
       await sleep(200);
     }
     const wallSeconds = (Date.now() - spawnedAt) / 1000;
@@ -89,7 +93,7 @@ async function phase(adminUrl: string, dags: string, n: number): Promise<Phase> 
     const seconds = (t.last.getTime() - t.first.getTime()) / 1000;
     const all = procs.flatMap((p) => p.out);
     return {
-      processors: n, filesStored: t.n, complete: t.n >= FILES, seconds: round(seconds, 2), filesPerSec: round((t.n - 1) / seconds, 1),
+      processors: n, filesStored: t.n, complete: t.n >= files, seconds: round(seconds, 2), filesPerSec: round((t.n - 1) / seconds, 1),
       fromStartSeconds: round((t.last.getTime() - t.registered.getTime()) / 1000, 2),
       wallSeconds: round(wallSeconds, 1), loadedPerProcessor: procs.map((p) => p.out.length), loadedTwice: all.length - new Set(all).size, importErrors: t.errors,
     };
@@ -100,32 +104,27 @@ async function phase(adminUrl: string, dags: string, n: number): Promise<Phase> 
   }
 }
 
-const startedAt = new Date();
-const watchdog = setTimeout(() => { console.error('bench:parsing: over 5 minutes; giving up'); process.exit(1); }, 5 * 60_000);
-const dags = mkdtempSync(join(tmpdir(), 'keel-bench-parsing-'));
-const server = await startBenchServer({ externalUrl: process.env.KEEL_BENCH_DATABASE_URL, pgss: false, log: (m) => console.log(m) });
-try {
-  generate(dags, FILES);
-  console.log(`bench:parsing on ${server.kind} PostgreSQL, ${FILES} DAG files, ${availableParallelism()} CPUs, load ${loadavg().map((x) => round(x, 2)).join(' ')}`);
+export async function run(flags: FlagValues, ctx: KindContext): Promise<KindOutcome> {
+  const files = intFlag(flags, 'files', DEFAULT_FILES, 2);
+  const maxSec = intFlag(flags, 'max-sec', DEFAULT_MAX_SEC);
+  const startedAt = new Date();
+  const dags = mkdtempSync(join(tmpdir(), 'keel-bench-parsing-'));
+  ctx.cleanup(async () => rmSync(dags, { recursive: true, force: true }));
+  const server = await startBenchServer({ externalUrl: process.env.KEEL_BENCH_DATABASE_URL, pgss: false, log: ctx.log });
+  ctx.cleanup(() => server.stop());
+  generate(dags, files);
+  console.log(`parsing on ${server.kind} PostgreSQL, ${files} DAG files, ${availableParallelism()} CPUs, load ${loadavg().map((x) => round(x, 2)).join(' ')}`);
   const phases: Phase[] = [];
   for (const n of [1, 2]) {
-    const p = await phase(server.adminUrl, dags, n);
+    const p = await phase(server.adminUrl, dags, n, files, maxSec);
     phases.push(p);
-    console.log(`  ${n} processor(s): ${p.filesStored}/${FILES} files in ${p.seconds} s → ${p.filesPerSec} files/s (${p.fromStartSeconds} s from start-up); loaded per processor ${p.loadedPerProcessor.join(' + ')}, loaded twice: ${p.loadedTwice}`);
+    console.log(`  ${n} processor(s): ${p.filesStored}/${files} files in ${p.seconds} s → ${p.filesPerSec} files/s (${p.fromStartSeconds} s from start-up); loaded per processor ${p.loadedPerProcessor.join(' + ')}, loaded twice: ${p.loadedTwice}`);
   }
   const result = {
-    schema: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), files: FILES, cpus: availableParallelism(), loadAverage: loadavg().map((x) => round(x, 2)),
+    schema: 1, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), files, cpus: availableParallelism(), loadAverage: loadavg().map((x) => round(x, 2)),
     dagParseConcurrency: OPTION_SPECS.dagParseConcurrency.default, database: server.kind,
     phases, speedup: round(phases[1]!.filesPerSec / phases[0]!.filesPerSec, 2),
   };
-  const dir = join(ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const text = JSON.stringify(result, null, 2);
-  writeFileSync(join(dir, 'parsing-latest.json'), text);
-  writeFileSync(join(dir, `parsing-${startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`), text);
-  console.log(`speedup with 2 processors: ${result.speedup}×\nJSON: bench/results/parsing-latest.json`);
-} finally {
-  clearTimeout(watchdog);
-  await server.stop();
-  rmSync(dags, { recursive: true, force: true });
+  console.log(`speedup with 2 processors: ${result.speedup}×`);
+  return { ok: true, result };
 }
