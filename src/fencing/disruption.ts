@@ -10,6 +10,6 @@ import { sql } from '../db/sql.js';
 type Queryable = Pick<pg.Client, 'query'>;
 
 export async function recordDisruption(db: Queryable, componentId: string | null, reason: string): Promise<void> {
-  await db.query('UPDATE keel_cluster SET last_disruption_at = now(), timeline = keel_current_timeline()');
+  await db.query(sql('keel_cluster_record_disruption'));
   await db.query(sql('ha_event_insert'), ['failover_detected', componentId, { reason }]);
 }
