@@ -4,6 +4,7 @@
 // server start, and do not act at all on a timeline nobody has recorded yet (a promoted
 // replica), so that a database restart or failover never mass-expires the leases of a
 // fleet that is still reconnecting.
+// Rule "outage grace": src/fencing/INVARIANTS.md; docs/decisions/0003-no-fencing-during-a-disruption.md.
 import type pg from 'pg';
 import { sql } from '../db/sql.js';
 

@@ -1,7 +1,11 @@
 // The pure fencing rules (src/fencing/INVARIANTS.md): lease timings and self-fencing, the
-// runner watchdog, and the sweeper's own part of the outage grace.
+// runner watchdog, and the sweeper's own part of the outage grace; and the document itself
+// names only files and tests that exist.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { OutageGrace } from '../../src/fencing/grace.js';
 import { mustSelfFence, renewEveryMs, selfFenceAfterMs } from '../../src/fencing/lease.js';
 import { endedByWatchdog, LeaseWatchdog, watchdogNotice } from '../../src/fencing/watchdog.js';
@@ -53,3 +57,21 @@ test('a sweeper fences by lock absence only once it has been up for the outage g
   assert.equal(new OutageGrace(0, () => now).observedLongEnough(), true, 'no grace: at once');
 });
 
+test('src/fencing/INVARIANTS.md names files that exist and tests that exist in them', () => {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const doc = readFileSync(join(root, 'src/fencing/INVARIANTS.md'), 'utf8').replace(/\s+/g, ' ');
+  const exists = (f: string) => existsSync(join(root, f));
+  for (const [, file] of doc.matchAll(/`([\w./-]+\.(?:ts|sql|md))`/g)) {
+    const found = file!.includes('/') ? exists(file!) : ['src/fencing/', 'src/db/queries/', 'src/db/migrations/'].some((dir) => exists(dir + file));
+    assert.ok(found, `${file} exists`);
+  }
+  let named = 0;
+  for (const [, file, names] of doc.matchAll(/`(test\/[\w/.-]+\.test\.ts)` — ((?:"[^"]+"(?:, )?)+)/g)) {
+    const text = readFileSync(join(root, file!), 'utf8').replace(/\\'/g, "'").replace(/\s+/g, ' ');
+    for (const [, name] of names!.matchAll(/"([^"]+)"/g)) {
+      assert.ok(text.includes(name!), `${file} has the test "${name}"`);
+      named++;
+    }
+  }
+  assert.ok(named >= 15, `tests named (${named})`);
+});
