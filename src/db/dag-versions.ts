@@ -1,7 +1,7 @@
 // Serialized DAG versions are immutable (keyed by DAG id and version hash), so each process
 // reads one at most once and keeps it, instead of fetching its JSON on every turn.
 import type { SerializedDag } from '../core/types.js';
-import type { Queryable } from './database.js';
+import type { Queryable } from './queryable.js';
 import { sql } from './sql.js';
 
 export interface VersionKey {

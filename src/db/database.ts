@@ -42,12 +42,11 @@ import { sql } from './sql.js';
 export type Tx = pg.PoolClient;
 
 /** The rows of a statement whose caller names no row type: pg's own default (any). */
-type DefaultRow = QueryResult['rows'][number];
+import type { Queryable } from './queryable.js';
 
-/** What runs one statement: a Database (autocommit on its primary pool) or a Tx. */
-export interface Queryable {
-  query<R extends QueryResultRow = DefaultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
-}
+export type { Queryable };
+
+type DefaultRow = QueryResult['rows'][number];
 
 // bigint ids as strings (they can exceed 2^53); timestamps stay Date.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);

@@ -6,7 +6,7 @@
 // replayed it (caught up → lag 0) or how old its last replayed commit is.
 import type { QueryResult, QueryResultRow } from 'pg';
 import type { Logger } from 'pino';
-import type { Queryable } from './database.js';
+import type { Queryable } from './queryable.js';
 import { routeReads, type LagSample, type Route } from '../core/replica-route.js';
 import { sql } from './sql.js';
 

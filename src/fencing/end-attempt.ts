@@ -2,6 +2,8 @@
 // (success, failure, timeout) and by schedulers (fencing an expired lease). The update is
 // conditional on the attempt id, so an attempt that was fenced cannot overwrite anything;
 // its late write is recorded as an HA event instead.
+// Rules "at most one live attempt" and "late writes rejected": src/fencing/INVARIANTS.md;
+// docs/decisions/0001-attempt-ids-are-fencing-tokens.md.
 import { decideRetry } from '../core/retry-policy.js';
 import type { RetryPolicy } from '../core/types.js';
 import type { Tx } from '../db/database.js';

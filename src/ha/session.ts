@@ -10,7 +10,8 @@
 // `primaryCheckMs` it compares its own server with what a fresh connection through the
 // database URL (the way its Database's pools go) reaches (src/ha/primary-identity.ts). A session on a standby, a demoted or an
 // isolated old primary makes the component unfit: workers stop claiming and fence their own
-// attempts, schedulers stop deciding, until a check finds the session on the primary again.
+// attempts, schedulers stop deciding, until a check finds the session on the primary again
+// (rules "orphan fencing" and "an unfit session stops work" in src/fencing/INVARIANTS.md).
 //
 // The session needs a real database session (advisory lock, LISTEN-free but stateful): it
 // connects through its Database's session URL (behind PgBouncer in transaction pooling,

@@ -104,7 +104,8 @@ function startScheduler(database: Database, options: KeelOptions, session: Compo
     if (stats.queueContended || stats.skippedHints.length) setTimeout(() => wakeup.wake(), CONTENDED_RETRY_MS).unref();
     return Scheduler.progressed(stats);
   }, options.schedulerLoopMs, wakeup, log);
-  // Dead workers are looked for more often than the main loop turns: it is one cheap statement.
+  // Dead workers are looked for more often than the main loop turns: it is one cheap statement
+  // (src/fencing/sweeps.ts, rule "orphan fencing" in src/fencing/INVARIANTS.md).
   const sweepWakeup = new Wakeup();
   const sweep = runLoop('orphan sweep', async () => {
     if (session.unfitReason) return false;

@@ -5,16 +5,13 @@
 import { dueIntervals } from '../core/schedule.js';
 import type { SerializedDag } from '../core/types.js';
 import { DagVersionCache } from '../db/dag-versions.js';
-import type { Database, Tx } from '../db/database.js';
+import type { Database } from '../db/database.js';
 import { isTransientDbError } from '../db/transient.js';
 import { recordDisruption } from '../fencing/disruption.js';
-import { COMPONENT_LOCK_CLASS } from '../ha/session.js';
 import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';
 import { computeNextDue, lastScheduledLogicalDate } from '../runs/next-due.js';
-import { endAttempt } from '../fencing/end-attempt.js';
-import { findTask } from '../core/dag-lookup.js';
-import { NO_RETRIES } from '../core/retry-policy.js';
+import { AttemptFencing } from '../fencing/sweeps.js';
 import { createRun, runIdFor } from '../runs/create-run.js';
 import { decideLockedRuns, queueScheduled, type LockedRun, type QueueResult } from '../runs/run-steps.js';
 
@@ -54,14 +51,17 @@ export interface TickStats {
 }
 
 export class Scheduler {
-  private readonly startedAt = performance.now();
   /** A turn failed on a lost connection: record the disruption once the database answers again. */
   private disrupted = false;
   private readonly dags = new DagVersionCache();
   /** performance.now() of the last turn that ran the periodic duties. */
   private lastPeriodicAt = -Infinity;
 
-  constructor(private readonly db: Database, private readonly opts: SchedulerOptions, private readonly log: Logger) {}
+  private readonly fencing: AttemptFencing;
+
+  constructor(private readonly db: Database, private readonly opts: SchedulerOptions, private readonly log: Logger) {
+    this.fencing = new AttemptFencing(db, opts, log);
+  }
 
   /** One loop turn. `hintedRunIds` come from NOTIFY wake-ups and are examined first. */
   async tick(hintedRunIds: string[] = []): Promise<TickStats> {
@@ -167,52 +167,14 @@ export class Scheduler {
     return this.db.inTransaction((tx) => queueScheduled(tx, { batchSize: this.opts.batchSize, dags: this.dags, onContention: this.opts.onContention }));
   }
 
-  /**
-   * Attempts whose lease expired: fence them and retry (at once: the attempt was lost with
-   * its worker, the task did not fail) or fail when no tries are left.
-   */
+  /** Attempts whose lease expired are fenced (src/fencing/sweeps.ts). */
   async fenceExpiredAttempts(): Promise<number> {
-    return this.db.inTransaction(async (tx) => {
-      const rows = await tx.query<FenceCandidate & { lease_expires_at: Date }>(sql('scheduler/task_instances_lock_expired'), [this.opts.batchSize, this.opts.dbOutageGraceSec]);
-      for (const ti of rows.rows) {
-        await this.fence(tx, ti, 'lease_expired',
-          `attempt fenced: its worker did not renew the lease (expired ${ti.lease_expires_at.toISOString()}); the worker froze, lost the database or died`);
-      }
-      return rows.rows.length;
-    });
+    return this.fencing.fenceExpired();
   }
 
-  /**
-   * Attempts whose worker process is gone (session lock released, heartbeat stale): fence
-   * them now rather than at lease expiry.
-   * A scheduler that has not been up for the grace period yet leaves this to its peers: it
-   * cannot tell a dead worker from one still reconnecting after a disruption it never saw.
-   */
+  /** Attempts whose worker process is gone are fenced (src/fencing/sweeps.ts); runtime/roles.ts runs this more often than the main turn. */
   async fenceOrphanedAttempts(): Promise<number> {
-    if (performance.now() - this.startedAt < this.opts.dbOutageGraceSec * 1000) return 0;
-    return this.db.inTransaction(async (tx) => {
-      const rows = await tx.query<FenceCandidate & { last_heartbeat_at: Date }>(sql('scheduler/task_instances_lock_orphaned'), [
-        this.opts.batchSize, this.opts.dbOutageGraceSec, this.opts.workerLostAfterSec, COMPONENT_LOCK_CLASS,
-      ]);
-      for (const ti of rows.rows) {
-        await this.fence(tx, ti, 'worker_gone',
-          `attempt fenced: its worker process is gone (session closed, last heartbeat ${ti.last_heartbeat_at.toISOString()})`);
-      }
-      return rows.rows.length;
-    });
-  }
-
-  private async fence(tx: Tx, ti: FenceCandidate, reason: string, error: string): Promise<void> {
-    const task = findTask(ti.serialized, ti.task_id);
-    const policy = task ?? NO_RETRIES;
-    const ended = await endAttempt(tx, {
-      taskInstanceId: ti.id, attemptId: ti.attempt_id, tryNumber: ti.try_number, maxTries: ti.max_tries, policy, retryNow: true,
-      outcome: { kind: 'failure', error, attemptState: 'fenced' }, componentId: this.opts.componentId,
-    });
-    await tx.query(sql('ha/ha_event_insert'), ['zombie_fenced', this.opts.componentId, {
-      reason, taskInstanceId: ti.id, dagRunId: ti.dag_run_id, taskId: ti.task_id, attemptId: ti.attempt_id, workerId: ti.worker_id, next: ended.state,
-    }]);
-    this.log.warn({ taskId: ti.task_id, attemptId: ti.attempt_id, reason, next: ended.state }, 'attempt fenced');
+    return this.fencing.fenceOrphaned();
   }
 
   /** Components whose heartbeat is stale are marked dead (each with an HA event). */
@@ -228,17 +190,6 @@ export class Scheduler {
       return dead.rows.length;
     });
   }
-}
-
-interface FenceCandidate {
-  id: string;
-  dag_run_id: string;
-  task_id: string;
-  attempt_id: string;
-  try_number: number;
-  max_tries: number;
-  worker_id: string | null;
-  serialized: SerializedDag;
 }
 
 function defaultParams(dag: SerializedDag): Record<string, unknown> {

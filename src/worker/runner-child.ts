@@ -8,20 +8,21 @@ import type { Dag } from '../sdk/dag.js';
 import type { TaskContext, TaskLogger } from '../sdk/context.js';
 import { isTaskDeferral, TaskDeferral, type DeferOptions } from '../sdk/defer.js';
 import { parseTriggerSpec, type TriggerSpec } from '../deferral/triggers/spec.js';
+import { LeaseWatchdog, watchdogNotice } from '../fencing/watchdog.js';
 import type { ChildMessage, ParentMessage, RunRequest } from './runner-protocol.js';
 
 const send = (m: ChildMessage) => process.send!(m);
 let current: { attemptId: string; abort: AbortController } | null = null;
 
-// Watchdog: when the worker stops confirming the lease (it is frozen, or cut off from the
-// database), this runner kills itself before the lease can expire and another attempt
-// start. The worker's own self-fencing cannot help while the worker is frozen.
-const WATCHDOG_MS = Number(process.env.KEEL_RUNNER_WATCHDOG_MS ?? 0);
-let leaseValidUntil = Infinity;
-if (WATCHDOG_MS > 0) {
+// Watchdog (src/fencing/watchdog.ts): when the worker stops confirming the lease (it is
+// frozen, or cut off from the database), this runner kills itself before the lease can
+// expire and another attempt start. The worker's own self-fencing cannot help while the
+// worker is frozen.
+const watchdog = new LeaseWatchdog(Number(process.env.KEEL_RUNNER_WATCHDOG_MS ?? 0));
+if (watchdog.windowMs > 0) {
   setInterval(() => {
-    if (current && performance.now() > leaseValidUntil) {
-      process.stderr.write(`self-fenced: the worker did not confirm the lease of attempt ${current.attemptId} for ${WATCHDOG_MS} ms\n`);
+    if (current && watchdog.expired(performance.now())) {
+      process.stderr.write(`${watchdogNotice(current.attemptId, watchdog.windowMs)}\n`);
       try { process.kill(-process.pid, 'SIGKILL'); } catch { process.exit(1); }
     }
   }, 100).unref();
@@ -121,7 +122,7 @@ function runShell(req: RunRequest, signal: AbortSignal): Promise<unknown> {
 }
 
 async function run(req: RunRequest): Promise<void> {
-  leaseValidUntil = performance.now() + WATCHDOG_MS;
+  watchdog.started(performance.now());
   const abort = new AbortController();
   current = { attemptId: req.attemptId, abort };
   let msg: ChildMessage;
@@ -146,7 +147,7 @@ async function run(req: RunRequest): Promise<void> {
 process.on('message', (m: ParentMessage) => {
   if (m.type === 'run') void run(m);
   else if (m.type === 'abort' && current?.attemptId === m.attemptId) current.abort.abort(new Error(m.reason));
-  else if (m.type === 'lease') leaseValidUntil = performance.now() + m.validForMs;
+  else if (m.type === 'lease') watchdog.confirmed(performance.now(), m.validForMs);
 });
 // The worker is gone (killed or crashed): end this process group, shell children included.
 process.on('disconnect', () => {

@@ -2,6 +2,7 @@
 // dies, times out or is fenced is killed with its whole process group and replaced.
 import { fork, type ChildProcess } from 'node:child_process';
 import { TSX_IMPORT, childEntry } from '../child-process.js';
+import { endedByWatchdog, WATCHDOG_REASON } from '../fencing/watchdog.js';
 import type { ChildMessage, Deferral, ParentMessage, RunRequest } from './runner-protocol.js';
 
 const RUNNER = childEntry('./worker/runner-child.ts');
@@ -72,9 +73,8 @@ class Runner {
       const run = this.active;
       if (run) {
         const oom = /heap out of memory|Allocation failed/i.test(this.stderrTail);
-        const watchdog = /self-fenced: the worker did not confirm the lease/.test(this.stderrTail);
         const reason = run.killedFor
-          ?? (watchdog ? 'self-fenced: the runner stopped the attempt because its worker did not confirm the lease in time (worker frozen or cut off)' : null)
+          ?? (endedByWatchdog(this.stderrTail) ? WATCHDOG_REASON : null)
           ?? (oom ? `the task ran out of memory (runner heap limit ${opts.memoryMb} MB, runnerMemoryMb)`
             : `the runner process ended during the task (exit code ${code ?? 'none'}, signal ${signal ?? 'none'}); did the task call process.exit?`);
         this.finish({ ok: false, error: reason });

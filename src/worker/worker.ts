@@ -1,7 +1,8 @@
 // The worker role: claim queued task instances, run each attempt in a warm runner
 // process, renew the attempts' leases, end each attempt with a write conditional on its
 // attempt id. It fences itself: when it cannot renew leases for most of a lease, it kills
-// its attempts before any scheduler may consider them dead and start them elsewhere.
+// its attempts before any scheduler may consider them dead and start them elsewhere. The
+// rules (deadlines, when to self-fence) are src/fencing/'s; see src/fencing/INVARIANTS.md.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { findTask } from '../core/dag-lookup.js';
@@ -14,6 +15,7 @@ import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';
 import { Wakeup } from '../loop.js';
 import { endAttempt } from '../fencing/end-attempt.js';
+import { mustSelfFence, renewEveryMs, selfFenceAfterMs } from '../fencing/lease.js';
 import { describeTrigger, type ResumeEnvelope } from '../deferral/triggers/spec.js';
 import { AttemptLog } from './attempt-log.js';
 import { deferAttempt } from './defer-attempt.js';
@@ -59,12 +61,8 @@ interface Claimed {
   next_event: ResumeEnvelope | null;
 }
 
-/** Fraction of the lease after which a worker that could not renew kills its attempts. */
-export const SELF_FENCE_FRACTION = 0.8;
 /** Running attempts' new log lines are written this often, for live tails. */
 const LOG_FLUSH_MS = 1000;
-/** Leases are renewed this often at most, or every third of the lease if that is shorter. */
-const MAX_RENEW_INTERVAL_MS = 5000;
 
 const HANDED_BACK_STOPPING = 'handed back: the worker stopped before the attempt finished';
 const HANDED_BACK_CLAIM_LOST = 'handed back: its worker never received the claim (the answer was lost with the database connection), so it never ran';
@@ -92,13 +90,13 @@ export class Worker {
   constructor(private readonly db: Database, private readonly opts: WorkerOptions, private readonly log: Logger) {
     this.runners = new RunnerPool({
       size: opts.concurrency, memoryMb: opts.runnerMemoryMb, maxTasksPerRunner: opts.runnerMaxTasks,
-      watchdogMs: opts.leaseSec * 1000 * SELF_FENCE_FRACTION,
+      watchdogMs: selfFenceAfterMs(opts.leaseSec),
     });
   }
 
   async start(): Promise<void> {
     await this.runners.start();
-    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.min(MAX_RENEW_INTERVAL_MS, (this.opts.leaseSec * 1000) / 3));
+    this.leaseTimer = setInterval(() => void this.renewLeases(), renewEveryMs(this.opts.leaseSec));
     this.logTimer = setInterval(() => void this.flushLogs(), LOG_FLUSH_MS);
     this.loopDone = this.loop();
     this.log.info({ queues: this.opts.queues, concurrency: this.opts.concurrency }, 'worker started');
@@ -277,7 +275,7 @@ export class Worker {
 
   private async renewLeases(): Promise<void> {
     const silentMs = performance.now() - this.lastRenewalOk;
-    if (silentMs > this.opts.leaseSec * 1000 * SELF_FENCE_FRACTION || this.opts.unfit?.()) this.selfFence();
+    if (mustSelfFence({ silentMs, leaseSec: this.opts.leaseSec, unfit: this.opts.unfit?.() ?? false })) this.selfFence();
     if (this.renewing) return; // the previous renewal still hangs; the check above still runs
     const ids = [...this.active.keys()];
     if (ids.length === 0) {
@@ -288,7 +286,7 @@ export class Worker {
     try {
       const res = await this.db.query<{ attempt_id: string }>(sql('worker/task_instances_renew_leases'), [ids, this.opts.leaseSec]);
       this.lastRenewalOk = performance.now();
-      this.runners.leaseRenewed(this.opts.leaseSec * 1000 * SELF_FENCE_FRACTION);
+      this.runners.leaseRenewed(selfFenceAfterMs(this.opts.leaseSec));
       const alive = new Set(res.rows.map((r) => r.attempt_id));
       for (const id of ids) {
         if (!alive.has(id) && this.active.has(id)) {
