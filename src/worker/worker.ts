@@ -30,6 +30,8 @@ export interface WorkerOptions {
   shutdownGraceSec: number;
   runnerMemoryMb: number;
   runnerMaxTasks: number;
+  /** Environment variables task code may see besides the fixed list (taskEnvAllow). */
+  taskEnvAllow: readonly string[];
   taskResultMaxBytes: number;
   taskLogMaxBytes: number;
   /** Most task instances queued at once when an ending attempt queues its run's next tasks. */
@@ -92,7 +94,7 @@ export class Worker {
   constructor(private readonly db: Db, private readonly opts: WorkerOptions, private readonly log: Logger) {
     this.runners = new RunnerPool({
       size: opts.concurrency, memoryMb: opts.runnerMemoryMb, maxTasksPerRunner: opts.runnerMaxTasks,
-      watchdogMs: opts.leaseSec * 1000 * SELF_FENCE_FRACTION,
+      watchdogMs: opts.leaseSec * 1000 * SELF_FENCE_FRACTION, envAllow: opts.taskEnvAllow,
     });
   }
 
