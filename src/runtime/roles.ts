@@ -15,6 +15,7 @@ import { Triggerer } from '../triggerer/triggerer.js';
 import { openDatabase, type Database } from './database.js';
 import { sql } from '../db/sql.js';
 import { startApi } from '../api/start.js';
+import { secretKeyOf } from '../secrets/secret-key.js';
 
 export interface RunningRole {
   stop(): Promise<void>;
@@ -161,6 +162,7 @@ async function startWorker(database: Database, options: KeelOptions, session: Co
     componentId: session.id, dagsFolder: options.dagsFolder, concurrency: options.workerConcurrency, queues: options.workerQueues,
     pollMs: options.workerPollMs, leaseSec: options.attemptLeaseSec, shutdownGraceSec: options.workerShutdownGraceSec,
     runnerMemoryMb: options.runnerMemoryMb, runnerMaxTasks: options.runnerMaxTasks, taskEnvAllow: options.taskEnvAllow,
+    secretKey: secretKeyOf(options),
     taskResultMaxBytes: options.taskResultMaxBytes, taskLogMaxBytes: options.taskLogMaxBytes,
     queueBatchSize: options.schedulerBatchSize,
     onLoopTurn: () => session.loopTurned(),
