@@ -226,9 +226,9 @@ export const OPTION_SPECS = {
   },
   taskEnvAllow: {
     env: 'KEEL_TASK_ENV_ALLOW',
-    schema: z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : v.split(',').map((s) => s.trim()).filter(Boolean)))
+    schema: z.union([z.string(), z.array(z.string())]).optional().transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : v.split(',').map((s) => s.trim()).filter(Boolean)))
       .pipe(z.array(z.string().regex(/^(?!KEEL_)[A-Za-z_][A-Za-z0-9_]*\*?$/, 'a variable name, or a prefix ending in *, not starting with KEEL_ (Keel\'s own settings never reach task code)'))),
-    default: '',
+    default: undefined,
     doc: 'Comma-separated environment variables that task code (runners, shell tasks, custom triggers, DAG file loading) gets from the worker\'s environment besides PATH, HOME, USER, LOGNAME, SHELL, TERM, LANG, LANGUAGE, LC_*, TZ, TMPDIR, the proxy variables and CA files; `AWS_*` names a prefix. Everything else, Keel\'s own KEEL_* settings included, is withheld.',
   },
   taskResultMaxBytes: {
