@@ -14,7 +14,9 @@ import { freePort } from '../src/free-port.js';
 import { TEMPLATE_DB, withDatabase } from './support/db-url.js';
 
 const args = new Set(process.argv.slice(2));
-const only = args.has('--unit') ? 'unit' : args.has('--integration') ? 'integration' : args.has('--cluster') ? 'cluster' : 'all';
+const only = args.has('--unit') ? 'unit' : args.has('--integration') ? 'integration' : args.has('--security') ? 'security' : args.has('--cluster') ? 'cluster' : 'all';
+// Groups whose files each clone a database from the template (test/security: issue 11's attacks).
+const dbGroups = only === 'all' ? ['integration', 'security'] : only === 'integration' || only === 'security' ? [only] : [];
 // The database HA group (test/cluster) starts its own Patroni cluster from Debian packages:
 // `--cluster` runs it alone; `npm test` adds it when KEEL_TEST_PG_CLUSTER=1 (CI). It fails, never skips, when the packages are missing.
 const withCluster = only === 'cluster' || (only === 'all' && process.env.KEEL_TEST_PG_CLUSTER === '1');
@@ -43,8 +45,8 @@ async function prepareTemplate(adminUrl: string): Promise<void> {
 }
 
 let status = 0;
-if (only !== 'integration' && only !== 'cluster') status = runNodeTests(files('unit'), process.env);
-if (only !== 'unit' && only !== 'cluster' && status === 0) {
+if (only === 'unit' || only === 'all') status = runNodeTests(files('unit'), process.env);
+if (dbGroups.length > 0 && status === 0) {
   let adminUrl = process.env.KEEL_TEST_DATABASE_URL;
   let stop = async () => {};
   let dataDir: string | null = null;
@@ -60,7 +62,7 @@ if (only !== 'unit' && only !== 'cluster' && status === 0) {
   }
   try {
     await prepareTemplate(adminUrl);
-    status = runNodeTests(files('integration'), { ...process.env, KEEL_TEST_ADMIN_URL: adminUrl });
+    status = runNodeTests(dbGroups.flatMap(files), { ...process.env, KEEL_TEST_ADMIN_URL: adminUrl });
   } finally {
     await stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -28,7 +28,7 @@ import { haRoutes } from './routes/ha.js';
 import { resourceRoutes } from './routes/resources.js';
 import { runRoutes } from './routes/runs.js';
 import { triggerRoutes } from './routes/triggers.js';
-import { SecretBox } from './secrets.js';
+import { SecretBox } from '../secrets/secret-box.js';
 import { openSessionStore } from './sessions/open.js';
 import type { SessionStore } from './sessions/store.js';
 import { registerUi } from './ui.js';

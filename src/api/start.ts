@@ -1,11 +1,9 @@
 // `keel api` (and the API part of `keel standalone`): build the server and listen.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { KeelOptions } from '../config/options.js';
 import type { Database } from '../db/database.js';
 import type { KeelMetrics } from '../observability/metrics.js';
 import type { Logger } from '../log.js';
+import { secretKeyOf } from '../secrets/secret-key.js';
 import { sql } from '../db/sql.js';
 import { buildApiServer } from './server.js';
 
@@ -14,23 +12,12 @@ export interface RunningApi {
   stop(): Promise<void>;
 }
 
-/** On the embedded database (standalone), a secret key is made once and kept beside the data. */
-function embeddedSecretKey(options: KeelOptions): string | undefined {
-  if (options.secretKey || options.databaseUrl) return options.secretKey;
-  const file = join(options.dataDir, 'secret-key');
-  if (!existsSync(file)) {
-    mkdirSync(options.dataDir, { recursive: true });
-    writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
-  }
-  return readFileSync(file, 'utf8').trim();
-}
-
 /**
  * `drainSec`: on stop, readiness answers 503 this long while requests are still served,
  * so that a load balancer takes the copy out before it closes (`keel api`: apiDrainSec).
  */
 export async function startApi(db: Database, options: KeelOptions, metrics: KeelMetrics, log: Logger, drainSec = options.apiDrainSec): Promise<RunningApi> {
-  const server = await buildApiServer(db, { ...options, secretKey: embeddedSecretKey(options) }, { log, registry: metrics.registry });
+  const server = await buildApiServer(db, { ...options, secretKey: secretKeyOf(options) }, { log, registry: metrics.registry });
   await server.app.listen({ host: options.apiHost, port: options.apiPort });
   const address = server.app.server.address();
   const port = address && typeof address === 'object' ? address.port : options.apiPort;

@@ -222,7 +222,14 @@ export const OPTION_SPECS = {
     env: 'KEEL_RUNNER_MAX_TASKS',
     schema: positiveInt,
     default: 500,
-    doc: 'Attempts a warm runner process serves before it is replaced by a fresh one.',
+    doc: 'Attempts a warm runner process serves before it is replaced by a fresh one. A warm runner serves one DAG only.',
+  },
+  taskEnvAllow: {
+    env: 'KEEL_TASK_ENV_ALLOW',
+    schema: z.union([z.string(), z.array(z.string())]).optional().transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : v.split(',').map((s) => s.trim()).filter(Boolean)))
+      .pipe(z.array(z.string().regex(/^(?!KEEL_)[A-Za-z_][A-Za-z0-9_]*\*?$/, 'a variable name, or a prefix ending in *, not starting with KEEL_ (Keel\'s own settings never reach task code)'))),
+    default: undefined,
+    doc: 'Comma-separated environment variables that task code (runners, shell tasks, custom triggers, DAG file loading) gets from the worker\'s environment besides PATH, HOME, USER, LOGNAME, SHELL, TERM, LANG, LANGUAGE, LC_*, TZ, TMPDIR, the proxy variables and CA files; `AWS_*` names a prefix. Everything else, Keel\'s own KEEL_* settings included, is withheld.',
   },
   taskResultMaxBytes: {
     env: 'KEEL_TASK_RESULT_MAX_BYTES',
@@ -366,7 +373,7 @@ export const OPTION_SPECS = {
     env: 'KEEL_SECRET_KEY',
     schema: z.string().min(16).optional(),
     default: undefined,
-    doc: 'Key (16+ characters) that encrypts connection passwords at rest (AES-256-GCM). Unset: connections cannot hold passwords; `keel standalone` creates one in `<dataDir>/secret-key`.',
+    doc: 'Key (16+ characters) that encrypts connection passwords at rest (AES-256-GCM); workers use it to mask the passwords in task logs. Unset: connections cannot hold passwords; on the embedded database Keel creates one in `<dataDir>/secret-key` (0600).',
   },
 } as const;
 

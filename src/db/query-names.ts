@@ -158,6 +158,7 @@ export type QueryName =
   | 'triggerer/triggers_cancel_orphaned'
   | 'triggerer/triggers_release'
   | 'triggerer/triggers_renew'
+  | 'worker/connection_secrets'
   | 'worker/dag_run_lock_one'
   | 'worker/task_attempts_append_log'
   | 'worker/task_attempts_handed_back'
@@ -166,4 +167,5 @@ export type QueryName =
   | 'worker/task_instances_hand_back'
   | 'worker/task_instances_renew_leases'
   | 'worker/task_instances_results'
-  | 'worker/task_instances_unknown_to_worker';
+  | 'worker/task_instances_unknown_to_worker'
+  | 'worker/variable_sensitive_values';

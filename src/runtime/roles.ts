@@ -16,6 +16,7 @@ import { openDatabase } from './database.js';
 import type { Database } from '../db/database.js';
 import { sql } from '../db/sql.js';
 import { startApi } from '../api/start.js';
+import { secretKeyOf } from '../secrets/secret-key.js';
 
 export interface RunningRole {
   stop(): Promise<void>;
@@ -124,6 +125,7 @@ async function startProcessor(database: Database, options: KeelOptions, session:
     dagsFolder: options.dagsFolder, dagFileTimeoutSec: options.dagFileTimeoutSec, dagReparseIntervalSec: options.dagReparseIntervalSec,
     componentId: session.id, dagFileLeaseSec: options.dagFileLeaseSec, dagProcessorLostAfterSec: options.dagProcessorLostAfterSec,
     componentDeadAfterSec: options.componentDeadAfterSec, dbOutageGraceSec: options.dbOutageGraceSec, dagParseConcurrency: options.dagParseConcurrency,
+    taskEnvAllow: options.taskEnvAllow,
     onParsed: (_file, seconds, ok) => {
       metrics.parseSeconds.observe({ outcome: ok ? 'loaded' : 'failed' }, seconds);
       session.loopTurned();
@@ -161,7 +163,8 @@ async function startWorker(database: Database, options: KeelOptions, session: Co
   const worker = new Worker(database, {
     componentId: session.id, dagsFolder: options.dagsFolder, concurrency: options.workerConcurrency, queues: options.workerQueues,
     pollMs: options.workerPollMs, leaseSec: options.attemptLeaseSec, shutdownGraceSec: options.workerShutdownGraceSec,
-    runnerMemoryMb: options.runnerMemoryMb, runnerMaxTasks: options.runnerMaxTasks,
+    runnerMemoryMb: options.runnerMemoryMb, runnerMaxTasks: options.runnerMaxTasks, taskEnvAllow: options.taskEnvAllow,
+    secretKey: secretKeyOf(options),
     taskResultMaxBytes: options.taskResultMaxBytes, taskLogMaxBytes: options.taskLogMaxBytes,
     queueBatchSize: options.schedulerBatchSize,
     onLoopTurn: () => session.loopTurned(),
@@ -188,7 +191,7 @@ async function startWorker(database: Database, options: KeelOptions, session: Co
 async function startTriggerer(database: Database, options: KeelOptions, session: ComponentSession, metrics: KeelMetrics, log: Logger): Promise<Part> {
   const triggerer = new Triggerer(database, {
     componentId: session.id, dagsFolder: options.dagsFolder, capacity: options.triggererCapacity, leaseSec: options.triggerLeaseSec,
-    lostAfterSec: options.triggererLostAfterSec, pollMs: options.triggererPollMs,
+    lostAfterSec: options.triggererLostAfterSec, pollMs: options.triggererPollMs, taskEnvAllow: options.taskEnvAllow,
     onLoopTurn: () => session.loopTurned(),
     unfit: () => session.unfitReason !== null,
     onFired: (kind, outcome, waitedSec) => {

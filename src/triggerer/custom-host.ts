@@ -3,6 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { TSX_IMPORT, childEntry } from '../child-process.js';
+import { userCodeEnv } from '../user-code-env.js';
 import type { TriggerSpec } from '../deferral/triggers/spec.js';
 import type { CustomPollRequest, CustomPollResponse } from './custom-protocol.js';
 
@@ -14,11 +15,14 @@ export class CustomTriggerHost {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
-  constructor(private readonly dagsFolder: string) {}
+  constructor(private readonly dagsFolder: string, private readonly envAllow: readonly string[]) {}
 
   private ensureChild(): ChildProcess {
     if (this.child && this.child.connected) return this.child;
-    const child = fork(childEntry('triggerer/custom-child.ts'), [], { execArgv: ['--import', TSX_IMPORT], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // Trigger code is DAG authors' code: the allow-listed environment only.
+    const child = fork(childEntry('triggerer/custom-child.ts'), [], {
+      execArgv: ['--import', TSX_IMPORT], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: userCodeEnv(process.env, this.envAllow),
+    });
     child.on('message', (m: CustomPollResponse) => {
       const p = this.pending.get(m.id);
       if (!p) return;

@@ -26,6 +26,8 @@ export interface TriggererOptions {
   /** True while this process's session is on a server that is not the primary: take and fire nothing. */
   unfit?: () => boolean;
   onFired?: (kind: string, outcome: FireOutcome, waitedSec: number) => void;
+  /** Environment variables custom triggers may see besides the fixed list (taskEnvAllow). */
+  taskEnvAllow?: readonly string[];
 }
 
 interface HeldRow {
@@ -68,7 +70,7 @@ export class Triggerer {
   private renewing = false;
 
   constructor(private readonly db: Database, private readonly opts: TriggererOptions, private readonly log: Logger) {
-    this.custom = new CustomTriggerHost(opts.dagsFolder);
+    this.custom = new CustomTriggerHost(opts.dagsFolder, opts.taskEnvAllow ?? []);
   }
 
   get heldCount(): number {

@@ -1,4 +1,7 @@
-// An attempt's log in memory, capped; stored with the attempt when it ends.
+// An attempt's log in memory, capped; stored with the attempt when it ends. Known secret
+// values are masked as lines are added, so they never reach the database.
+import type { SecretMasker } from '../secrets/masker.js';
+
 export class AttemptLog {
   private parts: string[] = [];
   private bytes = 0;
@@ -6,11 +9,11 @@ export class AttemptLog {
   /** Parts already written to the database while the attempt runs. */
   private flushed = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(private readonly maxBytes: number, readonly masker: SecretMasker) {}
 
   add(line: string): void {
     if (this.truncated) return;
-    const stamped = `${new Date().toISOString()} ${line}\n`;
+    const stamped = `${new Date().toISOString()} ${this.masker.mask(line)}\n`;
     const size = Buffer.byteLength(stamped);
     if (this.bytes + size > this.maxBytes) {
       this.truncated = true;

@@ -81,6 +81,7 @@ async function runFunction(req: RunRequest, signal: AbortSignal): Promise<unknow
 
 function runShell(req: RunRequest, signal: AbortSignal): Promise<unknown> {
   const c = req.context;
+  // The runner's own environment is already the allow-list (user-code-env.ts).
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KEEL_DAG_ID: c.dagId, KEEL_RUN_ID: c.runId, KEEL_TASK_ID: c.taskId, KEEL_LOGICAL_DATE: c.logicalDate,

@@ -1,8 +1,12 @@
 // Warm runner processes for a worker. Each attempt runs in one of them; a runner that
 // dies, times out or is fenced is killed with its whole process group and replaced.
+// A runner serves the attempts of one DAG only: task code can patch its process (wrap
+// process.send, keep globals), so another DAG's logs and results never pass through it.
+// Runners see an allow-listed environment (user-code-env.ts), never the worker's own.
 import { fork, type ChildProcess } from 'node:child_process';
 import { TSX_IMPORT, childEntry } from '../child-process.js';
 import { endedByWatchdog, WATCHDOG_REASON } from '../fencing/watchdog.js';
+import { userCodeEnv } from '../user-code-env.js';
 import type { ChildMessage, Deferral, ParentMessage, RunRequest } from './runner-protocol.js';
 
 const RUNNER = childEntry('./worker/runner-child.ts');
@@ -18,6 +22,8 @@ export interface RunnerPoolOptions {
   maxTasksPerRunner: number;
   /** A runner whose lease is not confirmed for this long kills itself (0: never). */
   watchdogMs: number;
+  /** Variables of the worker's environment that task code may see besides the fixed list (taskEnvAllow). */
+  envAllow: readonly string[];
 }
 
 interface ActiveRun {
@@ -36,6 +42,8 @@ class Runner {
   /** Attempts this runner serves before it is replaced; spread ±25 % so that runners do not all restart together. */
   readonly retireAfter: number;
   active: ActiveRun | null = null;
+  /** The DAG whose attempts this runner serves, from its first attempt on; null: fresh. */
+  dagId: string | null = null;
   private stderrTail = '';
   exited = false;
 
@@ -45,7 +53,7 @@ class Runner {
       execArgv: ['--import', TSX_IMPORT, `--max-old-space-size=${opts.memoryMb}`],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: true, // its own process group, so a kill reaches the task's children too
-      env: { ...process.env, KEEL_RUNNER: '1', KEEL_RUNNER_WATCHDOG_MS: String(opts.watchdogMs) },
+      env: userCodeEnv(process.env, opts.envAllow, { KEEL_RUNNER: '1', KEEL_RUNNER_WATCHDOG_MS: String(opts.watchdogMs) }),
     });
     this.ready = new Promise((resolve, reject) => {
       const onMessage = (m: ChildMessage) => {
@@ -147,10 +155,19 @@ export class RunnerPool {
     return runner;
   }
 
-  private async take(): Promise<Runner> {
-    let runner = this.idle.shift();
-    while (runner?.exited) runner = this.idle.shift();
-    if (!runner) runner = this.spawn();
+  /**
+   * An idle runner of this DAG, else a fresh one, else a new one; to keep the pool's size,
+   * the idle runner of another DAG that waited longest is retired for it.
+   */
+  private async take(dagId: string): Promise<Runner> {
+    this.idle = this.idle.filter((r) => !r.exited);
+    let runner = this.idle.find((r) => r.dagId === dagId) ?? this.idle.find((r) => r.dagId === null);
+    if (runner) this.idle = this.idle.filter((r) => r !== runner);
+    else {
+      this.idle.shift()?.kill('retired: its slot goes to another DAG');
+      runner = this.spawn();
+    }
+    runner.dagId = dagId;
     await runner.ready;
     return runner;
   }
@@ -159,7 +176,7 @@ export class RunnerPool {
   async run(req: RunRequest, timeoutSec: number | null, onLog: (line: string) => void): Promise<RunOutcome> {
     let runner: Runner;
     try {
-      runner = await this.take();
+      runner = await this.take(req.dagId);
     } catch (err) {
       return { ok: false, error: `no runner process could be started: ${(err as Error).message}` };
     }

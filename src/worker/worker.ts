@@ -17,8 +17,10 @@ import { Wakeup } from '../loop.js';
 import { endAttempt } from '../fencing/end-attempt.js';
 import { mustSelfFence, renewEveryMs, selfFenceAfterMs } from '../fencing/lease.js';
 import { describeTrigger, type ResumeEnvelope } from '../deferral/triggers/spec.js';
+import { SecretBox } from '../secrets/secret-box.js';
 import { AttemptLog } from './attempt-log.js';
 import { deferAttempt } from './defer-attempt.js';
+import { KnownSecrets } from './known-secrets.js';
 import { RunnerPool, type RunOutcome } from './runner-pool.js';
 import type { Deferral, RunRequest } from './runner-protocol.js';
 
@@ -32,6 +34,10 @@ export interface WorkerOptions {
   shutdownGraceSec: number;
   runnerMemoryMb: number;
   runnerMaxTasks: number;
+  /** Environment variables task code may see besides the fixed list (taskEnvAllow). */
+  taskEnvAllow: readonly string[];
+  /** Decrypts connection passwords, to mask them in task logs (unset: only named secrets are masked). */
+  secretKey?: string;
   taskResultMaxBytes: number;
   taskLogMaxBytes: number;
   /** Most task instances queued at once when an ending attempt queues its run's next tasks. */
@@ -80,6 +86,7 @@ export class Worker {
   private readonly runners: RunnerPool;
   private readonly active = new Map<string, { claimed: Claimed; log: AttemptLog }>();
   private readonly dags = new DagVersionCache();
+  private readonly secrets: KnownSecrets;
   private stopping = false;
   private loopDone: Promise<void> | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
@@ -90,8 +97,9 @@ export class Worker {
   constructor(private readonly db: Database, private readonly opts: WorkerOptions, private readonly log: Logger) {
     this.runners = new RunnerPool({
       size: opts.concurrency, memoryMb: opts.runnerMemoryMb, maxTasksPerRunner: opts.runnerMaxTasks,
-      watchdogMs: selfFenceAfterMs(opts.leaseSec),
+      watchdogMs: selfFenceAfterMs(opts.leaseSec), envAllow: opts.taskEnvAllow,
     });
+    this.secrets = new KnownSecrets(db, opts.secretKey ? new SecretBox(opts.secretKey) : null, log);
   }
 
   async start(): Promise<void> {
@@ -142,9 +150,10 @@ export class Worker {
     if (failedTries > 0) await this.handBackUnknownClaims([...this.active.keys(), ...this.unrecordedEnds, ...rows.map((r) => r.attempt_id)]);
     if (rows.length === 0) return 0;
     await this.dags.load(this.db, rows);
+    await this.secrets.refresh();
     const upstream = await this.upstreamResults(rows);
     for (const c of rows) {
-      const log = new AttemptLog(this.opts.taskLogMaxBytes);
+      const log = new AttemptLog(this.opts.taskLogMaxBytes, this.secrets.masker);
       this.active.set(c.attempt_id, { claimed: c, log });
       void this.runAttempt(c, log, upstream.get(c.dag_run_id) ?? {});
     }
@@ -198,6 +207,8 @@ export class Worker {
       };
       log.add(`INFO attempt ${c.attempt_id} try ${c.try_number}/${c.max_tries} on ${this.host} (worker ${this.opts.componentId})${resume ? ', resuming from its trigger' : ''}`);
       outcome = await this.runners.run(req, task.executionTimeoutSec, (line) => log.add(line));
+      // A task's error (message, stack) is stored and shown like its log: masked the same way.
+      if (!outcome.ok) outcome = { ok: false, error: log.masker.mask(outcome.error) };
     }
     if (!this.active.has(c.attempt_id)) return; // handed back during shutdown
     if (outcome.ok && outcome.deferral) {

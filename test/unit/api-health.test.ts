@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assessHealth, httpStatusOf, type ComponentRow } from '../../src/api/health.js';
-import { SecretBox } from '../../src/api/secrets.js';
+import { SecretBox } from '../../src/secrets/secret-box.js';
 import { hashPassword, verifyPassword } from '../../src/api/auth/passwords.js';
 
 const db = { reachable: true, role: 'primary' as const };
