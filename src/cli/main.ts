@@ -8,7 +8,8 @@ import { migrate, schemaStatus } from '../db/migrate.js';
 import { UsageError } from '../errors.js';
 import { componentDbView, printDatabaseStatus, readDatabaseStatus } from '../ha/db-status.js';
 import { createLogger } from '../log.js';
-import { openDatabase, redactUrl } from '../runtime/database.js';
+import { openDatabase } from '../runtime/database.js';
+import { redactUrl } from '../config/redact-url.js';
 import { startRole, type RoleName } from '../runtime/roles.js';
 import { triggerDag } from '../runs/manual-run.js';
 import { idempotencyKeyProblem, triggerDagWithKey } from '../runs/idempotency-key.js';
@@ -18,7 +19,6 @@ import { print, printChaosSummary, printJson } from './output.js';
 import { runChaos } from '../ops/chaos/harness.js';
 import { sql } from '../db/sql.js';
 import { createToken, createUser, listTokens, revokeToken, userIdOf } from '../api/auth/users.js';
-import { redactRedisUrl } from '../api/sessions/redis.js';
 
 interface GlobalFlags {
   config?: string;
@@ -402,7 +402,7 @@ export function buildProgram(): Command {
         return;
       }
       const options = optionsFrom(cmd);
-      printJson({ ...options, databaseUrl: options.databaseUrl && redactUrl(options.databaseUrl), redisUrl: options.redisUrl && redactRedisUrl(options.redisUrl), secretKey: options.secretKey && '***' });
+      printJson({ ...options, databaseUrl: options.databaseUrl && redactUrl(options.databaseUrl), redisUrl: options.redisUrl && redactUrl(options.redisUrl), secretKey: options.secretKey && '***' });
     });
   return program;
 }

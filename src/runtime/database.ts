@@ -2,14 +2,11 @@
 // reached with retry and backoff; an unreachable database ends in a clear error.
 import type { KeelOptions } from '../config/options.js';
 import { Database } from '../db/database.js';
+import { redactUrl } from '../config/redact-url.js';
 import { parseDatabaseUrl } from '../db/multi-host.js';
 import { startEmbedded, type EmbeddedServer } from '../db/embedded.js';
 import { DatabaseUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
-
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
-}
 
 export async function openDatabase(options: KeelOptions, log: Logger, role: string): Promise<Database> {
   let url = options.databaseUrl;

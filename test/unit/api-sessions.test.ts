@@ -6,15 +6,15 @@ import { UsageError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import type { Database } from '../../src/db/database.js';
 import { openSessionStore } from '../../src/api/sessions/open.js';
-import { redactRedisUrl } from '../../src/api/sessions/redis.js';
+import { redactUrl } from '../../src/config/redact-url.js';
 
 const log = createLogger({ level: 'silent', format: 'json' });
 const noDb = {} as Database;
 
 test('a Redis URL never shows its password', () => {
-  assert.equal(redactRedisUrl('redis://:s3cret@10.0.0.5:6379/0'), 'redis://:***@10.0.0.5:6379/0');
-  assert.equal(redactRedisUrl('rediss://keel:s3cret@redis.example:6380'), 'rediss://keel:***@redis.example:6380');
-  assert.equal(redactRedisUrl('redis://10.0.0.5:6379'), 'redis://10.0.0.5:6379');
+  assert.equal(redactUrl('redis://:s3cret@10.0.0.5:6379/0'), 'redis://:***@10.0.0.5:6379/0');
+  assert.equal(redactUrl('rediss://keel:s3cret@redis.example:6380'), 'rediss://keel:***@redis.example:6380');
+  assert.equal(redactUrl('redis://10.0.0.5:6379'), 'redis://10.0.0.5:6379');
 });
 
 test('options: the store is postgres or redis, and redisUrl must be a redis URL', () => {

@@ -7,6 +7,7 @@
 import { createClient } from '@redis/client';
 import type { Database } from '../../db/database.js';
 import type { Logger } from '../../log.js';
+import { redactUrl } from '../../config/redact-url.js';
 import { HttpError } from '../errors.js';
 import { sql } from '../../db/sql.js';
 import type { User } from '../auth/users.js';
@@ -21,11 +22,6 @@ export class RedisUnavailableError extends Error {
   override name = 'RedisUnavailableError';
 }
 
-/** `redis://user:secret@host` → `redis://user:***@host`, for logs and errors. */
-export function redactRedisUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*:)[^@/]*@/, '//$1***@');
-}
-
 export interface RedisStoreOptions {
   url: string;
   /** How long the first connection is retried before start fails. */
@@ -33,7 +29,7 @@ export interface RedisStoreOptions {
 }
 
 export async function redisSessionStore(db: Database, opts: RedisStoreOptions, log: Logger): Promise<SessionStore> {
-  const where = redactRedisUrl(opts.url);
+  const where = redactUrl(opts.url);
   const started = Date.now();
   let ready = false;
   let lastError = '';
