@@ -4,6 +4,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { UsageError } from '../errors.js';
 
 export class HttpError extends Error {
+  readonly code = 'KEEL_HTTP_ERROR';
   constructor(readonly statusCode: number, message: string, readonly field?: string) {
     super(message);
   }

@@ -81,4 +81,16 @@ export async function readHealth(db: Database, deadAfterSec: number): Promise<He
   }
 }
 
+/**
+ * The health document for callers that are neither logged in nor on loopback: the
+ * statuses a load balancer or monitor acts on, without the database's address, system
+ * identifier, replicas or the components' hosts and PIDs.
+ */
+export function publicHealth(doc: HealthDocument): Pick<HealthDocument, 'status' | 'checkedAt' | 'roles'> & { database: { reachable: boolean; role?: 'primary' | 'replica' }; details: string } {
+  return {
+    status: doc.status, checkedAt: doc.checkedAt, database: { reachable: doc.database.reachable, role: doc.database.role }, roles: doc.roles,
+    details: 'log in, send an API token, or ask from loopback for the database and component details',
+  };
+}
+
 export const httpStatusOf = (s: HealthStatus) => (s === 'unhealthy' ? 503 : 200);

@@ -1,6 +1,8 @@
 // The API server of one `keel api` copy: REST API under /api/v1 (OpenAPI document at
 // /api/v1/openapi.json), probes (/health/live, /health/ready), the detailed health
-// document (/health, /api/v1/health), Prometheus metrics (/metrics) and the web UI.
+// document (/health, /api/v1/health: details only for logged-in or loopback callers),
+// Prometheus metrics (/metrics, for the addresses and token in metricsAllow and
+// metricsToken) and the web UI.
 // It keeps no state of its own: users, sessions, rate-limit counters and everything
 // else live in PostgreSQL (browser sessions there or in Redis), so any copy serves any request.
 import fastifyCookie from '@fastify/cookie';
@@ -10,18 +12,22 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { KeelOptions } from '../config/options.js';
+import { isLoopback } from '../core/address-list.js';
 import type { Database } from '../db/database.js';
 import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';
 import { KEEL_VERSION } from '../version.js';
 import { registerAuthentication } from './auth/authenticate.js';
 import { authRoutes } from './auth/routes.js';
+import { userRoutes } from './auth/user-routes.js';
 import { errorHandler } from './errors.js';
-import { httpStatusOf, readHealth } from './health.js';
+import { httpStatusOf, publicHealth, readHealth } from './health.js';
+import { frameworkErrors, guardInput, MAX_PARAM_LENGTH } from './input-guard.js';
 import { instrumentHttp } from '../observability/http-metrics.js';
+import { metricsAccess } from '../observability/metrics-access.js';
 import { postgresRateLimitStore } from './rate-limit-store.js';
 import { dagRoutes } from './routes/dags.js';
 import { haRoutes } from './routes/ha.js';
@@ -38,7 +44,8 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const SWEEP_EVERY_MS = 10 * 60_000;
 const READY_TIMEOUT_MS = 2000;
 
-export type ApiOptions = Pick<KeelOptions, 'apiTrustProxy' | 'apiCookieSecure' | 'apiSessionIdleSec' | 'apiSessionMaxSec' | 'apiLoginRateLimit' | 'apiWriteRateLimit' | 'secretKey' | 'componentDeadAfterSec' | 'apiSessionStore' | 'redisUrl' | 'dbConnectRetrySec'>;
+export type ApiOptions = Pick<KeelOptions, 'apiTrustProxy' | 'apiCookieSecure' | 'apiSessionIdleSec' | 'apiSessionMaxSec' | 'apiLoginRateLimit' | 'apiLoginBackoffAfter' | 'apiLoginBackoffMaxSec'
+  | 'apiTokenDefaultLifetimeSec' | 'apiTokenMaxLifetimeSec' | 'apiWriteRateLimit' | 'secretKey' | 'componentDeadAfterSec' | 'apiSessionStore' | 'redisUrl' | 'dbConnectRetrySec' | 'metricsAllow' | 'metricsToken'>;
 
 export interface ApiServer {
   app: FastifyInstance;
@@ -63,7 +70,12 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
     disableRequestLogging: true,
     trustProxy: options.apiTrustProxy,
     bodyLimit: 2 * 1024 * 1024,
+    // Path parameters as long as the ids they name (src/core/dag-graph.ts), so that the
+    // schemas answer a too-long id with a 400 naming it; longer ones get frameworkErrors.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
   });
+  guardInput(app);
   // Query strings and path parameters are text, so they are coerced to the schema's types;
   // bodies are JSON and must have the right types as sent (a number is not a string).
   const ajvFor = (coerceTypes: false | 'array') => addFormats.default(new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes, allErrors: false, strict: false }));
@@ -98,6 +110,7 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
 
   const secrets = options.secretKey ? new SecretBox(options.secretKey) : null;
   const health = async () => readHealth(db, options.componentDeadAfterSec);
+  const authentication = { sessionIdleSec: options.apiSessionIdleSec };
 
   app.get('/health/live', { config: { public: true }, schema: { tags: ['health'], summary: 'Liveness: the process answers' } }, async () => ({ status: 'live' }));
   app.get('/health/ready', { config: { public: true }, schema: { tags: ['health'], summary: 'Readiness: this copy reaches the database and its session store (503 otherwise; 404 while draining on SIGTERM)' } }, async (_req, reply) => {
@@ -115,19 +128,29 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
     const failed = (await Promise.all([within('database', () => db.query(sql('db/ping'))), within(`session store (${sessions.kind})`, () => sessions.check())])).filter(Boolean);
     return failed.length ? reply.code(503).send({ status: 'not_ready', reason: failed.join('; ') }) : { status: 'ready' };
   });
-  const detailed = async (_req: unknown, reply: import('fastify').FastifyReply) => {
+  const detailed = async (req: FastifyRequest, reply: FastifyReply) => {
     const doc = await health();
-    return reply.code(httpStatusOf(doc.status)).header('cache-control', 'no-store').send(doc);
+    return reply.code(httpStatusOf(doc.status)).header('cache-control', 'no-store').send(req.user || isLoopback(req.ip) ? doc : publicHealth(doc));
   };
-  app.get('/health', { config: { public: true }, schema: { tags: ['health'], summary: 'Detailed health: database and every component; 200 healthy or degraded, 503 unhealthy' } }, detailed);
-  app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
+  const metrics = metricsAccess(options);
+  // Its own scope with authentication, so that /health knows a logged-in caller.
+  await app.register(async (ops) => {
+    registerAuthentication(ops, db, sessions, authentication);
+    ops.get('/health', { config: { public: true }, schema: { tags: ['health'], summary: 'Detailed health: database and every component (to logged-in or loopback callers; others get the statuses only); 200 healthy or degraded, 503 unhealthy' } }, detailed);
+    ops.get('/metrics', { config: { public: true }, onRequest: metrics, schema: { hide: true } }, async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
+  });
 
   await app.register(async (api) => {
     await api.register(fastifyEtag);
-    registerAuthentication(api, db, sessions, { sessionIdleSec: options.apiSessionIdleSec });
+    registerAuthentication(api, db, sessions, authentication);
     api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
     api.get('/health', { config: { public: true }, schema: { tags: ['health'], summary: 'Detailed health (as /health)' } }, detailed);
-    authRoutes(api, db, sessions, { sessionMaxSec: options.apiSessionMaxSec, sessionIdleSec: options.apiSessionIdleSec, cookieSecure: options.apiCookieSecure, loginRateLimit: options.apiLoginRateLimit });
+    authRoutes(api, db, sessions, {
+      sessionMaxSec: options.apiSessionMaxSec, sessionIdleSec: options.apiSessionIdleSec, cookieSecure: options.apiCookieSecure, loginRateLimit: options.apiLoginRateLimit,
+      loginBackoff: { after: options.apiLoginBackoffAfter, maxSec: options.apiLoginBackoffMaxSec },
+      tokenLimits: { defaultSec: options.apiTokenDefaultLifetimeSec, maxSec: options.apiTokenMaxLifetimeSec },
+    });
+    userRoutes(api, db);
     dagRoutes(api, db);
     runRoutes(api, db);
     resourceRoutes(api, db, secrets);
@@ -139,6 +162,7 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
   const sweep = setInterval(() => {
     sessions.sweep(options.apiSessionIdleSec).catch(() => {});
     db.query(sql('api/rate_limit_sweep')).catch(() => {});
+    db.query(sql('auth/login_attempts_sweep')).catch(() => {});
   }, SWEEP_EVERY_MS);
   sweep.unref();
   return {

@@ -25,7 +25,7 @@ export async function startApi(db: Database, options: KeelOptions, metrics: Keel
   const users = (await db.query<{ n: number }>(sql('auth/user_count'))).rows[0]?.n ?? 0;
   log.info({ url: `http://${host}:${port}/` }, `web UI and REST API at http://${host}:${port}/ (API: /api/v1, OpenAPI: /api/v1/openapi.json, health: /health, metrics: /metrics)`);
   if (users === 0) {
-    log.warn('no users yet: create the first admin with `npm run keel -- users create --username admin --password <at least 8 characters> --role admin`, then log in at the URL above');
+    log.warn('no users yet: create the first admin with `npm run keel -- users create --username admin --role admin --password-stdin` (type a password of at least 8 characters, then Ctrl-D; or --password-file <file>), then log in at the URL above');
   }
   return {
     port,

@@ -17,8 +17,10 @@ import { clearTaskInstances } from '../runs/clear.js';
 import { postExternalEvent } from '../deferral/external-events.js';
 import { print, printChaosSummary, printJson } from './output.js';
 import { runChaos } from '../ops/chaos/harness.js';
+import { createToken, createUser, endUserSessions, listTokens, listUsers, revokeToken, setUserDisabled, setUserPassword, setUserRole, userIdOf } from '../api/auth/users.js';
+import { USER_ROLES, type UserRole } from '../api/auth/roles.js';
+import { logicalDate, parseJson, parseJsonObject, positiveCount, positiveId, readPassword } from './inputs.js';
 import { sql } from '../db/sql.js';
-import { createToken, createUser, listTokens, revokeToken, userIdOf } from '../api/auth/users.js';
 
 interface GlobalFlags {
   config?: string;
@@ -46,22 +48,6 @@ async function withDb<T>(cmd: Command, fn: (d: Database, json: boolean) => Promi
   } finally {
     await database.close();
   }
-}
-
-function parseJsonObject(text: string, what: string): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${what}: not valid JSON (${(err as Error).message}); example: --params '{"rows": 5}'`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError(`${what}: expected a JSON object, e.g. '{"rows": 5}'`);
-  return v as Record<string, unknown>;
-}
-
-function positiveId(text: string, what: string): string {
-  if (!/^\d+$/.test(text)) throw new UsageError(`${what} must be a numeric id (see \`keel runs list\`), got "${text}"`);
-  return text;
 }
 
 async function runRole(role: RoleName, cmd: Command): Promise<void> {
@@ -166,7 +152,7 @@ export function buildProgram(): Command {
     .action(async (dagId: string, o: { params?: string; logicalDate?: string; runId?: string; idempotencyKey?: string }, cmd: Command) => {
       const asked = {
         params: o.params ? parseJsonObject(o.params, '--params') : undefined,
-        logicalDate: o.logicalDate ? new Date(o.logicalDate) : undefined,
+        logicalDate: o.logicalDate ? logicalDate(o.logicalDate, '--logical-date') : undefined,
         runId: o.runId,
       };
       const problem = o.idempotencyKey === undefined ? null : idempotencyKeyProblem(o.idempotencyKey);
@@ -197,8 +183,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--state <state>', 'only runs in this state').choices(['queued', 'running', 'success', 'failed']))
     .option('--limit <n>', 'how many', '25')
     .action(async (o: { dag?: string; state?: string; limit: string }, cmd: Command) => {
-      const limit = Number(o.limit);
-      if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive integer, got "${o.limit}"`);
+      const limit = positiveCount(o.limit, '--limit');
       await withDb(cmd, async (d, json) => {
         print(json, (await d.query(sql('cli/runs_list'), [o.dag ?? null, o.state ?? null, limit])).rows, ['id', 'dag_id', 'run_id', 'run_type', 'state', 'logical_date', 'started_at', 'ended_at']);
       });
@@ -226,7 +211,7 @@ export function buildProgram(): Command {
     .option('--try <n>', 'only this try')
     .action(async (runId: string, taskId: string, o: { try?: string }, cmd: Command) => {
       positiveId(runId, 'run id');
-      if (o.try !== undefined && !/^\d+$/.test(o.try)) throw new UsageError(`--try must be a try number, got "${o.try}"`);
+      if (o.try !== undefined) positiveCount(o.try, '--try');
       await withDb(cmd, async (d, json) => {
         const rows = (await d.query(sql('cli/task_attempt_logs'), [runId, taskId, o.try ?? null])).rows;
         if (json) return printJson(rows);
@@ -252,12 +237,7 @@ export function buildProgram(): Command {
     .option('--payload <json>', 'the event payload (any JSON value)', 'null')
     .option('--event-id <id>', 'idempotency id: posting the same id again changes nothing (default: a new UUID)')
     .action(async (key: string, o: { payload: string; eventId?: string }, cmd: Command) => {
-      let payload: unknown;
-      try {
-        payload = JSON.parse(o.payload);
-      } catch (err) {
-        throw new UsageError(`--payload: not JSON (${(err as Error).message}); quote it, e.g. --payload '{"ok": true}'`);
-      }
+      const payload = parseJson(o.payload, '--payload', '{"ok": true}');
       await withDb(cmd, async (d, json) => {
         const e = await postExternalEvent(d, key, payload, o.eventId);
         if (json) printJson(e);
@@ -269,8 +249,7 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'how many', '50')
     .addOption(new Option('--state <state>', 'only this state').choices(['waiting', 'fired', 'timed_out', 'failed', 'cancelled']))
     .action(async (o: { limit: string; state?: string }, cmd: Command) => {
-      const limit = Number(o.limit);
-      if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive integer, got "${o.limit}"`);
+      const limit = positiveCount(o.limit, '--limit');
       await withDb(cmd, async (d, json) => {
         print(json, (await d.query(sql('cli/triggers_list'), [limit, o.state ?? null])).rows,
           ['id', 'state', 'dag_id', 'run_id', 'task_id', 'kind', 'holder_count', 'created_at', 'fired_at']);
@@ -278,25 +257,62 @@ export function buildProgram(): Command {
     });
 
   const users = program.command('users').description('users of the web UI and REST API');
-  users.command('create').description('create a user (the first one should be an admin)')
-    .requiredOption('--username <name>', 'login name')
-    .requiredOption('--password <password>', 'password (at least 8 characters)')
-    .addOption(new Option('--role <role>', 'what the user may do').choices(['admin', 'op', 'viewer']).default('viewer'))
-    .action(async (o: { username: string; password: string; role: string }, cmd: Command) => {
+  const passwordOptions = (c: Command) => c
+    .option('--password-file <file>', 'read the password from this file (one line)')
+    .option('--password-stdin', 'read the password from standard input, e.g. from a secret manager');
+  passwordOptions(users.command('create').description('create a user (the first one should be an admin); the password comes from a file or standard input, never the command line')
+    .requiredOption('--username <name>', 'login name'))
+    .addOption(new Option('--role <role>', 'what the user may do').choices([...USER_ROLES]).default('viewer'))
+    .action(async (o: { username: string; passwordFile?: string; passwordStdin?: boolean; role: string }, cmd: Command) => {
+      const password = readPassword(o);
       await withDb(cmd, async (d, json) => {
-        const user = await createUser(d, o.username, o.password, o.role);
+        const user = await createUser(d, o.username, password, o.role);
         if (json) printJson(user);
         else console.log(`created ${user.role} ${user.username}; log in to the web UI (default http://127.0.0.1:8080/) with this name and password`);
+      });
+    });
+  users.command('list').description('users with their role, whether disabled and their live API tokens').action(async (_o, cmd: Command) => {
+    await withDb(cmd, async (d, json) => {
+      print(json, (await listUsers(d)) as unknown as Record<string, unknown>[], ['id', 'username', 'role', 'disabled', 'live_tokens', 'created_at', 'disabled_at']);
+    });
+  });
+  const changes: { name: string; description: string; change: (d: Database, username: string, arg?: string) => Promise<unknown>; done: (username: string) => string }[] = [
+    { name: 'set-role <username> <role>', description: "change a user's role (its sessions and tokens keep working, with the new role)", change: (d, u, role) => setUserRole(d, u, role!), done: (u) => `changed the role of ${u}` },
+    { name: 'disable <username>', description: 'disable a user: it cannot log in, and its sessions and API tokens end', change: (d, u) => setUserDisabled(d, u, true), done: (u) => `disabled ${u}; its sessions and API tokens ended` },
+    { name: 'enable <username>', description: 'enable a disabled user again (its old sessions and tokens stay ended)', change: (d, u) => setUserDisabled(d, u, false), done: (u) => `enabled ${u}` },
+    { name: 'end-sessions <username>', description: 'end every browser session and API token of a user, on every API copy at once', change: (d, u) => endUserSessions(d, u), done: (u) => `ended every session and API token of ${u}` },
+  ];
+  for (const c of changes) {
+    // Commander passes the arguments, then the options and the command.
+    users.command(c.name).description(c.description).action(async (...args: unknown[]) => {
+      const [username, arg] = args.slice(0, -2) as [string, string | undefined];
+      await withDb(args.at(-1) as Command, async (d, json) => {
+        const r = await c.change(d, username, arg);
+        if (json) printJson(r);
+        else console.log(c.done(username));
+      });
+    });
+  }
+  passwordOptions(users.command('set-password <username>').description("change a user's password (from a file or standard input); its browser sessions end"))
+    .action(async (username: string, o: { passwordFile?: string; passwordStdin?: boolean }, cmd: Command) => {
+      const password = readPassword(o);
+      await withDb(cmd, async (d, json) => {
+        const user = await setUserPassword(d, username, password);
+        if (json) printJson(user);
+        else console.log(`changed the password of ${user.username}; its browser sessions ended`);
       });
     });
   users.command('token').description('create an API token for a user (printed once; send it as Authorization: Bearer <token>)')
     .requiredOption('--username <name>', 'whose token')
     .option('--name <name>', 'what the token is for', 'cli')
-    .option('--lifetime <sec>', 'seconds until it expires (default: never)')
-    .action(async (o: { username: string; name: string; lifetime?: string }, cmd: Command) => {
-      if (o.lifetime !== undefined && !/^\d+$/.test(o.lifetime)) throw new UsageError(`--lifetime must be a number of seconds, got "${o.lifetime}"`);
+    .option('--lifetime <sec>', 'seconds until it expires (default: apiTokenDefaultLifetimeSec; at most apiTokenMaxLifetimeSec)')
+    .addOption(new Option('--role <role>', "the token's role, at most the user's (default: the user's)").choices([...USER_ROLES]))
+    .action(async (o: { username: string; name: string; lifetime?: string; role?: UserRole }, cmd: Command) => {
+      const options = optionsFrom(cmd);
+      const lifetime = o.lifetime === undefined ? null : positiveCount(o.lifetime, '--lifetime', options.apiTokenMaxLifetimeSec);
       await withDb(cmd, async (d, json) => {
-        const t = await createToken(d, o.username, o.name, o.lifetime ? Number(o.lifetime) : null);
+        const limits = { defaultSec: options.apiTokenDefaultLifetimeSec, maxSec: options.apiTokenMaxLifetimeSec };
+        const t = await createToken(d, o.username, o.name, lifetime, { role: o.role, limits });
         if (json) printJson(t);
         else console.log(t.token);
       });
@@ -306,10 +322,10 @@ export function buildProgram(): Command {
     .action(async (o: { username?: string }, cmd: Command) => {
       await withDb(cmd, async (d, json) => {
         const tokens = await listTokens(d, o.username === undefined ? null : await userIdOf(d, o.username));
-        print(json, tokens as unknown as Record<string, unknown>[], ['id', 'username', 'name', 'created_at', 'expires_at', 'last_used_at', 'expired']);
+        print(json, tokens as unknown as Record<string, unknown>[], ['id', 'username', 'name', 'role', 'parent_id', 'created_at', 'expires_at', 'last_used_at', 'expired']);
       });
     });
-  users.command('revoke-token <tokenId>').description('revoke an API token (see `users tokens` for ids): every API copy refuses it from the next request on')
+  users.command('revoke-token <tokenId>').description('revoke an API token and the tokens made with it (see `users tokens` for ids): every API copy refuses them from the next request on')
     .action(async (tokenId: string, _o, cmd: Command) => {
       positiveId(tokenId, 'token id');
       await withDb(cmd, async (d, json) => {
@@ -342,8 +358,7 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'how many', '50')
     .option('--kind <kind>', 'only this kind (zombie_fenced, late_write_rejected, component_dead, failover_detected, …)')
     .action(async (o: { limit: string; kind?: string }, cmd: Command) => {
-      const limit = Number(o.limit);
-      if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit must be a positive integer, got "${o.limit}"`);
+      const limit = positiveCount(o.limit, '--limit');
       await withDb(cmd, async (d, json) => {
         print(json, (await d.query(sql('cli/ha_events'), [limit, o.kind ?? null])).rows, ['id', 'at', 'kind', 'role', 'hostname', 'details']);
       });

@@ -2,10 +2,41 @@
 // meaning. docs/configuration.md is generated from this list (`keel config --markdown`,
 // `npm run docs:config`), and a unit test fails when the two drift apart.
 import { z } from 'zod';
+import { parseAddressList } from '../core/address-list.js';
 
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
 const positiveNumber = z.coerce.number().positive();
+/** A hundred years: the longest lifetime PostgreSQL intervals and dates comfortably hold. */
+const MAX_LIFETIME_SEC = 100 * 365 * 86400;
+const lifetimeSec = positiveInt.min(60).max(MAX_LIFETIME_SEC);
+
+/** A comma-separated list of addresses, CIDR ranges and named ranges (see src/core/address-list.ts), as CIDR ranges. */
+const addressList = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
+  const list = parseAddressList(Array.isArray(v) ? v.join(',') : v);
+  if (list.ok) return list.ranges;
+  ctx.issues.push({ code: 'custom', message: list.problem, input: v });
+  return z.NEVER;
+});
+
+/**
+ * The proxies in front of the API whose forwarded headers count: false (none) or their
+ * addresses. Neither `true` (every hop) nor a hop count: either would let a client that
+ * reaches the API directly choose its own address with X-Forwarded-For and escape the
+ * per-address rate limits (Fastify itself ignores hop counts for that reason).
+ */
+const trustProxy = z.union([z.boolean(), z.string(), z.array(z.string())]).transform((v, ctx): false | string[] => {
+  if (v === false || v === 'false') return false;
+  const text = Array.isArray(v) ? v.join(',') : String(v);
+  if (v === true || text === 'true' || /^\s*\d+\s*$/.test(text)) {
+    ctx.issues.push({ code: 'custom', message: 'give the addresses of the proxies in front of Keel (e.g. 10.0.0.5,10.0.0.6 or 10.0.0.0/24), not true or a hop count: those would trust whatever a client sends in X-Forwarded-For', input: v });
+    return z.NEVER;
+  }
+  const list = parseAddressList(text);
+  if (list.ok) return list.ranges;
+  ctx.issues.push({ code: 'custom', message: list.problem, input: v });
+  return z.NEVER;
+});
 
 export const OPTION_SPECS = {
   databaseUrl: {
@@ -206,6 +237,18 @@ export const OPTION_SPECS = {
     default: '127.0.0.1',
     doc: 'Address the health server listens on.',
   },
+  metricsAllow: {
+    env: 'KEEL_METRICS_ALLOW',
+    schema: addressList,
+    default: 'loopback,uniquelocal',
+    doc: 'Client addresses that may read `/metrics` (API server and health server): addresses, CIDR ranges, `loopback`, `linklocal`, `uniquelocal` (10/8, 172.16/12, 192.168/16, fc00::/7). Behind a proxy the client address counts only with `apiTrustProxy` set. Others get 403.',
+  },
+  metricsToken: {
+    env: 'KEEL_METRICS_TOKEN',
+    schema: z.string().min(16).optional(),
+    default: undefined,
+    doc: 'When set (16+ characters), `/metrics` also needs `Authorization: Bearer <metricsToken>` (Prometheus: `authorization: { credentials: … }`); 401 otherwise.',
+  },
   workerShutdownGraceSec: {
     env: 'KEEL_WORKER_SHUTDOWN_GRACE_SEC',
     schema: nonNegativeInt,
@@ -317,9 +360,9 @@ export const OPTION_SPECS = {
   },
   apiTrustProxy: {
     env: 'KEEL_API_TRUST_PROXY',
-    schema: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]),
+    schema: trustProxy,
     default: false,
-    doc: 'Trust `X-Forwarded-For`/`X-Forwarded-Proto` from a load balancer (HAProxy): client addresses for rate limits and HTTPS detection for cookies.',
+    doc: 'Addresses of the proxies (HAProxy) in front of the API whose `X-Forwarded-For`/`-Proto`/`-Host` count, for the client address (rate limits, `/metrics` and `/health` access) and HTTPS detection (cookies): `false` (none), or addresses and CIDR ranges (`10.0.0.5,10.0.0.6`, `10.0.0.0/24`; also `loopback`, `linklocal`, `uniquelocal`). A forwarded address counts only when the hop that sent it is one of these. `true` and hop counts are refused: a client reaching the API directly could then choose its own address.',
   },
   apiCookieSecure: {
     env: 'KEEL_API_COOKIE_SECURE',
@@ -344,6 +387,30 @@ export const OPTION_SPECS = {
     schema: positiveInt,
     default: 10,
     doc: 'Login attempts per minute per client address, counted in PostgreSQL across all API copies.',
+  },
+  apiLoginBackoffAfter: {
+    env: 'KEEL_API_LOGIN_BACKOFF_AFTER',
+    schema: positiveInt,
+    default: 5,
+    doc: 'Failed logins of one username (from any address) after which it must wait before the next try: 1 s, then twice as long after each further failure, up to `apiLoginBackoffMaxSec`; a successful login resets it. Counted in PostgreSQL, so every API copy applies it.',
+  },
+  apiLoginBackoffMaxSec: {
+    env: 'KEEL_API_LOGIN_BACKOFF_MAX_SEC',
+    schema: positiveInt.max(86400),
+    default: 900,
+    doc: 'Longest wait of the per-username login back-off (`apiLoginBackoffAfter`).',
+  },
+  apiTokenDefaultLifetimeSec: {
+    env: 'KEEL_API_TOKEN_DEFAULT_LIFETIME_SEC',
+    schema: lifetimeSec,
+    default: 2592000,
+    doc: 'Lifetime of an API token made without one (30 days); never more than `apiTokenMaxLifetimeSec`, nor than the token or browser session that makes it.',
+  },
+  apiTokenMaxLifetimeSec: {
+    env: 'KEEL_API_TOKEN_MAX_LIFETIME_SEC',
+    schema: lifetimeSec,
+    default: 31536000,
+    doc: 'Longest lifetime of an API token (365 days; at most 100 years). A token made through the API also never outlives the token or browser session that made it.',
   },
   apiWriteRateLimit: {
     env: 'KEEL_API_WRITE_RATE_LIMIT',

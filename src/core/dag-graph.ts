@@ -6,7 +6,8 @@ import { validateSchedule } from './schedule.js';
 import { TRIGGER_RULES, type SerializedDag, type SerializedTask } from './types.js';
 
 const ID = /^[A-Za-z0-9_.-]+$/;
-const MAX_ID_LENGTH = 250;
+/** Longest DAG and task id; the API's ids and names in paths (pools, variables, connections) follow it. */
+export const MAX_ID_LENGTH = 250;
 const ID_RULE = `letters, digits, "_", "-" and "." only, at most ${MAX_ID_LENGTH} characters`;
 
 function idProblem(id: unknown): string | null {

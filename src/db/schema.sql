@@ -41,7 +41,10 @@ CREATE TABLE public.api_token (
     token_hash text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     last_used_at timestamp with time zone,
-    expires_at timestamp with time zone
+    expires_at timestamp with time zone,
+    role text,
+    parent_id bigint,
+    CONSTRAINT api_token_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'op'::text, 'viewer'::text])))
 );
 
 --
@@ -264,6 +267,8 @@ CREATE TABLE public.keel_user (
     password_hash text NOT NULL,
     role text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    disabled_at timestamp with time zone,
+    session_epoch integer DEFAULT 0 NOT NULL,
     CONSTRAINT keel_user_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'op'::text, 'viewer'::text])))
 );
 
@@ -278,6 +283,17 @@ ALTER TABLE public.keel_user ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+--
+-- Name: login_attempt; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.login_attempt (
+    username text NOT NULL,
+    failures integer NOT NULL,
+    last_at timestamp with time zone NOT NULL,
+    locked_until timestamp with time zone
 );
 
 --
@@ -419,7 +435,8 @@ CREATE TABLE public.web_session (
     csrf_token text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
-    expires_at timestamp with time zone NOT NULL
+    expires_at timestamp with time zone NOT NULL,
+    user_epoch integer DEFAULT 0 NOT NULL
 );
 
 --
@@ -549,6 +566,13 @@ ALTER TABLE ONLY public.keel_user
     ADD CONSTRAINT keel_user_username_key UNIQUE (username);
 
 --
+-- Name: login_attempt login_attempt_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.login_attempt
+    ADD CONSTRAINT login_attempt_pkey PRIMARY KEY (username);
+
+--
 -- Name: pool pool_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -603,6 +627,18 @@ ALTER TABLE ONLY public.variable
 
 ALTER TABLE ONLY public.web_session
     ADD CONSTRAINT web_session_pkey PRIMARY KEY (id_hash);
+
+--
+-- Name: api_token_parent; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX api_token_parent ON public.api_token USING btree (parent_id) WHERE (parent_id IS NOT NULL);
+
+--
+-- Name: api_token_user; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX api_token_user ON public.api_token USING btree (user_id);
 
 --
 -- Name: component_live; Type: INDEX; Schema: public; Owner: -
@@ -735,6 +771,19 @@ CREATE INDEX trigger_waiting ON public.trigger USING btree (id) WHERE (state = '
 --
 
 CREATE INDEX web_session_expiry ON public.web_session USING btree (expires_at);
+
+--
+-- Name: web_session_user; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX web_session_user ON public.web_session USING btree (user_id);
+
+--
+-- Name: api_token api_token_parent_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_token
+    ADD CONSTRAINT api_token_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES public.api_token(id) ON DELETE CASCADE;
 
 --
 -- Name: api_token api_token_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

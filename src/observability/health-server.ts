@@ -1,14 +1,16 @@
 // The optional health server of a long-running process: liveness (its loop turned
-// recently), readiness (database reachable and registered) and Prometheus metrics.
+// recently), readiness (database reachable and registered) and Prometheus metrics (for
+// the addresses and token of metricsAllow and metricsToken, as on the API server).
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../log.js';
 import type { KeelMetrics } from './metrics.js';
+import { metricsAccess, type MetricsAccessOptions } from './metrics-access.js';
 import type { ComponentSession } from '../ha/session.js';
 
 /** A loop that has not turned for this long is not live. */
 export const LIVENESS_MAX_AGE_MS = 30_000;
 
-export async function startHealthServer(args: { host: string; port: number; session: ComponentSession; metrics: KeelMetrics; log: Logger }): Promise<FastifyInstance> {
+export async function startHealthServer(args: { host: string; port: number; session: ComponentSession; metrics: KeelMetrics; access: MetricsAccessOptions; log: Logger }): Promise<FastifyInstance> {
   const { session, metrics } = args;
   const app = Fastify({ logger: false });
   app.get('/health/live', async (_req, reply) => {
@@ -21,7 +23,7 @@ export async function startHealthServer(args: { host: string; port: number; sess
     const ready = session.ready;
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', role: session.role, component: session.id });
   });
-  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/metrics', { onRequest: metricsAccess(args.access) }, async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   await app.listen({ host: args.host, port: args.port });
   const address = app.server.address();
   args.log.info({ address }, 'health server listening');

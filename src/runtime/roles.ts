@@ -244,7 +244,7 @@ export async function startRole(role: RoleName, options: KeelOptions, log: Logge
   if (role === 'triggerer' || role === 'standalone') parts.push(await startTriggerer(database, options, session, metrics, log));
   const api = role === 'api' || role === 'standalone' ? await startApi(database, options, metrics, log, role === 'api' ? options.apiDrainSec : 0) : null;
   if (api) parts.unshift(api); // stopped last of the parts: the UI shows the drain to the end
-  const health = options.healthPort === undefined ? null : await startHealthServer({ host: options.healthHost, port: options.healthPort, session, metrics, log });
+  const health = options.healthPort === undefined ? null : await startHealthServer({ host: options.healthHost, port: options.healthPort, session, metrics, access: options, log });
   const address = health?.server.address();
   log.info({ role, component: session.id, database: database.embedded ? `embedded (${database.embedded.dataDir})` : 'external' }, `keel ${role} running`);
   return {

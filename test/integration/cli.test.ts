@@ -4,44 +4,17 @@
 // really run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { readdirSync } from 'node:fs';
 import { LATEST_SCHEMA_VERSION } from '../../src/db/migrate.js';
 import { taskStates, useCluster, waitFor, waitForRunEnd } from '../support/cluster.js';
+import { expectCode, runKeel, type CliResult } from '../support/cli.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DAGS = fileURLToPath(new URL('../fixtures/cli/', import.meta.url));
 const t = useCluster(DAGS, ['cli_dag']);
 
-interface CliResult { code: number | null; stdout: string; stderr: string }
-
 /** Runs `keel <args>` in the repository with only the given KEEL_* variables set. */
-function keel(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const base: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('KEEL_')) base[k] = v;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/keel.js', ...args], {
-      cwd: ROOT,
-      env: { ...base, KEEL_DATABASE_URL: t.url, KEEL_DAGS_FOLDER: DAGS, KEEL_LOG_FORMAT: 'json', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 40000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function expectCode(r: CliResult, code: number): void {
-  assert.equal(r.code, code, `exit code ${r.code}, expected ${code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-}
+const keel = (args: string[], env: Record<string, string> = {}): Promise<CliResult> => runKeel(args, { KEEL_DATABASE_URL: t.url, KEEL_DAGS_FOLDER: DAGS, ...env });
 
 async function runCount(): Promise<number> {
   return (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM dag_run')).rows[0]!.n;

@@ -3,31 +3,38 @@
 // that any API copy serves any caller. Writes
 // made with a session cookie must carry the session's CSRF token in `X-CSRF-Token`
 // (tokens are not sent by browsers on their own, so they need none). Viewers may only read.
+// A token's role is the lower of its own and its user's; a disabled user's credentials,
+// and sessions from before its sessions were ended, are refused.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../../db/database.js';
+import { sql } from '../../db/sql.js';
 import { HttpError } from '../errors.js';
 import type { SessionStore } from '../sessions/store.js';
-import { sql } from '../../db/sql.js';
+import { rankOf, type UserRole } from './roles.js';
 import { tokenHash } from './tokens.js';
-import type { User, UserRole } from './users.js';
+import type { User } from './users.js';
 
 export const SESSION_COOKIE = 'keel_session';
 export const CSRF_HEADER = 'x-csrf-token';
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-const RANK: Record<UserRole, number> = { viewer: 0, op: 1, admin: 2 };
 
 declare module 'fastify' {
   interface FastifyRequest {
     user: User | null;
     authVia: 'token' | 'session' | null;
     csrfToken: string | null;
+    /** The caller's token (null: a session or none), and when its token or session expires. */
+    authTokenId: string | null;
+    authExpiresAt: Date | null;
   }
   interface FastifyContextConfig {
     /** No authentication (login, health, OpenAPI document). */
     public?: boolean;
     /** Least role the route needs; default: viewer for reads, op for writes. */
     minRole?: UserRole;
+    /** Answers carry credentials or who the caller is: `Cache-Control: no-store`. */
+    noStore?: boolean;
   }
 }
 
@@ -41,14 +48,19 @@ export function registerAuthentication(app: FastifyInstance, db: Database, sessi
   app.decorateRequest('user', null);
   app.decorateRequest('authVia', null);
   app.decorateRequest('csrfToken', null);
-  app.addHook('onRequest', async (request: FastifyRequest, _reply: FastifyReply) => {
+  app.decorateRequest('authTokenId', null);
+  app.decorateRequest('authExpiresAt', null);
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const config = request.routeOptions.config;
+    if (config.noStore) reply.header('cache-control', 'no-store');
     const header = request.headers.authorization;
     if (header?.startsWith('Bearer ')) {
-      const row = (await db.query<User>(sql('auth/api_token_use'), [tokenHash(header.slice(7).trim())])).rows[0];
-      if (!row && !config.public) throw new HttpError(401, 'the API token is unknown or expired');
-      request.user = row ?? null;
+      const row = (await db.query<User & { token_id: string; expires_at: Date | null }>(sql('auth/api_token_use'), [tokenHash(header.slice(7).trim())])).rows[0];
+      if (!row && !config.public) throw new HttpError(401, 'the API token is unknown, expired or revoked, or its user is disabled');
+      request.user = row ? { id: row.id, username: row.username, role: row.role } : null;
       request.authVia = row ? 'token' : null;
+      request.authTokenId = row?.token_id ?? null;
+      request.authExpiresAt = row?.expires_at ?? null;
     } else {
       const cookie = request.cookies[SESSION_COOKIE];
       if (cookie) {
@@ -57,6 +69,7 @@ export function registerAuthentication(app: FastifyInstance, db: Database, sessi
           request.user = live.user;
           request.authVia = 'session';
           request.csrfToken = live.csrfToken;
+          request.authExpiresAt = live.expiresAt;
         }
       }
     }
@@ -70,6 +83,6 @@ export function registerAuthentication(app: FastifyInstance, db: Database, sessi
       }
     }
     const needed = config.minRole ?? (write ? 'op' : 'viewer');
-    if (RANK[request.user.role] < RANK[needed]) throw new HttpError(403, `this needs the ${needed} role; ${request.user.username} is ${request.user.role}`);
+    if (rankOf(request.user.role) < rankOf(needed)) throw new HttpError(403, `this needs the ${needed} role; ${request.user.username} is ${request.user.role}`);
   });
 }

@@ -1,13 +1,13 @@
 // DAGs: list, show, pause/unpause, trigger (params validated by the DAG's specs), the
 // grid of latest runs × tasks, and import errors.
 import type { FastifyInstance } from 'fastify';
-import { sql } from '../../db/sql.js';
 import type { Database } from '../../db/database.js';
 import { UsageError } from '../../errors.js';
 import { triggerDag } from '../../runs/manual-run.js';
 import { IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN, IdempotencyKeyConflict, idempotencyKeyProblem, triggerDagWithKey } from '../../runs/idempotency-key.js';
 import { badRequest, conflict, notFound } from '../errors.js';
-import { dagParams, limit, object } from '../schemas.js';
+import { dagParams, dateTime, limit, object } from '../schemas.js';
+import { sql } from '../../db/sql.js';
 
 export function dagRoutes(app: FastifyInstance, db: Database): void {
   app.get('/dags', {
@@ -63,15 +63,16 @@ export function dagRoutes(app: FastifyInstance, db: Database): void {
       },
       body: object({
         params: { type: 'object', additionalProperties: true },
-        logicalDate: { type: 'string', format: 'date-time' },
+        logicalDate: dateTime,
         runId: { type: 'string', minLength: 1, maxLength: 250, pattern: '^[A-Za-z0-9_.:+-]+$' },
       }),
     },
     // Before schema validation, so that a bad key gets a message saying what a good one is.
+    // Node joins repeated headers into one ("a, b"): the distinct values tell a repeat apart.
     preValidation: async (req) => {
-      const key = req.headers['idempotency-key'];
-      if (key === undefined) return;
-      const problem = Array.isArray(key) ? 'send the header once' : idempotencyKeyProblem(key);
+      const keys = req.raw.headersDistinct['idempotency-key'];
+      if (keys === undefined) return;
+      const problem = keys.length > 1 ? 'send the header once' : idempotencyKeyProblem(keys[0]!);
       if (problem) throw badRequest(KEY_FIELD, problem);
     },
   }, async (req, reply) => {

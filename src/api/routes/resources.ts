@@ -3,20 +3,24 @@
 // Non-admins see the values of sensitive-looking variables and connection extra fields
 // masked (secrets/sensitive.ts); a mask they send back in an edit keeps the stored value.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MAX_ID_LENGTH } from '../../core/dag-graph.js';
 import type { Database } from '../../db/database.js';
-import { badRequest, notFound } from '../errors.js';
 import { sql } from '../../db/sql.js';
+import { badRequest, notFound } from '../errors.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
 import { MASK, isSensitiveKey, keepMaskedFields, maskSensitiveFields } from '../../secrets/sensitive.js';
-import { object } from '../schemas.js';
+import { limit, object, offset } from '../schemas.js';
 
-const name = { type: 'string', minLength: 1, maxLength: 250, pattern: '^[A-Za-z0-9_.-]+$' } as const;
+const name = { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH, pattern: '^[A-Za-z0-9_.-]+$' } as const;
 type Row = Record<string, unknown>;
 /** Whether the caller sees secrets in full: admins only. */
 const seesSecrets = (req: FastifyRequest) => req.user?.role === 'admin';
 const toConnection = ({ has_password, ...r }: Row, full: boolean) => ({ ...r, extra: full ? r.extra : maskSensitiveFields(r.extra), password: has_password ? MASK : null });
 const toVariable = (r: Row, full: boolean) => (full || !isSensitiveKey(String(r.key)) ? r : { ...r, value: MASK });
 const MASK_NOTE = `Non-admins see the values of variables and connection extra fields whose key contains a sensitive word (password, secret, token, api_key, …) as "${MASK}"; "${MASK}" sent back by a non-admin keeps the stored value.`;
+const page = object({ limit: limit(1000, 100), offset });
+/** Rows of a page query without their `total` column, and the total. */
+const paged = (rows: Row[]) => ({ rows: rows.map(({ total: _t, ...r }) => r), total: (rows[0]?.total as number | undefined) ?? 0 });
 
 export function resourceRoutes(app: FastifyInstance, db: Database, secrets: SecretBox | null): void {
   app.get('/pools', { schema: { tags: ['pools'], summary: 'Pools with their slots in use' } }, async () => ({ pools: (await db.query(sql('api/pools'))).rows }));
@@ -34,9 +38,11 @@ export function resourceRoutes(app: FastifyInstance, db: Database, secrets: Secr
   });
 
   const keyParams = object({ key: name }, ['key']);
-  app.get('/variables', { schema: { tags: ['variables'], summary: 'Variables', description: MASK_NOTE } }, async (req) => ({
-    variables: (await db.query(sql('api/variables'))).rows.map((r) => toVariable(r, seesSecrets(req))),
-  }));
+  app.get('/variables', { schema: { tags: ['variables'], summary: 'Variables by key, with pagination', description: MASK_NOTE, querystring: page } }, async (req) => {
+    const f = req.query as { limit: number; offset: number };
+    const { rows, total } = paged((await db.query(sql('api/variables'), [f.limit, f.offset])).rows);
+    return { variables: rows.map((r) => toVariable(r, seesSecrets(req))), total, limit: f.limit, offset: f.offset };
+  });
   app.get('/variables/:key', { schema: { tags: ['variables'], summary: 'One variable', description: MASK_NOTE, params: keyParams } }, async (req) => {
     const row = (await db.query(sql('api/variable'), [(req.params as { key: string }).key])).rows[0];
     if (!row) throw notFound(`no variable "${(req.params as { key: string }).key}"`);
@@ -57,9 +63,11 @@ export function resourceRoutes(app: FastifyInstance, db: Database, secrets: Secr
   });
 
   const connParams = object({ connId: name }, ['connId']);
-  app.get('/connections', { schema: { tags: ['connections'], summary: 'Connections (passwords never returned)', description: MASK_NOTE } }, async (req) => ({
-    connections: (await db.query(sql('api/connections'))).rows.map((r) => toConnection(r, seesSecrets(req))),
-  }));
+  app.get('/connections', { schema: { tags: ['connections'], summary: 'Connections by id, with pagination (passwords never returned)', description: MASK_NOTE, querystring: page } }, async (req) => {
+    const f = req.query as { limit: number; offset: number };
+    const { rows, total } = paged((await db.query(sql('api/connections'), [f.limit, f.offset])).rows);
+    return { connections: rows.map((r) => toConnection(r, seesSecrets(req))), total, limit: f.limit, offset: f.offset };
+  });
   app.get('/connections/:connId', { schema: { tags: ['connections'], summary: 'One connection (password never returned)', description: MASK_NOTE, params: connParams } }, async (req) => {
     const row = (await db.query(sql('api/connection'), [(req.params as { connId: string }).connId])).rows[0];
     if (!row) throw notFound(`no connection "${(req.params as { connId: string }).connId}"`);

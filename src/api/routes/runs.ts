@@ -1,13 +1,14 @@
 // DAG runs and their task instances: list with filters and pagination, show, cancel,
 // clear (retry), and task logs by byte offset so a client can follow a running attempt.
 import type { FastifyInstance } from 'fastify';
-import { sql } from '../../db/sql.js';
 import type { Database } from '../../db/database.js';
+import { MAX_INT4 } from '../../core/input-limits.js';
 import { UsageError } from '../../errors.js';
 import { clearTaskInstances, RunNotFoundError } from '../../runs/clear.js';
 import { conflict, notFound } from '../errors.js';
-import { limit, object, offset, RUN_STATES, runParams, TASK_STATES, taskParams } from '../schemas.js';
+import { dagIdParam, dateTime, limit, object, offset, RUN_STATES, runParams, TASK_STATES, taskParams } from '../schemas.js';
 import { latestTrigger } from './triggers.js';
+import { sql } from '../../db/sql.js';
 
 async function clear(db: Database, runId: string, taskIds: string[] | null) {
   try {
@@ -24,8 +25,8 @@ export function runRoutes(app: FastifyInstance, db: Database): void {
     schema: {
       tags: ['runs'], summary: 'Runs, newest first, with filters and pagination',
       querystring: object({
-        dagId: { type: 'string' }, state: { type: 'string', enum: [...RUN_STATES] }, runType: { type: 'string', enum: ['scheduled', 'manual'] },
-        logicalDateFrom: { type: 'string', format: 'date-time' }, logicalDateTo: { type: 'string', format: 'date-time' },
+        dagId: dagIdParam, state: { type: 'string', enum: [...RUN_STATES] }, runType: { type: 'string', enum: ['scheduled', 'manual'] },
+        logicalDateFrom: dateTime, logicalDateTo: dateTime,
         limit: limit(500, 50), offset,
       }),
     },
@@ -82,7 +83,7 @@ export function runRoutes(app: FastifyInstance, db: Database): void {
   app.get('/runs/:runId/tasks/:taskId/logs', {
     schema: {
       tags: ['tasks'], summary: "A try's log from a character offset; poll with nextOffset until done to follow a running attempt",
-      params: taskParams, querystring: object({ try: { type: 'integer', minimum: 1 }, offset: { type: 'integer', minimum: 0, default: 0 }, maxChars: { type: 'integer', minimum: 1, maximum: 1048576, default: 65536 } }),
+      params: taskParams, querystring: object({ try: { type: 'integer', minimum: 1, maximum: MAX_INT4 }, offset, maxChars: { type: 'integer', minimum: 1, maximum: 1048576, default: 65536 } }),
     },
   }, async (req) => {
     const { runId, taskId } = req.params as { runId: string; taskId: string };
@@ -100,7 +101,7 @@ export function runRoutes(app: FastifyInstance, db: Database): void {
   });
 
   app.get('/taskInstances', {
-    schema: { tags: ['tasks'], summary: 'Task instances across runs, newest first', querystring: object({ dagId: { type: 'string' }, state: { type: 'string', enum: [...TASK_STATES] }, limit: limit(500, 50), offset }) },
+    schema: { tags: ['tasks'], summary: 'Task instances across runs, newest first', querystring: object({ dagId: dagIdParam, state: { type: 'string', enum: [...TASK_STATES] }, limit: limit(500, 50), offset }) },
   }, async (req) => {
     const f = req.query as { dagId?: string; state?: string; limit: number; offset: number };
     const rows = (await db.reads.query(sql('api/task_instances'), [f.dagId ?? null, f.state ?? null, f.limit, f.offset])).rows;

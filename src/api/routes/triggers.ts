@@ -5,8 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../db/database.js';
 import { EVENT_KEY_MAX, postExternalEvent } from '../../deferral/external-events.js';
 import { describeTrigger, parseTriggerSpec } from '../../deferral/triggers/spec.js';
+import { idParam, limit, object, offset, taskParams } from '../schemas.js';
 import { sql } from '../../db/sql.js';
-import { idParam, limit, object, offset } from '../schemas.js';
 
 export const TRIGGER_STATES = ['waiting', 'fired', 'timed_out', 'failed', 'cancelled'] as const;
 
@@ -46,7 +46,7 @@ export function triggerRoutes(app: FastifyInstance, db: Database): void {
   app.get('/triggers', {
     schema: {
       tags: ['triggers'], summary: 'Triggers of deferred tasks, newest first: kind, description, task, holder (triggerer) and times',
-      querystring: object({ state: { type: 'string', enum: [...TRIGGER_STATES] }, runId: idParam, taskId: { type: 'string', minLength: 1, maxLength: 250 }, limit: limit(500, 50), offset }),
+      querystring: object({ state: { type: 'string', enum: [...TRIGGER_STATES] }, runId: idParam, taskId: taskParams.properties.taskId, limit: limit(500, 50), offset }),
     },
   }, async (req) => {
     const f = req.query as { state?: string; runId?: string; taskId?: string; limit: number; offset: number };

@@ -7,12 +7,12 @@ import type { SessionStore } from './store.js';
 export function postgresSessionStore(db: Database): SessionStore {
   return {
     kind: 'postgres',
-    async create(idHash, userId, csrfToken, maxSec) {
-      await db.query(sql('auth/web_session_insert'), [idHash, userId, csrfToken, maxSec]);
+    async create(idHash, userId, csrfToken, maxSec, _idleSec, userEpoch) {
+      await db.query(sql('auth/web_session_insert'), [idHash, userId, csrfToken, maxSec, userEpoch]);
     },
     async touch(idHash, idleSec) {
-      const row = (await db.query<User & { csrf_token: string }>(sql('auth/web_session_touch'), [idHash, idleSec])).rows[0];
-      return row ? { user: { id: row.id, username: row.username, role: row.role }, csrfToken: row.csrf_token } : null;
+      const row = (await db.query<User & { csrf_token: string; expires_at: Date }>(sql('auth/web_session_touch'), [idHash, idleSec])).rows[0];
+      return row ? { user: { id: row.id, username: row.username, role: row.role }, csrfToken: row.csrf_token, expiresAt: row.expires_at } : null;
     },
     async delete(idHash) {
       await db.query(sql('auth/web_session_delete'), [idHash]);

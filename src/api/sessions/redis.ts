@@ -1,8 +1,8 @@
 // Sessions in Redis (`apiSessionStore=redis`): one hash per session whose key TTL is the
 // session timeout, so Redis itself forgets idle and expired sessions. The user behind a
-// session is still read from PostgreSQL, so a changed role or a deleted user counts at
-// once. At start the store connects within `dbConnectRetrySec` or fails with an error
-// naming `redisUrl`; later outages answer 503 (commands fail fast instead of queueing)
+// session is still read from PostgreSQL, so a changed role, a disabled or deleted user and
+// ended sessions (the user's session epoch) count at once. At start the store connects
+// within `dbConnectRetrySec` or fails with an error naming `redisUrl`; later outages answer 503 (commands fail fast instead of queueing)
 // while the client reconnects with backoff.
 import { createClient } from '@redis/client';
 import type { Database } from '../../db/database.js';
@@ -76,14 +76,16 @@ export async function redisSessionStore(db: Database, opts: RedisStoreOptions, l
   const key = (idHash: string) => KEY_PREFIX + idHash;
   return {
     kind: 'redis',
-    async create(idHash, userId, csrfToken, maxSec, idleSec) {
-      await call(() => client.eval(REDIS_SESSION_CREATE, { keys: [key(idHash)], arguments: [userId, csrfToken, String(maxSec * 1000), String(idleSec * 1000)] }));
+    async create(idHash, userId, csrfToken, maxSec, idleSec, userEpoch) {
+      await call(() => client.eval(REDIS_SESSION_CREATE, { keys: [key(idHash)], arguments: [userId, csrfToken, String(maxSec * 1000), String(idleSec * 1000), String(userEpoch)] }));
     },
     async touch(idHash, idleSec) {
-      const found = await call(() => client.eval(REDIS_SESSION_TOUCH, { keys: [key(idHash)], arguments: [String(idleSec * 1000)] })) as [string, string] | null;
+      const found = await call(() => client.eval(REDIS_SESSION_TOUCH, { keys: [key(idHash)], arguments: [String(idleSec * 1000)] })) as [string, string, string, string | null] | null;
       if (!found) return null;
-      const user = (await db.query<User>(sql('auth/user_by_id'), [found[0]])).rows[0];
-      return user ? { user, csrfToken: found[1] } : null;
+      const [userId, csrfToken, exp, epoch] = found;
+      const row = (await db.query<User & { disabled: boolean; session_epoch: number }>(sql('auth/user_by_id'), [userId])).rows[0];
+      if (!row || row.disabled || row.session_epoch !== Number(epoch ?? 0)) return null;
+      return { user: { id: row.id, username: row.username, role: row.role }, csrfToken, expiresAt: new Date(Number(exp)) };
     },
     async delete(idHash) {
       await call(() => client.del(key(idHash)));

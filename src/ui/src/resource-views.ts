@@ -47,7 +47,7 @@ export const variablesView: View = async (root) => {
     onSaved: () => void refresh(),
   });
   refresh = await page(root, 'Variables', 'Key–value settings that DAGs read at run time.', form, async () => {
-    const { variables } = await api('GET', '/variables');
+    const { variables } = await api('GET', '/variables?limit=1000');
     return table(['key', 'value', 'description', 'updated', ''], variables.map((v: Row) => [
       v.key, h('code', { class: 'value' }, v.value.length > 80 ? `${v.value.slice(0, 80)}…` : v.value), v.description, time(v.updated_at),
       h('span', { class: 'row-actions' }, editButton(form, v), deleteButton(v.key, `/variables/${enc(v.key)}`, () => void refresh())),
@@ -77,7 +77,7 @@ export const connectionsView: View = async (root) => {
     onSaved: () => void refresh(),
   });
   refresh = await page(root, 'Connections', 'How tasks reach other systems. Passwords are encrypted with the cluster\'s secret key and never returned.', form, async () => {
-    const { connections } = await api('GET', '/connections');
+    const { connections } = await api('GET', '/connections?limit=1000');
     return table(['connection', 'type', 'host', 'login', 'password', 'extra', ''], connections.map((c: Row) => [
       c.conn_id, c.conn_type, `${c.host ?? ''}${c.port ? `:${c.port}` : ''}`, c.login ?? '', c.password ? 'set' : '—', h('code', {}, JSON.stringify(c.extra ?? {})),
       h('span', { class: 'row-actions' }, editButton(form, { connId: c.conn_id, connType: c.conn_type, host: c.host, port: c.port, login: c.login, schema: c.schema, extra: c.extra, description: c.description }),

@@ -15,7 +15,7 @@ export async function tokensView(root: HTMLElement): Promise<() => Promise<void>
   const form = h('form', { id: 'token-form', class: 'editor', novalidate: true },
     h('h2', {}, 'New API token'),
     h('label', { for: 'token-name' }, 'Name', h('input', { id: 'token-name', name: 'name', autocomplete: 'off' }), h('small', { class: 'hint' }, 'what it is for: ci, a script, …')),
-    h('label', { for: 'token-days' }, 'Expires after (days)', h('input', { id: 'token-days', name: 'days', inputmode: 'numeric' }), h('small', { class: 'hint' }, 'blank: never')),
+    h('label', { for: 'token-days' }, 'Expires after (days)', h('input', { id: 'token-days', name: 'days', inputmode: 'numeric' }), h('small', { class: 'hint' }, 'blank: the default; never past the end of this login session')),
     h('div', { class: 'buttons' }, h('button', { type: 'submit' }, 'Create')), out) as HTMLFormElement;
   const refresh = async () => {
     const { tokens } = await api('GET', `/auth/tokens${all ? '?all=true' : ''}`);

@@ -37,7 +37,7 @@ export const loginView: View = async (root) => {
     h('label', {}, 'Username', h('input', { name: 'username', autocomplete: 'username', required: true })),
     h('label', {}, 'Password', h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
     h('button', { type: 'submit' }, 'Log in'), err,
-    h('p', { class: 'hint' }, 'No user yet? Create the first admin: keel users create --username admin --password … --role admin'));
+    h('p', { class: 'hint' }, 'No user yet? Create the first admin: keel users create --username admin --role admin --password-stdin'));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const data = new FormData(form as HTMLFormElement);

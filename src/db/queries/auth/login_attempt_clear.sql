@@ -1,0 +1,3 @@
+-- A successful login: the username's count starts again.
+-- $1 username
+DELETE FROM login_attempt WHERE username = $1
