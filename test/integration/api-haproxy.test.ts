@@ -5,35 +5,27 @@
 // detecting the kill, and asserts that none failed once it was marked down.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { request } from 'node:https';
 import { createToken, createUser } from '../../src/api/auth/users.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { waitFor } from '../support/cluster.js';
+import { startHaproxy, type TestHaproxy } from '../support/haproxy.js';
 import { killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
-import { freePort, requireTool } from '../support/tools.js';
+import { freePort } from '../support/tools.js';
 
-const CONFIG = fileURLToPath(new URL('../../deploy/haproxy/haproxy.cfg', import.meta.url));
 let t: TestDatabase;
-let dir: string;
 let copies: KeelProcess[] = [];
-let haproxy: ChildProcess | null = null;
-let lb: { https: number; http: number; stats: number };
-let agent: Agent;
+let lb: TestHaproxy;
 let token: string;
 let ports: number[] = [];
-const spawnCopy = (port: number) => spawnKeel(['api'], { KEEL_DATABASE_URL: t.url, KEEL_API_PORT: String(port), KEEL_API_TRUST_PROXY: 'true', KEEL_LOG_LEVEL: 'warn' });
+const spawnCopy = (port: number) => spawnKeel(['api'], { KEEL_DATABASE_URL: t.url, KEEL_API_PORT: String(port), KEEL_API_TRUST_PROXY: 'loopback', KEEL_LOG_LEVEL: 'warn' });
 
 interface Answer { status: number; copy: string | null; ms: number; error?: string }
 
 function get(path: string, headers: Record<string, string> = {}): Promise<Answer> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port: lb.https, path, servername: 'localhost', agent, headers: { authorization: `Bearer ${token}`, ...headers }, timeout: 5000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port: lb.https, path, servername: 'localhost', agent: lb.agent, headers: { authorization: `Bearer ${token}`, ...headers }, timeout: 5000 }, (res) => {
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode ?? 0, copy: (res.headers['x-keel-copy'] as string | undefined) ?? null, ms: Date.now() - started }));
     });
@@ -43,43 +35,24 @@ function get(path: string, headers: Record<string, string> = {}): Promise<Answer
   });
 }
 
-async function serverStatus(name: string): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${lb.stats}/stats;csv`);
-  const line = (await res.text()).split('\n').find((l) => l.startsWith(`keel_api,${name},`));
-  return line?.split(',')[17] ?? 'unknown';
-}
+const serverStatus = (name: 'api1' | 'api2') => lb.serverStatus(name);
 
 before(async () => {
-  const haproxyBin = requireTool('/usr/sbin/haproxy', 'haproxy');
-  const openssl = requireTool('/usr/bin/openssl', 'openssl');
   t = await freshDatabase();
   await createUser(t.db, 'ops', 'ops password', 'admin');
   token = (await createToken(t.db, 'ops', 'lb-test', null)).token;
-  dir = mkdtempSync(join(tmpdir(), 'keel-haproxy-'));
-  execFileSync(openssl, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-days', '1',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-  const cert = readFileSync(join(dir, 'cert.pem'));
-  writeFileSync(join(dir, 'lb.pem'), Buffer.concat([cert, readFileSync(join(dir, 'key.pem'))]));
-  agent = new Agent({ ca: cert, keepAlive: false });
-
   ports = [await freePort(), await freePort()];
   copies = ports.map(spawnCopy);
   for (const port of ports) {
     await waitFor(`api copy on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null))?.ok, 30000, 200);
   }
-  lb = { https: await freePort(), http: await freePort(), stats: await freePort() };
-  haproxy = spawn(haproxyBin, ['-db', '-f', CONFIG], {
-    env: { ...process.env, KEEL_LB_BIND: `127.0.0.1:${lb.https}`, KEEL_LB_HTTP_BIND: `127.0.0.1:${lb.http}`, KEEL_LB_CERT: join(dir, 'lb.pem'), KEEL_LB_STATS_BIND: `127.0.0.1:${lb.stats}`, KEEL_API_1: `127.0.0.1:${ports[0]}`, KEEL_API_2: `127.0.0.1:${ports[1]}` },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  await waitFor('both copies up in HAProxy', async () => (await serverStatus('api1').catch(() => '')) === 'UP' && (await serverStatus('api2')) === 'UP', 20000, 200);
+  lb = await startHaproxy([`127.0.0.1:${ports[0]}`, `127.0.0.1:${ports[1]}`]);
 });
 
 after(async () => {
-  haproxy?.kill('SIGKILL');
+  lb?.stop();
   await killAll(copies);
   await t?.drop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 test('TLS termination, HTTP redirect, path routing and forwarded headers', async () => {
@@ -93,7 +66,7 @@ test('TLS termination, HTTP redirect, path routing and forwarded headers', async
   assert.match(plain.headers.get('location') ?? '', /^https:/);
   // Behind the proxy the session cookie is Secure, because the request came in over HTTPS.
   const login = await new Promise<string>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: lb.https, path: '/api/v1/auth/login', method: 'POST', servername: 'localhost', agent, headers: { 'content-type': 'application/json', host: 'keel.example' } }, (res) => {
+    const req = request({ host: '127.0.0.1', port: lb.https, path: '/api/v1/auth/login', method: 'POST', servername: 'localhost', agent: lb.agent, headers: { 'content-type': 'application/json', host: 'keel.example' } }, (res) => {
       res.resume();
       resolve(String(res.headers['set-cookie'] ?? ''));
     });
