@@ -4,7 +4,7 @@
 // the query string or the path holds a NUL or a lone surrogate. A write route that takes
 // no body accepts none or an empty object, like every route with a body rejects unknown
 // fields. Each failure is a 400 naming the field.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { MAX_ID_LENGTH } from '../core/dag-graph.js';
 import { jsonProblem } from '../core/input-limits.js';
 import { badRequest, errorHandler } from './errors.js';
@@ -44,6 +44,9 @@ export function guardInput(app: FastifyInstance): void {
     if (schema.body === undefined) route.schema = { ...schema, body: NO_BODY };
   });
 }
+
+/** The OpenAPI document shows such a route without a request body (it takes none), not with a required empty one. */
+export const documentNoBody = ({ schema, url }: { schema: FastifySchema; url: string }) => ({ schema: schema?.body === NO_BODY ? { ...schema, body: undefined } : schema, url });
 
 /** Errors the router answers before any route (a bad percent-encoding, an over-long path parameter), in the API's error format. */
 export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {

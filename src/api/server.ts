@@ -25,7 +25,7 @@ import { authRoutes } from './auth/routes.js';
 import { userRoutes } from './auth/user-routes.js';
 import { errorHandler } from './errors.js';
 import { httpStatusOf, publicHealth, readHealth } from './health.js';
-import { frameworkErrors, guardInput, MAX_PARAM_LENGTH } from './input-guard.js';
+import { documentNoBody, frameworkErrors, guardInput, MAX_PARAM_LENGTH } from './input-guard.js';
 import { instrumentHttp } from '../observability/http-metrics.js';
 import { metricsAccess } from '../observability/metrics-access.js';
 import { postgresRateLimitStore } from './rate-limit-store.js';
@@ -106,6 +106,7 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'keel_session' } } },
       security: [{ bearer: [] }, { session: [] }],
     },
+    transform: documentNoBody,
   });
 
   const secrets = options.secretKey ? new SecretBox(options.secretKey) : null;

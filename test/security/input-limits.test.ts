@@ -32,7 +32,7 @@ const counts = async () => (await api.t.db.query<{ runs: number; vars: number; e
   `SELECT (SELECT count(*) FROM dag_run)::int AS runs, (SELECT count(*) FROM variable)::int AS vars, (SELECT count(*) FROM external_event)::int AS events,
           (SELECT count(*) FROM api_token)::int AS tokens, (SELECT count(*) FROM pool)::int AS pools`)).rows[0]!;
 
-test('26 inputs that ended in a 500, a PostgreSQL error or a silent rewrite are 400s naming the field, and write nothing', async () => {
+test('NUL characters, out-of-range numbers and dates, deep JSON and bad Unicode (26 inputs) are 400s naming the field, and write nothing', async () => {
   const a = api.admin;
   const before = await counts();
   const cases: [string, () => Promise<ApiResponse>, string][] = [

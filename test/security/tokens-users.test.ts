@@ -150,6 +150,7 @@ test('the CLI: passwords from standard input or a file (not the command line), a
     assert.equal((await token.req('GET', '/api/v1/dags')).status, 401);
     expectCode(await runKeel(['users', 'disable', 'cli_u'], env), 0);
     assert.equal((await new ApiClient(api.base).login('cli_u', 'from a file')).status, 403);
+    expectCode(await runKeel(['users', 'token', '--username', 'cli_u'], env), 2);
     expectCode(await runKeel(['users', 'enable', 'cli_u'], env), 0);
     const list = await runKeel(['users', 'list', '--json'], env);
     expectCode(list, 0);

@@ -124,8 +124,9 @@ export interface NewToken {
  */
 export async function createToken(db: Database, username: string, name: string, lifetimeSec: number | null,
   opts: { role?: UserRole; limits?: TokenLimits; maker?: TokenMaker & { tokenId: string | null } } = {}): Promise<NewToken> {
-  const user = (await db.query<User>(sql('auth/user_by_name'), [username])).rows[0];
+  const user = (await db.query<User & { disabled: boolean }>(sql('auth/user_by_name'), [username])).rows[0];
   if (!user) throw noUser(username);
+  if (user.disabled) throw new UsageError(`username: "${username}" is disabled; enable it first (keel users enable)`);
   const maker = opts.maker ?? { role: user.role, expiresAt: null, tokenId: null };
   const grant = grantToken({ lifetimeSec, role: opts.role }, maker, opts.limits ?? DEFAULT_TOKEN_LIMITS);
   if (!grant.ok) throw new TokenRefused(grant.status, grant.field, grant.message);
