@@ -18,7 +18,9 @@ import { startRoles, testOptions } from '../support/cluster.js';
 import { startRedis } from '../support/redis-server.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/security/', import.meta.url));
-const api = useApiCluster(DAGS, ['sec_dag'], {}, ['dag-processor', 'api']);
+// Many logins from one address: the per-address limit (test/security/proxy-trust.test.ts) is not what this file tests.
+const LOGINS = { apiLoginRateLimit: 1000 };
+const api = useApiCluster(DAGS, ['sec_dag'], LOGINS, ['dag-processor', 'api']);
 
 const withToken = (token: string) => Object.assign(new ApiClient(api.base), { token });
 const secondsUntil = (iso: string | Date) => (new Date(iso).getTime() - Date.now()) / 1000;
@@ -162,7 +164,7 @@ test('the CLI: passwords from standard input or a file (not the command line), a
 
 test('ending sessions and disabling a user also ends its sessions in Redis', async () => {
   const redis = await startRedis();
-  const copy = await startRoles(testOptions(api.t.url, DAGS, { apiPort: 0, apiDrainSec: 0, apiSessionStore: 'redis', redisUrl: redis.url }), ['api']);
+  const copy = await startRoles(testOptions(api.t.url, DAGS, { apiPort: 0, apiDrainSec: 0, apiSessionStore: 'redis', redisUrl: redis.url, ...LOGINS }), ['api']);
   try {
     const base = `http://127.0.0.1:${copy.roles[0]!.apiPort}`;
     await createUser(api.t.db, 'rita', 'redis password', 'viewer');
