@@ -70,7 +70,7 @@ test('a worker left on an isolated old primary stops taking work there and runs 
   const oldLeader = await cluster.leader();
   const route = databaseUrl(cluster.urls.rw, DB);
   const common = {
-    KEEL_DAGS_FOLDER: CHAOS_DAGS, KEEL_CHAOS_HISTORY_URL: route, KEEL_ATTEMPT_LEASE_SEC: '30', KEEL_WORKER_CONCURRENCY: '4',
+    KEEL_DAGS_FOLDER: CHAOS_DAGS, CHAOS_HISTORY_URL: route, KEEL_TASK_ENV_ALLOW: 'CHAOS_HISTORY_URL', KEEL_ATTEMPT_LEASE_SEC: '30', KEEL_WORKER_CONCURRENCY: '4',
     KEEL_SCHEDULER_LOOP_MS: '500', KEEL_DB_PRIMARY_CHECK_MS: '1000', KEEL_LOG_LEVEL: 'info',
   };
   procs.push(spawnKeel(['dag-processor'], { ...common, KEEL_DATABASE_URL: route }));

@@ -131,7 +131,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       KEEL_DATABASE_URL: opts.processDatabaseUrl ?? url,
       ...(opts.processSessionDatabaseUrl ? { KEEL_SESSION_DATABASE_URL: opts.processSessionDatabaseUrl } : {}),
       KEEL_DAGS_FOLDER: CHAOS_DAGS,
-      KEEL_CHAOS_HISTORY_URL: url,
+      // The ledger's address reaches the chaos tasks through the task environment allow-list.
+      CHAOS_HISTORY_URL: url,
+      KEEL_TASK_ENV_ALLOW: 'CHAOS_HISTORY_URL',
       KEEL_ATTEMPT_LEASE_SEC: String(opts.leaseSec),
       // Triggers and DAG files held by a frozen process move when the same lease expires.
       KEEL_TRIGGER_LEASE_SEC: String(opts.leaseSec),

@@ -7,8 +7,8 @@ import { sql } from '../../db/sql.js';
 let history: Database | null = null;
 
 export async function recordEvent(ctx: { dagId: string; runId: string; taskId: string; attemptId: string; tryNumber: number }, event: 'start' | 'finish' | 'defer' | 'resume'): Promise<void> {
-  const url = process.env.KEEL_CHAOS_HISTORY_URL;
-  if (!url) throw new Error('KEEL_CHAOS_HISTORY_URL is not set: chaos DAGs run only under `keel chaos`');
+  const url = process.env.CHAOS_HISTORY_URL;
+  if (!url) throw new Error('CHAOS_HISTORY_URL is not set: chaos DAGs run only under `keel chaos`');
   // Retried through a database failover like Keel's own writes, and as promptly once the
   // database is back (the Database probes for its return). A retried insert whose first
   // commit did land adds a second identical row, which the checker reads as one event.
