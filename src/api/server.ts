@@ -15,7 +15,7 @@ import addFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { KeelOptions } from '../config/options.js';
-import { isLoopback } from '../core/address-list.js';
+import { isLoopback } from '../config/address-list.js';
 import type { Database } from '../db/database.js';
 import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';

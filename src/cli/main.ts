@@ -17,8 +17,8 @@ import { clearTaskInstances } from '../runs/clear.js';
 import { postExternalEvent } from '../deferral/external-events.js';
 import { print, printChaosSummary, printJson } from './output.js';
 import { runChaos } from '../ops/chaos/harness.js';
-import { createToken, createUser, endUserSessions, listTokens, listUsers, revokeToken, setUserDisabled, setUserPassword, setUserRole, userIdOf } from '../api/auth/users.js';
-import { USER_ROLES, type UserRole } from '../api/auth/roles.js';
+import { createToken, createUser, endUserSessions, listTokens, listUsers, revokeToken, setUserDisabled, setUserPassword, setUserRole, userIdOf } from '../auth/users.js';
+import { USER_ROLES, type UserRole } from '../auth/roles.js';
 import { logicalDate, parseJson, parseJsonObject, positiveCount, positiveId, readPassword } from './inputs.js';
 import { sql } from '../db/sql.js';
 

@@ -2,7 +2,7 @@
 // meaning. docs/configuration.md is generated from this list (`keel config --markdown`,
 // `npm run docs:config`), and a unit test fails when the two drift apart.
 import { z } from 'zod';
-import { parseAddressList } from '../core/address-list.js';
+import { parseAddressList } from './address-list.js';
 
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
@@ -11,7 +11,7 @@ const positiveNumber = z.coerce.number().positive();
 const MAX_LIFETIME_SEC = 100 * 365 * 86400;
 const lifetimeSec = positiveInt.min(60).max(MAX_LIFETIME_SEC);
 
-/** A comma-separated list of addresses, CIDR ranges and named ranges (see src/core/address-list.ts), as CIDR ranges. */
+/** A comma-separated list of addresses, CIDR ranges and named ranges (see src/config/address-list.ts), as CIDR ranges. */
 const addressList = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
   const list = parseAddressList(Array.isArray(v) ? v.join(',') : v);
   if (list.ok) return list.ranges;

@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KeelOptions } from '../config/options.js';
-import { addressMatcher } from '../core/address-list.js';
+import { addressMatcher } from '../config/address-list.js';
 
 export type MetricsAccessOptions = Pick<KeelOptions, 'metricsAllow' | 'metricsToken'>;
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { createUser } from '../../src/api/auth/users.js';
+import { createUser } from '../../src/auth/users.js';
 import { postExternalEvent } from '../../src/deferral/external-events.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startRoles, testOptions, waitFor, waitForDag, type TestCluster } from '../support/cluster.js';

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { createToken, createUser } from '../../src/api/auth/users.js';
+import { createToken, createUser } from '../../src/auth/users.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { startRoles, testOptions, waitFor, type TestCluster } from '../support/cluster.js';
 import { ApiClient } from '../support/api.js';

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
-import { createToken, createUser } from '../../src/api/auth/users.js';
+import { createToken, createUser } from '../../src/auth/users.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { waitFor } from '../support/cluster.js';
 import { startHaproxy, type TestHaproxy } from '../support/haproxy.js';

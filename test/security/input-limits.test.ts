@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { createToken } from '../../src/api/auth/users.js';
+import { createToken } from '../../src/auth/users.js';
 import { ApiClient, useApiCluster, type ApiResponse } from '../support/api.js';
 import { expectCode, runKeel } from '../support/cli.js';
 

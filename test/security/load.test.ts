@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { createToken } from '../../src/api/auth/users.js';
+import { createToken } from '../../src/auth/users.js';
 import { ApiClient, useApiCluster } from '../support/api.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/security/', import.meta.url));

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { fileURLToPath } from 'node:url';
-import { createUser } from '../../src/api/auth/users.js';
+import { createUser } from '../../src/auth/users.js';
 import { loadOptions } from '../../src/config/load.js';
 import { ApiClient } from '../support/api.js';
 import { startRoles, testOptions, type TestCluster } from '../support/cluster.js';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { createUser } from '../../src/api/auth/users.js';
+import { createUser } from '../../src/auth/users.js';
 import { triggerDag } from '../../src/runs/manual-run.js';
 import { ApiClient, useApiCluster } from '../support/api.js';
 import { waitForDag, waitForRunEnd } from '../support/cluster.js';

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createToken, createUser } from '../../src/api/auth/users.js';
+import { createToken, createUser } from '../../src/auth/users.js';
 import { OPTION_SPECS } from '../../src/config/options.js';
 import { ApiClient, useApiCluster } from '../support/api.js';
 import { expectCode, runKeel } from '../support/cli.js';

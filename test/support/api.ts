@@ -1,7 +1,7 @@
 // A small HTTP client for API tests: JSON in and out, a cookie jar of one session, and
 // the CSRF token that cookie-authenticated writes need.
 import { after, before } from 'node:test';
-import { createUser } from '../../src/api/auth/users.js';
+import { createUser } from '../../src/auth/users.js';
 import type { OptionName } from '../../src/config/options.js';
 import type { RoleName } from '../../src/runtime/roles.js';
 import { startRoles, testOptions, waitForDag, type TestCluster } from './cluster.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addressMatcher, isLoopback, parseAddressList } from '../../src/core/address-list.js';
+import { addressMatcher, isLoopback, parseAddressList } from '../../src/config/address-list.js';
 
 test('address lists: addresses, CIDR ranges and named ranges, or what is wrong', () => {
   assert.deepEqual(parseAddressList(' 10.0.0.5 , fd00::/8,loopback'), { ok: true, ranges: ['10.0.0.5/32', 'fd00::/8', '127.0.0.0/8', '::1/128'] });

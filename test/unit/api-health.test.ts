@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assessHealth, httpStatusOf, type ComponentRow } from '../../src/api/health.js';
 import { SecretBox } from '../../src/secrets/secret-box.js';
-import { hashPassword, verifyPassword } from '../../src/api/auth/passwords.js';
+import { hashPassword, verifyPassword } from '../../src/auth/passwords.js';
 
 const db = { reachable: true, role: 'primary' as const };
 const c = (role: string, age: number, state = 'running', deadAgo: number | null = null): ComponentRow => ({ id: `${role}-${age}-${state}`, role, hostname: 'h', pid: 1, state, heartbeat_age_sec: age, dead_sec_ago: deadAgo });

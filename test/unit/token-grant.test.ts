@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { grantToken } from '../../src/api/auth/token-grant.js';
+import { grantToken } from '../../src/auth/token-grant.js';
 
 const limits = { defaultSec: 3600, maxSec: 86400 };
 const now = new Date('2030-01-01T00:00:00Z');

@@ -11,9 +11,9 @@ import type { Database } from '../../db/database.js';
 import { sql } from '../../db/sql.js';
 import { HttpError } from '../errors.js';
 import type { SessionStore } from '../sessions/store.js';
-import { rankOf, type UserRole } from './roles.js';
-import { tokenHash } from './tokens.js';
-import type { User } from './users.js';
+import { rankOf, type UserRole } from '../../auth/roles.js';
+import { tokenHash } from '../../auth/tokens.js';
+import type { User } from '../../auth/users.js';
 
 export const SESSION_COOKIE = 'keel_session';
 export const CSRF_HEADER = 'x-csrf-token';

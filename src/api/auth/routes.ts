@@ -8,12 +8,12 @@ import { HttpError, notFound } from '../errors.js';
 import { idParam, object } from '../schemas.js';
 import { SESSION_COOKIE } from './authenticate.js';
 import { beginLogin, loginSucceeded, type BackoffOptions } from './login-backoff.js';
-import { DUMMY_HASH, verifyPassword } from './passwords.js';
-import { USER_ROLES, type UserRole } from './roles.js';
+import { DUMMY_HASH, verifyPassword } from '../../auth/passwords.js';
+import { USER_ROLES, type UserRole } from '../../auth/roles.js';
 import type { SessionStore } from '../sessions/store.js';
-import { MIN_TOKEN_LIFETIME_SEC, type TokenLimits } from './token-grant.js';
-import { newToken, tokenHash } from './tokens.js';
-import { createToken, listTokens, revokeToken, TokenRefused, type User } from './users.js';
+import { MIN_TOKEN_LIFETIME_SEC, type TokenLimits } from '../../auth/token-grant.js';
+import { newToken, tokenHash } from '../../auth/tokens.js';
+import { createToken, listTokens, revokeToken, TokenRefused, type User } from '../../auth/users.js';
 
 export interface AuthRouteOptions {
   sessionMaxSec: number;

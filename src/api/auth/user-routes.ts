@@ -6,8 +6,8 @@ import type { Database } from '../../db/database.js';
 import { UsageError } from '../../errors.js';
 import { conflict, HttpError, notFound } from '../errors.js';
 import { object } from '../schemas.js';
-import { USER_ROLES } from './roles.js';
-import { createUser, endUserSessions, LastAdmin, listUsers, MIN_PASSWORD_LENGTH, setUserDisabled, setUserPassword, setUserRole, UnknownUser, USERNAME_PATTERN } from './users.js';
+import { USER_ROLES } from '../../auth/roles.js';
+import { createUser, endUserSessions, LastAdmin, listUsers, MIN_PASSWORD_LENGTH, setUserDisabled, setUserPassword, setUserRole, UnknownUser, USERNAME_PATTERN } from '../../auth/users.js';
 
 const username = { type: 'string', pattern: USERNAME_PATTERN.source } as const;
 const password = { type: 'string', minLength: MIN_PASSWORD_LENGTH, maxLength: 1000 } as const;

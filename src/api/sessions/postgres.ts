@@ -1,7 +1,7 @@
 // Sessions in the Keel database (the default): rows of web_session, swept now and then.
 import type { Database } from '../../db/database.js';
 import { sql } from '../../db/sql.js';
-import type { User } from '../auth/users.js';
+import type { User } from '../../auth/users.js';
 import type { SessionStore } from './store.js';
 
 export function postgresSessionStore(db: Database): SessionStore {

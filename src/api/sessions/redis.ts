@@ -10,7 +10,7 @@ import type { Logger } from '../../log.js';
 import { redactUrl } from '../../config/redact-url.js';
 import { HttpError } from '../errors.js';
 import { sql } from '../../db/sql.js';
-import type { User } from '../auth/users.js';
+import type { User } from '../../auth/users.js';
 import { REDIS_SESSION_CREATE, REDIS_SESSION_TOUCH } from './redis-scripts.js';
 import type { SessionStore } from './store.js';
 

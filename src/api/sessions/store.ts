@@ -4,7 +4,7 @@
 // slides on each use and an absolute one from login, and the user's session epoch at
 // login: ending a user's sessions bumps the epoch, so that every older session stops
 // counting in either store.
-import type { User } from '../auth/users.js';
+import type { User } from '../../auth/users.js';
 
 export interface LiveSession {
   user: User;

@@ -1,10 +1,10 @@
 // Users and API tokens, shared by the CLI (`keel users …`) and the API: create users,
 // change their role or password, disable them, end all their sessions and tokens; create,
 // list and revoke tokens.
-import { OPTION_SPECS } from '../../config/options.js';
-import type { Database, Tx } from '../../db/database.js';
-import { sql } from '../../db/sql.js';
-import { UsageError } from '../../errors.js';
+import { OPTION_SPECS } from '../config/options.js';
+import type { Database, Tx } from '../db/database.js';
+import { sql } from '../db/sql.js';
+import { UsageError } from '../errors.js';
 import { hashPassword } from './passwords.js';
 import { USER_ROLES, type UserRole } from './roles.js';
 import { grantToken, type TokenLimits, type TokenMaker } from './token-grant.js';
