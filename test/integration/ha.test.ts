@@ -110,13 +110,15 @@ test('a copy frozen inside the queueing critical section holds it only until the
   keel(['worker']);
   const frozenCopy = createPool(t.url, { size: 1, applicationName: 'keel-frozen-copy', transactionIdleTimeoutMs: 1500 });
   const startedAt = Date.now();
+  let locked = false;
   const frozen = inTransaction(frozenCopy, async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [QUEUE_LOCK_KEY]);
+    locked = true;
     // Issue nothing more, like a process stopped mid-transaction; the server ends the session.
     await new Promise<void>((resolve) => { tx.once('error', () => resolve()); tx.once('end', () => resolve()); setTimeout(resolve, 60_000).unref(); });
     return Date.now() - startedAt;
   }, { maxElapsedMs: 0 }).catch((err: Error) => err);
-  await new Promise((r) => setTimeout(r, 200));
+  await waitFor('the frozen copy to hold the queueing lock', async () => locked, 10000, 5);
   const run = await triggerDag(t.db, 'ha_sleep', { params: { ms: 10 } });
   assert.equal(await waitForRunEnd(t.db, run.id, 30000), 'success');
   const outcome = await frozen;
@@ -144,6 +146,7 @@ test('health server: live and ready while running, metrics include HA events', a
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     assert.match(metrics, /keel_ha_events\{kind="zombie_fenced"\} [1-9]/);
     assert.match(metrics, /keel_loop_seconds_count\{role="scheduler"\} [1-9]/);
+    assert.match(metrics, /^keel_loop_turns_total\{role="scheduler"\} [1-9]\d*$/m);
   } finally {
     await cluster.stop();
   }
