@@ -1,4 +1,4 @@
-// Database failover under load on a real cluster (src/ops/pg-cluster): Patroni + etcd +
+// Database failover under load on a real cluster (tools/pg-cluster): Patroni + etcd +
 // HAProxy + PgBouncer from Debian packages, the chaos workload's schedulers and workers as
 // real processes on HAProxy's read-write port, and per scenario one fault: a patronictl
 // switchover, kill -9 of the primary's postmaster, the whole primary node killed — with
