@@ -46,17 +46,18 @@ after(async () => {
 
 test('kill -9 of a worker: its attempt is fenced and starts again on another worker in seconds', async () => {
   keel(['scheduler']);
-  const first = keel(['worker']);
-  const firstId = await componentOf(first.child.pid!);
+  // Both workers are up before the run exists: whichever takes the attempt is killed while
+  // it runs, however slow the machine is to start a process.
+  const workers = [keel(['worker']), keel(['worker'])];
+  const ids = [await componentOf(workers[0]!.child.pid!), await componentOf(workers[1]!.child.pid!)];
   const run = await triggerDag(t.db, 'ha_sleep', { params: { ms: 4000 } });
-  const attempt = await waitFor('the attempt to start on the first worker', async () =>
-    (await t.db.query<{ attempt_id: string }>(`SELECT attempt_id FROM task_instance WHERE dag_run_id = $1 AND state = 'running' AND worker_id = $2`, [run.id, firstId])).rows[0]?.attempt_id);
-  const second = keel(['worker']);
-  const secondId = await componentOf(second.child.pid!);
+  const { attempt_id: attempt, worker_id: victimId } = await waitFor('the attempt to start', async () =>
+    (await t.db.query<{ attempt_id: string; worker_id: string }>(`SELECT attempt_id, worker_id FROM task_instance WHERE dag_run_id = $1 AND state = 'running'`, [run.id])).rows[0]);
+  const survivorId = ids.find((id) => id !== victimId)!;
   const killedAt = Date.now();
-  first.child.kill('SIGKILL');
-  const next = await waitFor('a new attempt on the second worker', async () =>
-    (await t.db.query<{ started_at: Date; try_number: number }>(`SELECT started_at, try_number FROM task_instance WHERE dag_run_id = $1 AND state = 'running' AND worker_id = $2`, [run.id, secondId])).rows[0], 30000, 20);
+  workers[ids.indexOf(victimId)]!.child.kill('SIGKILL');
+  const next = await waitFor('a new attempt on the other worker', async () =>
+    (await t.db.query<{ started_at: Date; try_number: number }>(`SELECT started_at, try_number FROM task_instance WHERE dag_run_id = $1 AND state = 'running' AND worker_id = $2`, [run.id, survivorId])).rows[0], 30000, 20);
   const recoveredMs = Date.now() - killedAt;
   console.log(`# worker killed → attempt running again on another worker: ${recoveredMs} ms`);
   assert.equal(next.try_number, 2);
