@@ -114,6 +114,8 @@ export class DagProcessor {
   private filesListed = 0;
   private readonly parsing = new Set<string>();
   private lastScanMs = 0;
+  /** Database time at which the last completed scan listed the folder (`keel ha status`): every change before it has been seen. */
+  private lastScanListedAt: Date | null = null;
   private loadedTotal = 0;
   /** Files this processor found broken at their last parse. */
   private readonly broken = new Set<string>();
@@ -129,7 +131,8 @@ export class DagProcessor {
   details(): Record<string, unknown> {
     return {
       fileLeases: this.held.size, filesListed: this.filesListed, parsing: this.parsing.size, filesLoaded: this.loadedTotal,
-      importErrors: [...this.broken].filter((f) => this.held.has(f) || !this.opts.componentId).length, lastScanMs: this.lastScanMs, watching: this.watchers.size > 0,
+      importErrors: [...this.broken].filter((f) => this.held.has(f) || !this.opts.componentId).length, lastScanMs: this.lastScanMs,
+      lastScanListedAt: this.lastScanListedAt?.toISOString() ?? null, watching: this.watchers.size > 0,
     };
   }
 
@@ -197,6 +200,7 @@ export class DagProcessor {
     for (const fileloc of this.broken) if (!listed.has(fileloc)) this.broken.delete(fileloc);
     for (const fileloc of this.held) if (!listed.has(fileloc)) this.held.delete(fileloc);
     this.lastScanMs = Date.now() - started;
+    this.lastScanListedAt = listedAt;
     return result;
   }
 

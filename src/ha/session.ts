@@ -66,6 +66,7 @@ export class ComponentSession {
   private stopped = false;
   private reconnecting = false;
   private loopAt: Date | null = null;
+  private turns = 0;
   private lastHeartbeatOk = 0;
   private maxGapMs = 0;
   private lastTick = 0;
@@ -133,6 +134,12 @@ export class ComponentSession {
   /** Called by the role's main loop on every turn: the liveness probe reads it. */
   loopTurned(): void {
     this.loopAt = new Date();
+    this.turns++;
+  }
+
+  /** Turns so far (keel_loop_turns_total): proof that the loop has had its chances to act, where a time would only guess. */
+  get loopTurns(): number {
+    return this.turns;
   }
 
   get lastLoopAt(): Date | null {

@@ -16,6 +16,8 @@ export class KeelMetrics {
   fileLeases: (() => number) | null = null;
   /** The last split-brain check of this process's session (set by roles.ts). */
   primaryCheck: (() => PrimaryCheck | null) | null = null;
+  /** Loop turns of this process's role (set by roles.ts). */
+  loopTurns: (() => { role: string; turns: number }) | null = null;
   /** Triggers this process holds and may hold (set by a triggerer). */
   triggers: (() => { held: number; capacity: number }) | null = null;
   readonly triggersFired: client.Counter<'kind' | 'outcome'>;
@@ -40,6 +42,15 @@ export class KeelMetrics {
     this.triggerWaitSeconds = new client.Histogram({
       name: 'keel_trigger_wait_seconds', help: 'Time from deferral to firing of the triggers this process fired', labelNames: ['kind'],
       buckets: [0.1, 0.5, 1, 5, 30, 60, 300, 3600, 86400], registers: [this.registry],
+    });
+    const turns = () => this.loopTurns?.() ?? null;
+    new client.Counter({
+      name: 'keel_loop_turns_total', help: 'Turns of the role loop (the liveness probe reads the time of the last one)', labelNames: ['role'], registers: [this.registry],
+      collect() {
+        const t = turns();
+        this.reset();
+        if (t) this.inc({ role: t.role }, t.turns);
+      },
     });
     const triggers = () => this.triggers?.() ?? { held: 0, capacity: 0 };
     new client.Gauge({

@@ -237,6 +237,7 @@ export async function startRole(role: RoleName, options: KeelOptions, log: Logge
   await session.start();
   const metrics = new KeelMetrics(database);
   metrics.primaryCheck = () => session.lastPrimaryCheck;
+  metrics.loopTurns = () => ({ role, turns: session.loopTurns });
   const parts: Part[] = [];
   if (role === 'dag-processor' || role === 'standalone') parts.push(await startProcessor(database, options, session, metrics, log, role === 'standalone'));
   if (role === 'scheduler' || role === 'standalone') parts.push(...startScheduler(database, options, session, metrics, log));

@@ -24,6 +24,8 @@ import { migrate } from '../../src/db/migrate.js';
 import { triggerDag } from '../../src/runs/manual-run.js';
 import { killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
 import { waitFor } from '../support/cluster.js';
+import { freePort } from '../support/tools.js';
+import { afterLoopTurns } from '../support/turns.js';
 
 const CHAOS_DAGS = fileURLToPath(new URL('../../src/ops/chaos/dags/', import.meta.url));
 const DAG_IDS = ['chaos_fanout', 'chaos_chain', 'chaos_mixed'];
@@ -76,7 +78,9 @@ test('a worker left on an isolated old primary stops taking work there and runs 
   procs.push(spawnKeel(['dag-processor'], { ...common, KEEL_DATABASE_URL: route }));
   procs.push(spawnKeel(['scheduler'], { ...common, KEEL_DATABASE_URL: route }));
   const w2 = spawnKeel(['worker'], { ...common, KEEL_DATABASE_URL: route });
-  const w1 = spawnKeel(['worker'], { ...common, KEEL_DATABASE_URL: multiHost(oldLeader) });
+  // W1's health port tells how often its claim loop has turned, whichever server it is on.
+  const w1HealthPort = await freePort();
+  const w1 = spawnKeel(['worker'], { ...common, KEEL_DATABASE_URL: multiHost(oldLeader), KEEL_HEALTH_PORT: String(w1HealthPort) });
   procs.push(w2, w1);
   await waitFor('the chaos DAGs', async () => (await q<{ n: number }>(`SELECT count(*)::int AS n FROM dag WHERE dag_id = ANY ($1) AND is_active`, [DAG_IDS])).rows[0]!.n === DAG_IDS.length, 60_000, 250);
   const w1Id = await waitFor('W1 to register', async () => (await q<{ id: string }>(`SELECT id FROM component WHERE pid = $1 AND state = 'running'`, [w1.child.pid])).rows[0]?.id, 60_000, 250);
@@ -109,7 +113,8 @@ test('a worker left on an isolated old primary stops taking work there and runs 
   const unfit = await waitFor('W1 to declare its server an isolated old primary', async () =>
     (await q<{ at: Date; details: unknown }>(`SELECT at, details FROM ha_event WHERE component_id = $1 AND kind IN ('db_isolated_primary', 'db_demoted_primary') ORDER BY at LIMIT 1`, [w1Id])).rows[0], 60_000, 250);
   console.log(`# W1 unfit at ${unfit.at.toISOString()}: ${JSON.stringify(unfit.details)}`);
-  await new Promise((r) => setTimeout(r, 8000));
+  // W1 has had its chances to take work on the old primary: as many claim-loop turns as 8 s gives at its 1 s poll.
+  await afterLoopTurns(w1HealthPort, 8, 60_000);
   triggering = false;
   await trigger;
 

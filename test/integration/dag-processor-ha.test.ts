@@ -7,6 +7,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { waitFor } from '../support/cluster.js';
 import { KEEL_BIN, killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
@@ -62,6 +64,25 @@ async function leasesBy(): Promise<Map<string, number>> {
 async function activeCount(): Promise<number> {
   return (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM dag WHERE is_active`)).rows[0]!.n;
 }
+/**
+ * Waits until each processor has finished a scan that listed the folder after this call
+ * (its heartbeat shows when its last scan listed it, by the database clock): whatever a
+ * processor would still parse or deactivate after what happened so far, it has by then.
+ * The full scan comes only once a minute, so the test nudges the folder (a dot file, which
+ * is no DAG file) to make the watchers start one.
+ */
+async function scannedSince(ids: string[]): Promise<void> {
+  const since = (await t.db.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
+  for (const id of ids) {
+    await waitFor(`processor ${id} to finish a scan`, async () => {
+      const r = await t.db.query<{ at: string | null }>(`SELECT details ->> 'lastScanListedAt' AS at FROM component WHERE id = $1`, [id]);
+      const at = r.rows[0]?.at;
+      if (at && new Date(at) > since) return true;
+      writeFileSync(join(dags.dir, '.nudge'), String(Date.now()));
+      return false;
+    }, 20_000, 200);
+  }
+}
 async function taskCount(id: string): Promise<number> {
   const r = await t.db.query<{ n: number }>(`SELECT jsonb_array_length(serialized -> 'tasks') AS n FROM dag WHERE dag_id = $1`, [id]);
   return r.rows[0]?.n ?? 0;
@@ -92,7 +113,7 @@ test('two processors on one folder split the files by leases and parse each file
     return by.get(idA) === FILES / 2 && by.get(idB) === FILES / 2 ? by : null;
   }, 20_000, 100);
   assert.equal(split.size, 2);
-  await new Promise((r) => setTimeout(r, 1500)); // a late second parse would show by now
+  await scannedSince([idA, idB]); // a late second parse would show by now
   const counted = loads([a, b]);
   assert.equal(counted.size, FILES, 'every file loaded');
   const twice = [...counted].filter(([, n]) => n !== 1);
@@ -153,7 +174,7 @@ test('kill -9 of a processor: the survivor takes its files over within seconds, 
   await waitFor('the changed file to be parsed again', async () => (await taskCount(dagId(changedIndex))) === 3, 15_000, 20);
   const reparsedMs = Date.now() - killedAt;
   console.log(`# processor killed → its ${FILES / 2} files held by the survivor: ${takenOverMs} ms; changed file parsed: ${reparsedMs} ms`);
-  await new Promise((r) => setTimeout(r, 1000));
+  await scannedSince([idB]);
   watching = false;
   await watcher;
   assert.equal(inactiveSeen, 0, 'no DAG turned inactive while its processor died');
@@ -187,6 +208,7 @@ test('the folder watcher parses an edited file within a second or two; a new fil
   assert.ok(editMs < 2500 && newMs < 2500 && deleteMs < 2500, 'within a second or two, not at the next full scan');
   assert.equal((await t.db.query(`SELECT 1 FROM dag_file WHERE fileloc = $1`, [name(edited)])).rowCount, 0, 'the file is forgotten');
   assert.equal((await t.db.query(`SELECT 1 FROM dag_file_lease WHERE fileloc = $1`, [name(edited)])).rowCount, 0, 'and so is its lease');
+  await scannedSince([await componentOf(b)]);
   assert.equal(await activeCount(), FILES, 'only that DAG was deactivated');
 });
 
@@ -225,6 +247,7 @@ test('a frozen processor (SIGSTOP) loses its files when their leases expire; aft
     d.child.kill('SIGCONT');
   }
   await waitFor('the thawed processor to get its share back', async () => ((await leasesBy()).get(idD) ?? 0) >= FILES / 2 - 1, 20_000, 50);
+  await scannedSince([idD]);
   assert.equal(loads([d]).get(changedFile), undefined, 'the thawed processor did not parse the file it had lost');
   assert.equal(await taskCount(dagId(changedIndex)), 5);
 
@@ -234,6 +257,6 @@ test('a frozen processor (SIGSTOP) loses its files when their leases expire; aft
   dags.remove(heldByC);
   await waitFor('the deleted file\'s DAG to be deactivated', async () =>
     (await t.db.query(`SELECT 1 FROM dag WHERE dag_id = $1 AND NOT is_active`, [dagId(goneIndex)])).rowCount, 10_000, 20);
-  await new Promise((r) => setTimeout(r, 1000));
+  await scannedSince([idC, idD]);
   assert.equal(await activeCount(), FILES - 1);
 });

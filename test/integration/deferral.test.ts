@@ -73,7 +73,10 @@ test('file triggers: the deferrable sensor and the poke sensor both fire when th
   const path = join(dir, 'ready.flag');
   const run = await triggerDag(t.db, 'df_file', { params: { path } });
   await waitFor('the deferrable sensor to defer', async () => (await instance(run.id, 'deferrable'))?.state === 'deferred');
-  await new Promise((r) => setTimeout(r, 500));
+  // The poke sensor runs in the slot the deferred one gave back, and has looked twice in vain.
+  await waitFor('the poke sensor to poke twice', async () => (await t.db.query(
+    `SELECT 1 FROM task_attempt a JOIN task_instance ti ON ti.id = a.task_instance_id
+     WHERE ti.dag_run_id = $1 AND ti.task_id = 'poke' AND a.state = 'running' AND a.log LIKE '%poke 2:%'`, [run.id])).rowCount);
   writeFileSync(path, 'x');
   assert.equal(await waitForRunEnd(t.db, run.id), 'success');
   assert.equal(((await instance(run.id, 'deferrable')).result as { path: string }).path, path);
@@ -84,13 +87,20 @@ test('file triggers: the deferrable sensor and the poke sensor both fire when th
 
 test('an HTTP trigger fires once the endpoint answers 200 with the expected body', async () => {
   let ready = false;
-  const server = createServer((_req, res) => { res.writeHead(ready ? 200 : 503).end(ready ? 'ready' : 'starting'); });
+  let refused = 0;
+  const server = createServer((_req, res) => {
+    if (!ready) refused++;
+    res.writeHead(ready ? 200 : 503).end(ready ? 'ready' : 'starting');
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
     const port = (server.address() as { port: number }).port;
     const run = await triggerDag(t.db, 'df_http', { params: { url: `http://127.0.0.1:${port}/status` } });
     await waitFor('the sensor to defer', async () => (await instance(run.id, 'ready'))?.state === 'deferred');
-    await new Promise((r) => setTimeout(r, 600));
+    // One trigger is checked one request at a time: the fourth request from now shows that
+    // the triggerer has handled three 503 answers (as many as 0.6 s gives at its 0.2 s poll).
+    const seen = refused;
+    await waitFor('three more checks answered 503', async () => refused >= seen + 4);
     assert.equal((await instance(run.id, 'ready')).state, 'deferred', 'a 503 does not fire');
     ready = true;
     assert.equal(await waitForRunEnd(t.db, run.id), 'success');

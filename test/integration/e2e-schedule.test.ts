@@ -8,12 +8,14 @@ import { UsageError } from '../../src/errors.js';
 import { triggerDag } from '../../src/runs/manual-run.js';
 import { taskStates, useCluster, waitFor, waitForRunEnd } from '../support/cluster.js';
 import { overlaps } from '../support/intervals.js';
+import { afterLoopTurns } from '../support/turns.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/schedule/', import.meta.url));
 const HOUR = 3_600_000;
-const t = useCluster(DAGS, ['sc_catchup', 'sc_no_catchup', 'sc_one_run', 'sc_params', 'sc_pausable']);
+const t = useCluster(DAGS, ['sc_catchup', 'sc_no_catchup', 'sc_one_run', 'sc_params', 'sc_pausable'], { healthPort: 0 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits for several whole turns of the scheduler (as many as 1.5 s gives at its 200 ms loop): whatever it would still do, it has done. */
+const schedulerTurns = () => afterLoopTurns(t.cluster.role('scheduler').healthPort!, 7);
 
 async function runsOf(dagId: string) {
   return (await t.db.query<{ id: string; logical_date: Date; data_interval_end: Date; run_type: string; state: string }>(
@@ -52,7 +54,7 @@ test('catchup true creates one scheduled run per missed hourly interval, each on
   const results = await t.db.query<{ result: string }>(`SELECT ti.result FROM task_instance ti JOIN dag_run r ON r.id = ti.dag_run_id WHERE r.dag_id = 'sc_catchup' ORDER BY r.logical_date`);
   assert.deepEqual(results.rows.map((x) => x.result), runs.map((r) => r.logical_date.toISOString()));
   // Nothing more is created while no further interval completes.
-  await sleep(1500);
+  await schedulerTurns();
   const { n } = await completeIntervals('sc_catchup');
   assert.equal((await runsOf('sc_catchup')).length, n);
   const next = await t.db.query<{ next_dagrun_at: Date }>(`SELECT next_dagrun_at FROM dag WHERE dag_id = 'sc_catchup'`);
@@ -64,7 +66,7 @@ test('catchup false creates only the latest complete interval', async () => {
     const rows = await runsOf('sc_no_catchup');
     return rows.length > 0 && rows.every((r) => r.state === 'success') ? rows : null;
   });
-  await sleep(1500); // several scheduler turns: no older interval is filled in
+  await schedulerTurns(); // no older interval is filled in
   const { start, n } = await completeIntervals('sc_no_catchup');
   const after = await runsOf('sc_no_catchup');
   assert.equal(after.length, 1, 'exactly one run');
@@ -132,7 +134,7 @@ test('an unknown DAG id is rejected with a UsageError naming it, and nothing is 
 test('a paused DAG\'s triggered run stays queued until the DAG is unpaused', async () => {
   await t.db.query(`UPDATE dag SET is_paused = true WHERE dag_id = 'sc_pausable'`);
   const run = await triggerDag(t.db, 'sc_pausable');
-  await sleep(1500); // several scheduler turns
+  await schedulerTurns();
   const held = await t.db.query<{ state: string; started_at: Date | null }>('SELECT state, started_at FROM dag_run WHERE id = $1', [run.id]);
   assert.deepEqual(held.rows[0], { state: 'queued', started_at: null });
   assert.deepEqual(await taskStates(t.db, run.id), { t: 'pending' });

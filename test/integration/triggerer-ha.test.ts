@@ -8,15 +8,28 @@ import { triggerDag } from '../../src/runs/manual-run.js';
 import { postExternalEvent } from '../../src/deferral/external-events.js';
 import { useCluster, waitFor, waitForRunEnd } from '../support/cluster.js';
 import { killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
+import { freePort } from '../support/tools.js';
+import { afterLoopTurns } from '../support/turns.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/deferral/', import.meta.url));
 const t = useCluster(DAGS, ['df_external', 'df_until'], { workerConcurrency: 4 });
 
-function triggerer(leaseSec: number): KeelProcess {
-  return spawnKeel(['triggerer'], {
+interface Triggerer extends KeelProcess {
+  healthPort: number;
+}
+
+async function triggerer(leaseSec: number): Promise<Triggerer> {
+  const healthPort = await freePort();
+  return Object.assign(spawnKeel(['triggerer'], {
     KEEL_DATABASE_URL: t.url, KEEL_DAGS_FOLDER: DAGS, KEEL_DB_OUTAGE_GRACE_SEC: '0',
-    KEEL_TRIGGERER_POLL_MS: '200', KEEL_TRIGGER_LEASE_SEC: String(leaseSec),
-  });
+    KEEL_TRIGGERER_POLL_MS: '200', KEEL_TRIGGER_LEASE_SEC: String(leaseSec), KEEL_HEALTH_PORT: String(healthPort),
+  }), { healthPort });
+}
+
+/** Triggers the process holds, by its own count (keel_triggers_held). */
+async function heldBy(p: Triggerer): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${p.healthPort}/metrics`)).text();
+  return Number(/^keel_triggers_held (\d+)$/m.exec(text)?.[1] ?? NaN);
 }
 
 async function componentOf(p: KeelProcess): Promise<string> {
@@ -53,13 +66,13 @@ async function books(runIds: string[]) {
 
 /** Triggerer A holds the triggers of `count` deferred sensors; then triggerer B joins. */
 async function heldByAThenB(count: number, leaseSec: number, label: string) {
-  const a = triggerer(leaseSec);
+  const a = await triggerer(leaseSec);
   const aId = await componentOf(a);
   const runs = [];
   for (let i = 0; i < count; i++) runs.push(await triggerDag(t.db, 'df_external', { params: { key: `${label}-${i}-${Date.now()}` } }));
   const runIds = runs.map((r) => r.id);
   await waitHeldBy(runIds, aId, 'A');
-  const b = triggerer(leaseSec);
+  const b = await triggerer(leaseSec);
   const bId = await componentOf(b);
   return { a, aId, b, bId, runs, runIds };
 }
@@ -99,13 +112,17 @@ test('kill -9 of the triggerer holding every trigger: the other copy takes them 
 test('a triggerer frozen past its lease loses its triggers; waking up, it cannot resume a task a second time', { timeout: 120_000 }, async () => {
   const { a, b, bId, runs, runIds } = await heldByAThenB(4, 2, 'freeze');
   try {
+    await waitFor('A to count the four triggers as its own', async () => (await heldBy(a)) === 4);
     a.child.kill('SIGSTOP');
     // A's session lock stays held while it is frozen: only the lease expiry moves the triggers.
     await waitHeldBy(runIds, bId, 'B', 50);
     // The events arrive while A is frozen; A's LISTEN connection queues them for its wake-up.
     await approveAll(runs);
     a.child.kill('SIGCONT');
-    await new Promise((r) => setTimeout(r, 3000)); // A wakes with four fired triggers it no longer holds
+    // A wakes with four fired triggers it no longer holds: it lets go of them (a renewal finds
+    // them gone, or firing one finds it lost), then turns its loop as often as 3 s gives at its 0.2 s poll.
+    await waitFor('the woken triggerer to let go of the triggers it lost', async () => (await heldBy(a)) === 0, 30_000, 50);
+    await afterLoopTurns(a.healthPort, 15);
     await assertResumedOnceBy(runIds, bId);
     assert.equal(a.child.exitCode, null, 'the woken triggerer is still running');
   } finally {

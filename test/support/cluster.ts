@@ -28,13 +28,23 @@ export const testLog = () => createLogger({ level: process.env.KEEL_TEST_LOG ?? 
 
 export interface TestCluster {
   roles: RunningRole[];
+  /** The first started role of that name. */
+  role(name: RoleName): RunningRole;
   stop(): Promise<void>;
 }
 
 export async function startRoles(options: KeelOptions, roles: RoleName[]): Promise<TestCluster> {
   const running: RunningRole[] = [];
   for (const role of roles) running.push(await startRole(role, options, testLog()));
-  return { roles: running, stop: async () => { for (const r of [...running].reverse()) await r.stop(); } };
+  return {
+    roles: running,
+    role: (name) => {
+      const i = roles.indexOf(name);
+      if (i < 0) throw new Error(`no ${name} was started (roles: ${roles.join(', ')})`);
+      return running[i]!;
+    },
+    stop: async () => { for (const r of [...running].reverse()) await r.stop(); },
+  };
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 20000, everyMs = 100): Promise<T> {

@@ -1,9 +1,7 @@
-// The health roll-up, the connection secret box and password hashes: pure, no server.
+// The health roll-up (src/api/health.ts): which roles are live, degraded or missing, and the HTTP status it gives.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assessHealth, httpStatusOf, type ComponentRow } from '../../src/api/health.js';
-import { SecretBox } from '../../src/secrets/secret-box.js';
-import { hashPassword, verifyPassword } from '../../src/auth/passwords.js';
 
 const db = { reachable: true, role: 'primary' as const };
 const c = (role: string, age: number, state = 'running', deadAgo: number | null = null): ComponentRow => ({ id: `${role}-${age}-${state}`, role, hostname: 'h', pid: 1, state, heartbeat_age_sec: age, dead_sec_ago: deadAgo });
@@ -29,24 +27,4 @@ test('no worker or DAG processor is degraded; a database down or a replica is un
   assert.equal(assessHealth({ reachable: false, error: 'ECONNREFUSED' }, [], 5).status, 'unhealthy');
   assert.equal(assessHealth({ reachable: true, role: 'replica' }, [c('standalone', 0.1)], 5).status, 'unhealthy');
   assert.equal(assessHealth(db, [c('standalone', 0.1), c('scheduler', 600, 'dead', 3000)], 5).status, 'healthy', 'a death long ago no longer degrades');
-});
-
-test('secret box: round trip, random IV, wrong key or tampering fails', () => {
-  const box = new SecretBox('a key of sixteen+ chars');
-  const one = box.encrypt('p@ss wörd');
-  assert.equal(box.decrypt(one), 'p@ss wörd');
-  assert.notDeepEqual(one, box.encrypt('p@ss wörd'));
-  assert.throws(() => new SecretBox('another key of 16+ chars').decrypt(one));
-  const tampered = Buffer.from(one);
-  tampered[tampered.length - 1]! ^= 1;
-  assert.throws(() => box.decrypt(tampered));
-});
-
-test('password hashes: salted scrypt, verified in constant time', async () => {
-  const h1 = await hashPassword('correct horse');
-  assert.match(h1, /^scrypt\$32768\$8\$1\$/);
-  assert.notEqual(h1, await hashPassword('correct horse'));
-  assert.equal(await verifyPassword('correct horse', h1), true);
-  assert.equal(await verifyPassword('wrong horse', h1), false);
-  assert.equal(await verifyPassword('x', 'garbage'), false);
 });

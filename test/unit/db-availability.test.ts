@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { Availability, PROBE_EVERY_MS, retryPause } from '../../src/db/availability.js';
 import { Database } from '../../src/db/database.js';
 import { retryTransient } from '../../src/db/retry.js';
-import { isUnreachableDbError } from '../../src/db/transient.js';
 
 const LONG_MS = 10_000;
 
@@ -138,12 +137,4 @@ test('a lost database is probed until a probe gets through; the probe wakes the 
   a.lost();
   await new Promise((r) => setTimeout(r, PROBE_EVERY_MS * 3));
   assert.equal(a.unreachable, true, 'with its probe stopped, nothing finds the database back');
-});
-
-test('a lost race is not an unreachable database; a refused connection or a read-only server is', () => {
-  const e = (code: string) => Object.assign(new Error(code), { code });
-  for (const code of ['40001', '40P01', '55P03']) assert.equal(isUnreachableDbError(e(code)), false, code);
-  for (const code of ['57P01', '25006', '08006', 'ECONNREFUSED']) assert.equal(isUnreachableDbError(e(code)), true, code);
-  assert.equal(isUnreachableDbError(new Error('Connection terminated unexpectedly')), true);
-  assert.equal(isUnreachableDbError(new Error('syntax error')), false);
 });

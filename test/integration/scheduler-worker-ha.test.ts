@@ -46,17 +46,18 @@ after(async () => {
 
 test('kill -9 of a worker: its attempt is fenced and starts again on another worker in seconds', async () => {
   keel(['scheduler']);
-  const first = keel(['worker']);
-  const firstId = await componentOf(first.child.pid!);
+  // Both workers are up before the run exists: whichever takes the attempt is killed while
+  // it runs, however slow the machine is to start a process.
+  const workers = [keel(['worker']), keel(['worker'])];
+  const ids = [await componentOf(workers[0]!.child.pid!), await componentOf(workers[1]!.child.pid!)];
   const run = await triggerDag(t.db, 'ha_sleep', { params: { ms: 4000 } });
-  const attempt = await waitFor('the attempt to start on the first worker', async () =>
-    (await t.db.query<{ attempt_id: string }>(`SELECT attempt_id FROM task_instance WHERE dag_run_id = $1 AND state = 'running' AND worker_id = $2`, [run.id, firstId])).rows[0]?.attempt_id);
-  const second = keel(['worker']);
-  const secondId = await componentOf(second.child.pid!);
+  const { attempt_id: attempt, worker_id: victimId } = await waitFor('the attempt to start', async () =>
+    (await t.db.query<{ attempt_id: string; worker_id: string }>(`SELECT attempt_id, worker_id FROM task_instance WHERE dag_run_id = $1 AND state = 'running'`, [run.id])).rows[0]);
+  const survivorId = ids.find((id) => id !== victimId)!;
   const killedAt = Date.now();
-  first.child.kill('SIGKILL');
-  const next = await waitFor('a new attempt on the second worker', async () =>
-    (await t.db.query<{ started_at: Date; try_number: number }>(`SELECT started_at, try_number FROM task_instance WHERE dag_run_id = $1 AND state = 'running' AND worker_id = $2`, [run.id, secondId])).rows[0], 30000, 20);
+  workers[ids.indexOf(victimId)]!.child.kill('SIGKILL');
+  const next = await waitFor('a new attempt on the other worker', async () =>
+    (await t.db.query<{ started_at: Date; try_number: number }>(`SELECT started_at, try_number FROM task_instance WHERE dag_run_id = $1 AND state = 'running' AND worker_id = $2`, [run.id, survivorId])).rows[0], 30000, 20);
   const recoveredMs = Date.now() - killedAt;
   console.log(`# worker killed → attempt running again on another worker: ${recoveredMs} ms`);
   assert.equal(next.try_number, 2);
@@ -110,13 +111,15 @@ test('a copy frozen inside the queueing critical section holds it only until the
   keel(['worker']);
   const frozenCopy = new Database(t.url, { size: 1, applicationName: 'keel-frozen-copy', transactionIdleTimeoutMs: 1500 });
   const startedAt = Date.now();
+  let locked = false;
   const frozen = frozenCopy.inTransaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [QUEUE_LOCK_KEY]);
+    locked = true;
     // Issue nothing more, like a process stopped mid-transaction; the server ends the session.
     await new Promise<void>((resolve) => { tx.once('error', () => resolve()); tx.once('end', () => resolve()); setTimeout(resolve, 60_000).unref(); });
     return Date.now() - startedAt;
   }, { maxElapsedMs: 0 }).catch((err: Error) => err);
-  await new Promise((r) => setTimeout(r, 200));
+  await waitFor('the frozen copy to hold the queueing lock', async () => locked, 10000, 5);
   const run = await triggerDag(t.db, 'ha_sleep', { params: { ms: 10 } });
   assert.equal(await waitForRunEnd(t.db, run.id, 30000), 'success');
   const outcome = await frozen;
@@ -144,6 +147,7 @@ test('health server: live and ready while running, metrics include HA events', a
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     assert.match(metrics, /keel_ha_events\{kind="zombie_fenced"\} [1-9]/);
     assert.match(metrics, /keel_loop_seconds_count\{role="scheduler"\} [1-9]/);
+    assert.match(metrics, /^keel_loop_turns_total\{role="scheduler"\} [1-9]\d*$/m);
   } finally {
     await cluster.stop();
   }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Database } from '../../src/db/database.js';
 import { CommitOutcomeUnknownError } from '../../src/db/retry.js';
 import { Listener } from '../../src/db/listener.js';
-import { ComponentSession } from '../../src/ha/session.js';
+import { ComponentSession, type PrimaryCheck } from '../../src/ha/session.js';
 import { triggerDag } from '../../src/runs/manual-run.js';
 import { startRoles, testLog, testOptions, waitFor, waitForDag } from '../support/cluster.js';
 import { migratedKeelDatabase, startPair, startProxy, type PgPair } from '../support/pg-pair.js';
@@ -197,8 +197,10 @@ test('split brain: the standby is promoted while the old primary stays writable;
     } finally {
       await newPrimary.close();
     }
-    // Its session reconnects to the same old primary (a direct URL): it stays unfit.
-    await new Promise((r) => setTimeout(r, 1000));
+    // Its session reconnects to the same old primary (a direct URL): three checks later
+    // (as many as 1 s gives at its 0.3 s interval), it is still unfit.
+    const checks = new Set<PrimaryCheck | null>([session.lastPrimaryCheck]);
+    await waitFor('three more primary checks', async () => checks.add(session.lastPrimaryCheck).size > 3, 15000, 20);
     assert.match(session.unfitReason ?? '', /^isolated_primary/);
     assert.ok(fitness.length >= 1 && fitness[0]!.startsWith('isolated_primary'));
 
