@@ -66,7 +66,7 @@ export async function buildApiServer(db: Database, options: ApiOptions, deps: { 
 
 async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions, deps: { log: Logger; registry: Registry }): Promise<ApiServer> {
   const app = Fastify({
-    loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
+    loggerInstance: deps.log.child({ role: 'api' }) as FastifyBaseLogger,
     disableRequestLogging: true,
     trustProxy: options.apiTrustProxy,
     bodyLimit: 2 * 1024 * 1024,
@@ -161,9 +161,9 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
   await registerUi(app);
 
   const sweep = setInterval(() => {
-    sessions.sweep(options.apiSessionIdleSec).catch(() => {});
-    db.query(sql('api/rate_limit_sweep')).catch(() => {});
-    db.query(sql('auth/login_attempts_sweep')).catch(() => {});
+    sessions.sweep(options.apiSessionIdleSec).catch((err) => app.log.debug({ err }, 'could not delete ended browser sessions; the next sweep tries again'));
+    db.query(sql('api/rate_limit_sweep')).catch((err) => app.log.debug({ err }, 'could not delete old rate-limit windows; the next sweep tries again'));
+    db.query(sql('auth/login_attempts_sweep')).catch((err) => app.log.debug({ err }, 'could not delete old login attempts; the next sweep tries again'));
   }, SWEEP_EVERY_MS);
   sweep.unref();
   return {

@@ -64,7 +64,7 @@ async function runRole(role: RoleName, cmd: Command): Promise<void> {
       stopping = true;
       log.info({ signal: sig }, 'stopping');
       running.stop().then(resolve, (err) => {
-        log.error({ err: (err as Error).message }, 'error while stopping');
+        log.error({ err }, 'error while stopping');
         process.exit(1);
       });
     };

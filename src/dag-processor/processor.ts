@@ -191,7 +191,7 @@ export class DagProcessor {
     if (listing.ok) {
       const gone = await this.db.inTransaction(async (tx) => (await tx.query<{ dag_id: string }>(sql('dag-processor/dag_file_delete_missing'), [files, listedAt])).rows);
       result.deactivated = gone.map((r) => r.dag_id);
-      if (result.deactivated.length) this.log.info({ dags: result.deactivated }, 'DAG file gone: DAGs deactivated');
+      if (result.deactivated.length) this.log.info({ dagIds: result.deactivated }, 'DAG file gone: DAGs deactivated');
     } else {
       this.log.warn({ folder: this.opts.dagsFolder }, 'the DAGs folder cannot be read: nothing is deactivated until it can');
     }
@@ -209,7 +209,7 @@ export class DagProcessor {
 
   private balance(files: string[], fromTimer = false): Promise<string[]> {
     const next = this.balancing.then(() => this.balanceNow(files, fromTimer));
-    this.balancing = next.catch(() => {});
+    this.balancing = next.catch((err) => this.log.debug({ err }, 'a DAG file balance turn failed; its caller reports it, the next turn runs anyway'));
     return next;
   }
 
@@ -297,7 +297,7 @@ export class DagProcessor {
       if (!stored) return this.lost(fileloc);
       this.log.error({ file: fileloc }, `import error in ${fileloc}: ${error}`);
     } else if (loaded.ok) {
-      this.log.info({ file: fileloc, dags: loaded.dags.map((d) => d.dagId), ms: Date.now() - started }, 'DAG file loaded');
+      this.log.info({ file: fileloc, dagIds: loaded.dags.map((d) => d.dagId), ms: Date.now() - started }, 'DAG file loaded');
     }
     return error;
   }
@@ -332,8 +332,8 @@ export class DagProcessor {
         for (const e of readdirSync(dir, { withFileTypes: true })) {
           if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules') walk(join(dir, e.name));
         }
-      } catch {
-        // gone meanwhile, or not readable: the next scan looks again
+      } catch (err) {
+        this.log.debug({ err, folder: dir }, 'a DAG folder to watch is gone or not readable; the next scan looks again');
       }
     };
     walk(this.opts.dagsFolder);
@@ -348,14 +348,14 @@ export class DagProcessor {
       try {
         const w = watch(dir, { persistent: false }, () => changed());
         w.on('error', (err) => {
-          this.log.warn({ err: err.message, folder: dir }, 'watching a DAG folder failed: its changes are seen by the periodic scan until it can be watched again');
+          this.log.warn({ err, folder: dir }, 'watching a DAG folder failed: its changes are seen by the periodic scan until it can be watched again');
           w.close();
           this.watchers.delete(identity);
           changed(); // a scan now looks at the folder and watches it again
         });
         this.watchers.set(identity, w);
       } catch (err) {
-        this.log.warn({ err: (err as Error).message, folder: dir }, 'cannot watch a DAG folder: its changes are seen by the periodic scan only');
+        this.log.warn({ err, folder: dir }, 'cannot watch a DAG folder: its changes are seen by the periodic scan only');
       }
     }
   }
@@ -374,7 +374,7 @@ export class DagProcessor {
       this.balanceTimer = setInterval(() => {
         this.opts.onTick?.();
         if (!this.lastListing || this.stopping) return;
-        this.balance(this.lastListing, true).catch((err) => this.log.warn({ err: (err as Error).message }, 'could not share the DAG files out'));
+        this.balance(this.lastListing, true).catch((err) => this.log.warn({ err }, 'could not share the DAG files out'));
       }, BALANCE_EVERY_MS);
       this.balanceTimer.unref();
     }
@@ -387,7 +387,7 @@ export class DagProcessor {
       const still = new Set(rows.map((r) => r.fileloc));
       for (const f of this.held) if (!still.has(f)) this.held.delete(f);
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'could not renew DAG file leases');
+      this.log.warn({ err }, 'could not renew DAG file leases');
     }
   }
 
@@ -409,7 +409,7 @@ export class DagProcessor {
       await this.db.query(sql('dag-processor/dag_file_leases_release'), [this.opts.componentId, null]);
       this.held.clear();
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'could not give the DAG file leases back (they expire)');
+      this.log.warn({ err }, 'could not give the DAG file leases back (they expire)');
     }
   }
 }

@@ -10,6 +10,7 @@
 // A Database keeps one per URL it uses (src/db/database.ts), so that in a process talking
 // to several databases (tests) one database's successes do not wake the retries of another
 // that is still down.
+import type { Logger } from '../log.js';
 
 /** How often a lost database is probed. */
 export const PROBE_EVERY_MS = 150;
@@ -24,6 +25,7 @@ export class Availability {
   outages = 0;
   outageMsTotal = 0;
   private probe: (() => Promise<void>) | null = null;
+  private probeLog: Logger | undefined;
   private probing = false;
 
   get unreachable(): boolean {
@@ -40,10 +42,12 @@ export class Availability {
 
   /**
    * While the database is lost, call `probe` (it throws unless the database is usable) every
-   * PROBE_EVERY_MS until it succeeds or the database is reached otherwise. Returns the stop.
+   * PROBE_EVERY_MS until it succeeds or the database is reached otherwise; each failure is
+   * logged at debug on `log`. Returns the stop.
    */
-  probeWith(probe: () => Promise<void>): () => void {
+  probeWith(probe: () => Promise<void>, log?: Logger): () => void {
     this.probe = probe;
+    this.probeLog = log;
     if (this.down) void this.probeUntilBack();
     return () => {
       if (this.probe === probe) this.probe = null;
@@ -61,8 +65,8 @@ export class Availability {
         try {
           await probe();
           this.reached();
-        } catch {
-          // still down: probe again
+        } catch (err) {
+          this.probeLog?.debug({ err }, 'database still unreachable; probing again');
         }
       }
     } finally {

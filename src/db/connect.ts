@@ -98,13 +98,13 @@ export class HostChooser {
 
 async function probeHost(url: string, connectTimeoutMs: number): Promise<ServerState & { timeline: number }> {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, query_timeout: connectTimeoutMs, application_name: 'keel-host-probe' });
-  c.on('error', () => {});
+  c.on('error', () => {}); // the same error rejects the pending connect or query, which reports it
   try {
     await c.connect();
     const r = (await c.query<StateRow>(sql('db/server_state'))).rows[0]!;
     return { inRecovery: r.in_recovery, readOnly: r.read_only, timeline: r.timeline };
   } finally {
-    await c.end().catch(() => {});
+    await c.end();
   }
 }
 
@@ -156,7 +156,7 @@ function clientClassFor(chooser: HostChooser): typeof pg.Client {
       const r = (await (super.query as (text: string) => Promise<pg.QueryResult<StateRow>>).call(this, sql('db/server_state'))).rows[0]!;
       if (!acceptable(chooser.parsed.targetSessionAttrs, { inRecovery: r.in_recovery, readOnly: r.read_only }, 'fallback')) {
         chooser.invalidate(host);
-        await this.end().catch(() => {});
+        await this.end();
         throw new NoSuitableServerError(`${describe(host)} no longer accepts target_session_attrs=${chooser.parsed.targetSessionAttrs} (in recovery: ${r.in_recovery}, read-only: ${r.read_only})`, '25006');
       }
       this.generation = generation;
@@ -199,13 +199,13 @@ export class Endpoint {
   /** Connects once and checks that the server takes writes (not in recovery); throws otherwise. */
   async probeWritable(timeoutMs: number): Promise<void> {
     const client = this.newClient({ application_name: 'keel-probe', connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
-    client.on('error', () => {});
+    client.on('error', () => {}); // the same error rejects the pending connect or query, which reports it
     try {
       await client.connect();
       const r = await client.query<StateRow>(sql('db/server_state'));
       if (r.rows[0]?.in_recovery) throw new Error('the server is in recovery');
     } finally {
-      await client.end().catch(() => {});
+      await client.end();
     }
   }
 }

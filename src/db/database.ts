@@ -123,7 +123,7 @@ export class Database implements Queryable {
     this.retryDeadlineMs = options.retryDeadlineMs ?? DEFAULT_RETRY_DEADLINE_MS;
     // When the database is lost, a probe finds its return for every waiting retry and loop.
     const probeTimeoutMs = Math.min(this.connectTimeoutMs, PROBE_TIMEOUT_MS);
-    this.stopProbes = this.watched().map((e) => e.availability.probeWith(() => e.probeWritable(probeTimeoutMs)));
+    this.stopProbes = this.watched().map((e) => e.availability.probeWith(() => e.probeWritable(probeTimeoutMs), options.log));
   }
 
   /**
@@ -158,7 +158,7 @@ export class Database implements Queryable {
       keepAliveInitialDelayMillis: o.keepAliveIdleMs ?? 10000,
     });
     // A dropped idle connection must not crash the process; the next query reconnects.
-    pool.on('error', (err) => o.log?.warn({ err: err.message }, 'idle database connection lost'));
+    pool.on('error', (err) => o.log?.warn({ err }, 'idle database connection lost'));
     return pool;
   }
 
@@ -231,7 +231,7 @@ export class Database implements Queryable {
 
   /** Probes every host of a multi-host url afresh (its primary may have moved since the pools chose); connections to the old host retire. */
   async refreshRoute(): Promise<void> {
-    if (this.main.chooser.parsed.hosts.length > 1) await this.main.chooser.refresh().catch(() => {});
+    if (this.main.chooser.parsed.hosts.length > 1) await this.main.chooser.refresh().catch((err) => this.options.log?.debug({ err }, 'no host of the database url qualifies now; the next connection through it probes again and reports why'));
   }
 
   /** Whether this process has lost the database its pools use. */
@@ -264,8 +264,8 @@ export class Database implements Queryable {
     this.closing ??= (async () => {
       for (const stop of this.stopProbes) stop();
       this.reads.stop();
-      await this.replicaPool?.end().catch(() => {});
-      await this.pool.end().catch(() => {});
+      await this.replicaPool?.end();
+      await this.pool.end();
       await this.embedded?.stop();
     })();
     return this.closing;

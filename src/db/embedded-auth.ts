@@ -31,7 +31,7 @@ async function connect(port: number, password: string): Promise<pg.Client> {
     await client.connect();
     return client;
   } catch (err) {
-    await client.end().catch(() => {});
+    await client.end();
     throw err;
   }
 }

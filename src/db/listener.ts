@@ -44,7 +44,7 @@ export class Listener {
     client.on('notification', (n) => this.onNotify(n.channel, n.payload ?? ''));
     client.on('error', (err) => {
       this.availability.lost();
-      this.log?.warn({ err: err.message }, 'LISTEN connection lost');
+      this.log?.warn({ err }, 'LISTEN connection lost');
     });
     client.on('end', () => {
       if (this.client === client) this.client = null;
@@ -58,8 +58,8 @@ export class Listener {
       this.availability.reached();
     } catch (err) {
       this.availability.lost();
-      this.log?.warn({ err: (err as Error).message }, 'LISTEN connection failed; retrying');
-      await client.end().catch(() => {});
+      this.log?.warn({ err }, 'LISTEN connection failed; retrying');
+      await client.end();
     }
   }
 
@@ -71,6 +71,6 @@ export class Listener {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.client?.end().catch(() => {});
+    await this.client?.end();
   }
 }

@@ -53,7 +53,7 @@ export class ReadRouter {
       this.sample = { reachable: true, inRecovery: r.in_recovery, caughtUp: r.caught_up, replayAgeMs: r.replay_age_ms === null ? null : Math.max(0, r.replay_age_ms), at: performance.now() };
     } catch (err) {
       this.sample = { reachable: false, inRecovery: false, caughtUp: false, replayAgeMs: null, at: performance.now() };
-      this.opts.log?.warn({ err: (err as Error).message }, 'read replica check failed; heavy reads go to the primary');
+      this.opts.log?.warn({ err }, 'read replica check failed; heavy reads go to the primary');
     } finally {
       this.checking = false;
     }
@@ -73,7 +73,7 @@ export class ReadRouter {
         return r;
       } catch (err) {
         this.replicaErrors++;
-        this.opts.log?.warn({ err: (err as Error).message }, 'read on the replica failed; reading from the primary');
+        this.opts.log?.warn({ err }, 'read on the replica failed; reading from the primary');
       }
     }
     this.servedByPrimary++;

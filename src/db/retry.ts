@@ -46,7 +46,7 @@ export async function retryTransient<T>(fn: () => Promise<T>, opts: Omit<RetryOp
       if (isUnreachableDbError(err)) availability.lost();
       if (err instanceof CommitOutcomeUnknownError || !isTransientDbError(err) || Date.now() - started > opts.maxElapsedMs || opts.signal?.aborted) throw err;
       const wait = backoffMs(attempt);
-      opts.log?.warn({ err: (err as Error).message, code: (err as { code?: string }).code, attempt, waitMs: wait }, `${opts.what ?? 'database call'} failed; retrying`);
+      opts.log?.warn({ err, failures: attempt + 1, waitMs: wait }, `${opts.what ?? 'database call'} failed; retrying`);
       await pause(wait);
     }
   }

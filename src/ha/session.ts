@@ -103,7 +103,7 @@ export class ComponentSession {
     const client = this.database.newClient('session', this.clientConfig());
     client.on('error', (err) => {
       this.availability.lost();
-      this.log.warn({ err: err.message }, 'component session lost');
+      this.log.warn({ err }, 'component session lost');
     });
     client.on('end', () => {
       if (this.client === client) {
@@ -168,11 +168,11 @@ export class ComponentSession {
         await client.query(sql('ha/ha_event_insert'), ['component_rejoined', this.id, { role: this.role }]);
       }
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'heartbeat failed');
+      this.log.warn({ err }, 'heartbeat failed');
       if (isUnreachableDbError(err)) this.availability.lost();
       if (this.client === client) {
         this.client = null;
-        await client.end().catch(() => {});
+        await client.end();
         void this.reconnect();
       }
     }
@@ -194,7 +194,7 @@ export class ComponentSession {
         await this.heartbeat();
         break;
       } catch (err) {
-        this.log.warn({ err: (err as Error).message, attempt }, 'component session reconnect failed');
+        this.log.warn({ err, failures: attempt + 1 }, 'component session reconnect failed');
         if (isUnreachableDbError(err)) this.availability.lost();
         await pause(backoffMs(attempt, 100, 2000));
       }
@@ -220,13 +220,13 @@ export class ComponentSession {
       // A multi-host route is probed afresh: its primary may have moved since the pools chose.
       await this.database.refreshRoute();
       route = this.database.newClient('route', { ...this.clientConfig(), application_name: `keel-${this.role}-primary-check` });
-      route.on('error', () => {});
+      route.on('error', (err) => this.log.debug({ err }, 'split-brain check connection failed; the pending connect or query reports it too'));
       try {
         await route.connect();
         routeIdentity = identityOf((await route.query<IdentityRow>(sql('ha/server_identity'))).rows[0]!);
       } catch (err) {
         routeError = (err as Error).message;
-        await route.end().catch(() => {});
+        await route.end();
         route = null;
       }
       const verdict = judgePrimary(mine, routeIdentity);
@@ -237,18 +237,18 @@ export class ComponentSession {
         await route.query(sql('ha/ha_event_primary_changed'), [this.id, {
           primary: `${routeIdentity.systemId}/${routeIdentity.timeline}/${routeIdentity.startedAt}`, address: routeIdentity.address, timeline: routeIdentity.timeline,
           previousAddress: this.lastRoute?.address, previousTimeline: this.lastRoute?.timeline, seenBy: this.role,
-        }]).catch(() => {});
+        }]).catch((err) => this.log.debug({ err }, 'could not record the primary change as an HA event; the warning above has it in this log'));
         // The outage grace starts on the new primary even if no session had to reconnect.
-        await recordDisruption(route, this.id, `${this.role} saw the primary change to ${routeIdentity.address} (timeline ${routeIdentity.timeline})`).catch(() => {});
+        await recordDisruption(route, this.id, `${this.role} saw the primary change to ${routeIdentity.address} (timeline ${routeIdentity.timeline})`).catch((err) => this.log.debug({ err }, 'could not record the disruption on the new primary; fencing does not act on a timeline nobody recorded'));
       }
       if (routeIdentity) this.lastRoute = routeIdentity;
       await this.applyVerdict(verdict, route);
       return check;
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'database primary check failed');
+      this.log.warn({ err }, 'database primary check failed');
       return this.lastPrimaryCheck;
     } finally {
-      await route?.end().catch(() => {});
+      await route?.end();
       this.checking = false;
     }
   }
@@ -271,17 +271,17 @@ export class ComponentSession {
     if (!verdict.fit) {
       this.log.error({ reason: verdict.reason, detail: verdict.detail }, 'this component is on a database server that is not the primary: it stops taking work');
       // Recorded on the route's server, the real primary: the session's own is the suspect.
-      await route?.query(sql('ha/ha_event_insert'), [verdict.reason === 'in_recovery' ? 'db_demoted_primary' : 'db_isolated_primary', this.id, { role: this.role, reason: verdict.reason, detail: verdict.detail }]).catch(() => {});
+      await route?.query(sql('ha/ha_event_insert'), [verdict.reason === 'in_recovery' ? 'db_demoted_primary' : 'db_isolated_primary', this.id, { role: this.role, reason: verdict.reason, detail: verdict.detail }]).catch((err) => this.log.debug({ err }, 'could not record the unfit session as an HA event on the primary; the error above has it in this log'));
       // A new session connection may reach the primary (the session URL routes, or its chooser probes again).
       const client = this.client;
       if (client) {
         this.client = null;
-        await client.end().catch(() => {});
+        await client.end();
         void this.reconnect();
       }
     } else if (wasUnfit) {
       this.log.info('this component is on the primary again: it takes work');
-      await route?.query(sql('ha/ha_event_insert'), ['db_primary_confirmed', this.id, { role: this.role }]).catch(() => {});
+      await route?.query(sql('ha/ha_event_insert'), ['db_primary_confirmed', this.id, { role: this.role }]).catch((err) => this.log.debug({ err }, 'could not record the return to the primary as an HA event; the message above has it in this log'));
     }
     this.onFitness(reason);
   }
@@ -296,8 +296,8 @@ export class ComponentSession {
       await client.query(sql('ha/component_stopped'), [this.id]);
       await client.query(sql('ha/ha_event_insert'), ['component_left', this.id, { role: this.role }]);
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'could not deregister');
+      this.log.warn({ err }, 'could not deregister');
     }
-    await client.end().catch(() => {}); // closing the session releases the lock
+    await client.end(); // closing the session releases the lock
   }
 }

@@ -51,7 +51,7 @@ export async function decideLockedRuns(tx: Tx, runs: readonly LockedRun[], dags:
     if (decision.runState !== 'running') {
       await tx.query(sql('runs/dag_run_finish'), [run.id, decision.runState]);
       finished++;
-      log?.info({ dag: run.dag_id, runId: run.id, state: decision.runState }, `run ${decision.runState}`);
+      log?.info({ dagId: run.dag_id, runId: run.id, state: decision.runState }, `run ${decision.runState}`);
     }
   }
   if (ids.length) await tx.query(sql('runs/task_instances_apply_decisions'), [ids, states]);

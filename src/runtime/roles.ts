@@ -41,7 +41,7 @@ function runLoop(name: string, turn: () => Promise<boolean>, idleMs: number, wak
         if (await turn()) continue;
       } catch (err) {
         // A failed turn never ends the loop; the next turn starts again from the database state.
-        log.error({ err: (err as Error).message }, `${name} turn failed`);
+        log.error({ err }, `${name} turn failed`);
       }
       await wakeup.wait(idleMs);
     }
@@ -83,7 +83,7 @@ function startScheduler(database: Database, options: KeelOptions, session: Compo
     const details = { ...contention, perSeconds: CONTENTION_EVENT_EVERY_MS / 1000 };
     for (const k of Object.keys(contention)) delete contention[k];
     database.query(sql('ha/ha_event_insert'), ['lock_contention', session.id, details])
-      .catch((err) => log.warn({ err: (err as Error).message }, 'could not record lock contention'));
+      .catch((err) => log.warn({ err }, 'could not record lock contention'));
   }, CONTENTION_EVENT_EVERY_MS);
   contentionTimer.unref();
   const wakeup = new Wakeup();
@@ -247,7 +247,7 @@ export async function startRole(role: RoleName, options: KeelOptions, log: Logge
   if (api) parts.unshift(api); // stopped last of the parts: the UI shows the drain to the end
   const health = options.healthPort === undefined ? null : await startHealthServer({ host: options.healthHost, port: options.healthPort, session, metrics, access: options, log });
   const address = health?.server.address();
-  log.info({ role, component: session.id, database: database.embedded ? `embedded (${database.embedded.dataDir})` : 'external' }, `keel ${role} running`);
+  log.info({ role, componentId: session.id, database: database.embedded ? `embedded (${database.embedded.dataDir})` : 'external' }, `keel ${role} running`);
   return {
     componentId: session.id,
     healthPort: address && typeof address === 'object' ? address.port : null,

@@ -127,7 +127,7 @@ export class Scheduler {
           });
           if (id) {
             created++;
-            this.log.info({ dag: dag.dagId, logicalDate: iv.logicalDate.toISOString(), runId: id }, 'scheduled run created');
+            this.log.info({ dagId: dag.dagId, logicalDate: iv.logicalDate.toISOString(), runId: id }, 'scheduled run created');
           }
           last = iv.logicalDate;
         }
@@ -185,7 +185,7 @@ export class Scheduler {
       );
       for (const c of dead.rows) {
         await tx.query(sql('ha/ha_event_insert'), ['component_dead', c.id, { role: c.role, hostname: c.hostname, pid: c.pid, lastHeartbeatAt: c.last_heartbeat_at, detectedBy: this.opts.componentId }]);
-        this.log.warn({ component: c.id, role: c.role, host: c.hostname, pid: c.pid }, 'component marked dead: heartbeat stale');
+        this.log.warn({ componentId: c.id, role: c.role, host: c.hostname, pid: c.pid }, 'component marked dead: heartbeat stale');
       }
       return dead.rows.length;
     });

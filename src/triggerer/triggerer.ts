@@ -117,7 +117,7 @@ export class Triggerer {
           await this.db.query(sql('triggerer/triggers_cancel_orphaned'));
         }
       } catch (err) {
-        this.log.warn({ err: (err as Error).message }, 'triggerer turn failed; will retry');
+        this.log.warn({ err }, 'triggerer turn failed; will retry');
       }
       let nextDue = Date.now() + this.opts.pollMs;
       for (const h of this.held.values()) {
@@ -167,7 +167,7 @@ export class Triggerer {
       if (!this.held.has(h.row.id) || h.abort.signal.aborted) return; // dropped meanwhile
       if (outcome) await this.fire(h, outcome.state, outcome.envelope);
     } catch (err) {
-      this.log.warn({ err: (err as Error).message, trigger: h.row.id }, 'trigger check failed; will retry');
+      this.log.warn({ err, triggerId: h.row.id }, 'trigger check failed; will retry');
       h.nextCheckAt = Date.now() + this.opts.pollMs;
     } finally {
       h.checking = false;
@@ -206,7 +206,7 @@ export class Triggerer {
     this.drop(h.row.id);
     const waitedSec = (Date.now() - h.row.created_at.getTime()) / 1000;
     this.opts.onFired?.(h.spec?.kind ?? 'invalid', outcome, waitedSec);
-    const fields = { trigger: h.row.id, dag: h.row.dag_id, taskInstance: h.row.task_instance_id, state, outcome };
+    const fields = { triggerId: h.row.id, dagId: h.row.dag_id, taskInstanceId: h.row.task_instance_id, state, outcome };
     if (outcome === 'resumed') this.log.info(fields, `trigger ${state}: ${h.spec ? describeTrigger(h.spec) : 'invalid trigger'}`);
     else this.log.warn(fields, `trigger ${state} but not applied (${outcome})`);
   }
@@ -227,12 +227,12 @@ export class Triggerer {
       const kept = new Set((await this.db.query<{ id: string }>(sql('triggerer/triggers_renew'), [ids, this.opts.componentId, this.opts.leaseSec])).rows.map((r) => r.id));
       for (const id of ids) {
         if (!kept.has(id) && this.held.has(id)) {
-          this.log.info({ trigger: id }, 'trigger no longer held here (fired, cancelled or taken over); dropped');
+          this.log.info({ triggerId: id }, 'trigger no longer held here (fired, cancelled or taken over); dropped');
           this.drop(id);
         }
       }
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'trigger lease renewal failed');
+      this.log.warn({ err }, 'trigger lease renewal failed');
     } finally {
       this.renewing = false;
     }
@@ -247,7 +247,7 @@ export class Triggerer {
     for (const h of this.held.values()) h.abort.abort();
     this.held.clear();
     await this.db.query(sql('triggerer/triggers_release'), [this.opts.componentId])
-      .catch((err) => this.log.warn({ err: (err as Error).message }, 'could not release triggers; their leases will expire'));
+      .catch((err) => this.log.warn({ err }, 'could not release triggers; their leases will expire'));
     this.custom.close();
   }
 }

@@ -111,7 +111,14 @@ function runShell(req: RunRequest, signal: AbortSignal): Promise<unknown> {
     };
     lines(child.stdout, true);
     lines(child.stderr, false);
-    const kill = () => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ } };
+    const kill = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch (err) {
+        // ESRCH: the command and its children are gone already
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') log(`WARN could not kill the command: ${String(err)}`);
+      }
+    };
     signal.addEventListener('abort', kill, { once: true });
     child.on('error', (err) => reject(new Error(`could not start bash: ${err.message}`)));
     child.on('close', (code, sig) => {

@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { TSX_IMPORT, childEntry } from '../child-process.js';
 import { endedByWatchdog, WATCHDOG_REASON } from '../fencing/watchdog.js';
 import { userCodeEnv } from '../user-code-env.js';
+import type { Logger } from '../log.js';
 import type { ChildMessage, Deferral, ParentMessage, RunRequest } from './runner-protocol.js';
 
 const RUNNER = childEntry('./worker/runner-child.ts');
@@ -24,6 +25,7 @@ export interface RunnerPoolOptions {
   watchdogMs: number;
   /** Variables of the worker's environment that task code may see besides the fixed list (taskEnvAllow). */
   envAllow: readonly string[];
+  log: Logger;
 }
 
 interface ActiveRun {
@@ -65,10 +67,10 @@ class Runner {
       this.child.on('message', onMessage);
       this.child.once('exit', () => reject(new Error(`runner process exited while starting: ${this.stderrTail.trim()}`)));
     });
-    this.ready.catch(() => {});
+    this.ready.catch((err) => opts.log.debug({ err }, 'a runner process ended before it was ready; the attempt waiting for it, if any, fails with this error'));
     this.child.on('message', (m: ChildMessage) => this.handle(m));
     // Errors of the channel (a send racing the runner's death) end in 'exit', handled below.
-    this.child.on('error', () => {});
+    this.child.on('error', (err) => opts.log.debug({ err }, 'runner process channel error; its exit is handled'));
     const capture = (c: Buffer) => {
       const text = c.toString();
       this.stderrTail = (this.stderrTail + text).slice(-4000);

@@ -97,7 +97,7 @@ export class Worker {
   constructor(private readonly db: Database, private readonly opts: WorkerOptions, private readonly log: Logger) {
     this.runners = new RunnerPool({
       size: opts.concurrency, memoryMb: opts.runnerMemoryMb, maxTasksPerRunner: opts.runnerMaxTasks,
-      watchdogMs: selfFenceAfterMs(opts.leaseSec), envAllow: opts.taskEnvAllow,
+      watchdogMs: selfFenceAfterMs(opts.leaseSec), envAllow: opts.taskEnvAllow, log,
     });
     this.secrets = new KnownSecrets(db, opts.secretKey ? new SecretBox(opts.secretKey) : null, log);
   }
@@ -124,7 +124,7 @@ export class Worker {
         try {
           claimed = await this.claimAndStart(free);
         } catch (err) {
-          this.log.warn({ err: (err as Error).message }, 'claim failed; will retry');
+          this.log.warn({ err }, 'claim failed; will retry');
         }
       }
       // Claimed a full batch: more may be waiting, look again at once.
@@ -235,12 +235,12 @@ export class Worker {
         }
         return result;
       }, { log: this.log, what: 'ending an attempt', maxElapsedMs: this.opts.leaseSec * 1000 * 3 });
-      if (!ended.accepted) this.log.warn({ dag: c.dag_id, task: c.task_id, attemptId: c.attempt_id }, 'late write rejected: the attempt had been fenced');
-      else this.log.info({ dag: c.dag_id, task: c.task_id, run: c.run_id, try: c.try_number, state: ended.state }, `task ${ended.state}`);
+      if (!ended.accepted) this.log.warn({ dagId: c.dag_id, taskId: c.task_id, attemptId: c.attempt_id }, 'late write rejected: the attempt had been fenced');
+      else this.log.info({ dagId: c.dag_id, taskId: c.task_id, runId: c.dag_run_id, tryNumber: c.try_number, state: ended.state }, `task ${ended.state}`);
     } catch (err) {
       // The lease will expire and a scheduler fences the attempt: nothing is lost.
       this.unrecordedEnds.add(c.attempt_id);
-      this.log.error({ err: (err as Error).message, attemptId: c.attempt_id }, 'could not record the end of an attempt');
+      this.log.error({ err, attemptId: c.attempt_id }, 'could not record the end of an attempt');
     } finally {
       this.active.delete(c.attempt_id);
       this.wakeup.wake();
@@ -254,11 +254,11 @@ export class Worker {
       const triggerId = await this.db.inTransaction((tx) => deferAttempt(tx, {
         taskInstanceId: c.id, attemptId: c.attempt_id, fileloc: c.fileloc, deferral, log: log.text(), componentId: this.opts.componentId,
       }), { log: this.log, what: 'deferring an attempt', maxElapsedMs: this.opts.leaseSec * 1000 * 3 });
-      if (triggerId === null) this.log.warn({ dag: c.dag_id, task: c.task_id, attemptId: c.attempt_id }, 'late deferral rejected: the attempt had been fenced');
-      else this.log.info({ dag: c.dag_id, task: c.task_id, run: c.run_id, trigger: triggerId }, `task deferred on ${waitsFor}`);
+      if (triggerId === null) this.log.warn({ dagId: c.dag_id, taskId: c.task_id, attemptId: c.attempt_id }, 'late deferral rejected: the attempt had been fenced');
+      else this.log.info({ dagId: c.dag_id, taskId: c.task_id, runId: c.dag_run_id, triggerId }, `task deferred on ${waitsFor}`);
     } catch (err) {
       this.unrecordedEnds.add(c.attempt_id);
-      this.log.error({ err: (err as Error).message, attemptId: c.attempt_id }, 'could not record a deferral');
+      this.log.error({ err, attemptId: c.attempt_id }, 'could not record a deferral');
     } finally {
       this.active.delete(c.attempt_id);
       this.wakeup.wake();
@@ -281,7 +281,7 @@ export class Worker {
     }
     if (!ids.length) return;
     // A lost chunk is not lost for good: the whole log is stored when the attempt ends.
-    await this.db.query(sql('worker/task_attempts_append_log'), [ids, chunks]).catch((err) => this.log.warn({ err: (err as Error).message }, 'log flush failed'));
+    await this.db.query(sql('worker/task_attempts_append_log'), [ids, chunks]).catch((err) => this.log.warn({ err }, 'log flush failed'));
   }
 
   private async renewLeases(): Promise<void> {
@@ -306,7 +306,7 @@ export class Worker {
         }
       }
     } catch (err) {
-      this.log.warn({ err: (err as Error).message, silentMs: Math.round(performance.now() - this.lastRenewalOk) }, 'lease renewal failed');
+      this.log.warn({ err, silentMs: Math.round(performance.now() - this.lastRenewalOk) }, 'lease renewal failed');
     } finally {
       this.renewing = false;
     }
@@ -319,9 +319,9 @@ export class Worker {
         if (unknown.length) await handBack(tx, unknown.map((r) => ({ id: r.attempt_id, log: '' })), HANDED_BACK_CLAIM_LOST);
         return unknown.map((r) => r.attempt_id);
       }, { log: this.log, what: 'handing back claims whose answer was lost' });
-      if (back.length) this.log.warn({ attempts: back }, 'claims whose answer was lost were handed back');
+      if (back.length) this.log.warn({ attemptIds: back }, 'claims whose answer was lost were handed back');
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'could not hand back claims whose answer was lost; their leases will expire and they will be retried');
+      this.log.warn({ err }, 'could not hand back claims whose answer was lost; their leases will expire and they will be retried');
     }
   }
 
@@ -348,7 +348,7 @@ export class Worker {
         await this.db.inTransaction((tx) => handBack(tx, left.map(([id, a]) => ({ id, log: a.log.text() })), HANDED_BACK_STOPPING));
         this.log.info({ attempts: left.length }, 'attempts handed back');
       } catch (err) {
-        this.log.error({ err: (err as Error).message }, 'hand-back failed; the leases will expire and the attempts be retried');
+        this.log.error({ err }, 'hand-back failed; the leases will expire and the attempts be retried');
       }
     }
     if (this.leaseTimer) clearInterval(this.leaseTimer);

@@ -48,7 +48,7 @@ export async function redisSessionStore(db: Database, opts: RedisStoreOptions, l
     },
   });
   client.on('error', (err: Error) => {
-    if (ready && err.message !== lastError) log.warn({ err: err.message, redis: where }, 'session store (Redis) unreachable; reconnecting');
+    if (ready && err.message !== lastError) log.warn({ err, redis: where }, 'session store (Redis) unreachable; reconnecting');
     lastError = err.message;
   });
   client.on('ready', () => {

@@ -173,7 +173,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
           acked.push({ runDbId: run.id, dagId });
           if (dagId === DEFERRED_DAG_ID) approvals.push(approveLater(db, run.runId, 500 + random() * 4000, log));
         } catch (err) {
-          log.warn({ err: (err as Error).message }, 'trigger failed (not acknowledged)');
+          log.warn({ err }, 'trigger failed (not acknowledged)');
         }
         await sleep(opts.triggerEverySec * 1000 * (0.5 + random()));
       }
@@ -292,7 +292,7 @@ async function approveLater(db: Database, runId: string, delayMs: number, log: L
       await postExternalEvent(db, approvalKey(runId), { approved: true }, `approval-${runId}`);
       return;
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'approval post failed; retrying with the same event id');
+      log.warn({ err }, 'approval post failed; retrying with the same event id');
       await sleep(500);
     }
   }
