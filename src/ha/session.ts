@@ -99,7 +99,12 @@ export class ComponentSession {
     };
   }
 
-  private async connect(): Promise<pg.Client> {
+  /**
+   * Opens the session connection, takes the component lock and runs `then` on it. A failure
+   * at any step ends the connection: a half-open session left behind would keep holding the
+   * lock, and every later reconnect would find it "held by another session".
+   */
+  private async connect(then: (client: pg.Client) => Promise<unknown> = async () => {}): Promise<pg.Client> {
     const client = this.database.newClient('session', this.clientConfig());
     client.on('error', (err) => {
       this.availability.lost();
@@ -111,19 +116,23 @@ export class ComponentSession {
         void this.reconnect();
       }
     });
-    await client.connect();
-    const got = await client.query<{ ok: boolean }>(sql('ha/component_lock'), [COMPONENT_LOCK_CLASS, this.lockKey]);
-    if (!got.rows[0]?.ok) {
+    try {
+      await client.connect();
+      const got = await client.query<{ ok: boolean }>(sql('ha/component_lock'), [COMPONENT_LOCK_CLASS, this.lockKey]);
+      if (!got.rows[0]?.ok) throw new Error(`component lock ${this.lockKey} is held by another session`);
+      await then(client);
+      return client;
+    } catch (err) {
       await client.end();
-      throw new Error(`component lock ${this.lockKey} is held by another session`);
+      throw err;
     }
-    return client;
   }
 
   async start(): Promise<void> {
-    const client = await this.connect();
-    await client.query(sql('ha/component_register'), [this.id, this.role, this.host, process.pid, KEEL_VERSION, this.lockKey]);
-    await client.query(sql('ha/ha_event_insert'), ['component_joined', this.id, { role: this.role, hostname: this.host, pid: process.pid }]);
+    const client = await this.connect(async (c) => {
+      await c.query(sql('ha/component_register'), [this.id, this.role, this.host, process.pid, KEEL_VERSION, this.lockKey]);
+      await c.query(sql('ha/ha_event_insert'), ['component_joined', this.id, { role: this.role, hostname: this.host, pid: process.pid }]);
+    });
     this.client = client;
     this.lastHeartbeatOk = performance.now();
     await this.checkPrimary();
@@ -185,8 +194,7 @@ export class ComponentSession {
     const pause = retryPause(this.availability);
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
-        const client = await this.connect();
-        await recordDisruption(client, this.id, `${this.role} session reconnected`);
+        const client = await this.connect((c) => recordDisruption(c, this.id, `${this.role} session reconnected`));
         this.client = client;
         this.availability.reached();
         this.log.info('component session reconnected');
