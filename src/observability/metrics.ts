@@ -7,6 +7,7 @@ import type { Database } from '../db/database.js';
 import { readDatabaseStatus } from '../ha/db-status.js';
 import type { PrimaryCheck } from '../ha/session.js';
 import { sql } from '../db/sql.js';
+import { maintenanceOn } from '../ha/operator-notice.js';
 
 /** Bounds of keel_dag_run_duration_seconds: from a one-task run to a long nightly batch. */
 export const RUN_DURATION_BUCKETS = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 10800, 21600, 86400];
@@ -115,6 +116,7 @@ export class KeelMetrics {
     const queued = gauge('keel_task_queue_length', 'Task instances waiting in each queue (cluster-wide)', ['queue']);
     const oldestWait = gauge('keel_task_queue_oldest_wait_seconds', 'How long the oldest queued task instance of each queue has waited (cluster-wide)', ['queue']);
     const queueWorkers = gauge('keel_queue_workers', 'Live workers that take each queue (cluster-wide): 0 with tasks queued is work nobody can take', ['queue']);
+    const maintenance = gauge('keel_maintenance_mode', '1 while maintenance mode is on (keel maintenance on): no runs are created or queued');
     const triggersUnheld = gauge('keel_triggers_unheld', 'Waiting triggers no live triggerer holds (cluster-wide backlog)');
     const flapping = gauge('keel_components_flapping', `Components declared dead and rejoining more than flapThreshold (${opts.flapThreshold}) times in flapWindowSec (${opts.flapWindowSec} s), by role`, ['role']);
     const flaps = gauge('keel_component_flaps', `Times each component was declared dead and rejoined in the last flapWindowSec (${opts.flapWindowSec} s); only components with one or more`, ['role', 'component']);
@@ -180,6 +182,7 @@ export class KeelMetrics {
           oldestWait.set({ queue: r.queue }, r.oldest_sec);
           queueWorkers.set({ queue: r.queue }, r.workers);
         }
+        maintenance.set((await maintenanceOn(db)) ? 1 : 0);
         triggersUnheld.set((await db.query<{ n: number }>(sql('observability/metrics_trigger_backlog'))).rows[0]!.n);
         flapping.reset();
         flaps.reset();
