@@ -21,6 +21,7 @@ import { createToken, createUser, endUserSessions, listTokens, listUsers, revoke
 import { USER_ROLES, type UserRole } from '../auth/roles.js';
 import { logicalDate, parseJson, parseJsonObject, positiveCount, positiveId, readPassword } from './inputs.js';
 import { sql } from '../db/sql.js';
+import { readOperatorNotice, setAnnouncement, setMaintenance, type OperatorNotice } from '../ha/operator-notice.js';
 
 interface GlobalFlags {
   config?: string;
@@ -354,6 +355,31 @@ export function buildProgram(): Command {
         ['role', 'hostname', 'pid', 'state', 'heartbeat_age_sec', 'holds', 'db', 'started_at', 'id']);
     });
   });
+  const printNotice = (json: boolean, n: OperatorNotice) => {
+    if (json) return printJson(n);
+    console.log(n.maintenance ? `maintenance: on since ${n.maintenanceSince?.toISOString()}${n.maintenanceMessage ? ` — ${n.maintenanceMessage}` : ''}` : 'maintenance: off');
+    console.log(n.announcement ? `announcement: ${n.announcement}` : 'announcement: (none)');
+  };
+  const maintenance = program.command('maintenance').description('maintenance mode: schedulers create and queue nothing, workers finish what they run, the API keeps serving and shows the message');
+  maintenance.command('on').description('turn maintenance mode on')
+    .requiredOption('--message <text>', 'what users see in the API and the UI banner')
+    .action(async (o: { message: string }, cmd: Command) => {
+      if (!o.message.trim()) throw new UsageError('--message: give the text users should see (e.g. "database upgrade until 14:00 UTC")');
+      await withDb(cmd, async (d, json) => printNotice(json, await setMaintenance(d, true, o.message.trim())));
+    });
+  maintenance.command('off').description('turn maintenance mode off: scheduling resumes').action(async (_o, cmd: Command) => {
+    await withDb(cmd, async (d, json) => printNotice(json, await setMaintenance(d, false, null)));
+  });
+  maintenance.command('status').description('whether maintenance mode is on, and the announcement').action(async (_o, cmd: Command) => {
+    await withDb(cmd, async (d, json) => printNotice(json, await readOperatorNotice(d)));
+  });
+  program.command('announce [text]').description('show an announcement banner in the API and the UI (no text with --clear removes it)')
+    .option('--clear', 'remove the announcement')
+    .action(async (text: string | undefined, o: { clear?: boolean }, cmd: Command) => {
+      if (!o.clear && !text?.trim()) throw new UsageError('announce: give the text, or --clear to remove the announcement');
+      if (o.clear && text) throw new UsageError('announce: give the text or --clear, not both');
+      await withDb(cmd, async (d, json) => printNotice(json, await setAnnouncement(d, o.clear ? null : text!.trim())));
+    });
   ha.command('events').description('recent HA events, newest first')
     .option('--limit <n>', 'how many', '50')
     .option('--kind <kind>', 'only this kind (zombie_fenced, late_write_rejected, component_dead, failover_detected, …)')

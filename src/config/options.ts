@@ -159,6 +159,35 @@ export const OPTION_SPECS = {
     default: 5,
     doc: 'A component whose heartbeat is older than this is marked dead (it rejoins if it heartbeats again).',
   },
+  flapWindowSec: {
+    env: 'KEEL_FLAP_WINDOW_SEC',
+    schema: positiveNumber,
+    default: 600,
+    doc: 'Window of health flapping: a component declared dead and rejoining more than `flapThreshold` times in this many seconds is reported as flapping (`keel_components_flapping`, alert KeelHealthFlapping).',
+  },
+  flapThreshold: {
+    env: 'KEEL_FLAP_THRESHOLD',
+    schema: positiveInt,
+    default: 2,
+    doc: 'Rejoins after being declared dead, within `flapWindowSec`, above which a component is flapping. One false death under a load spike is counted (`keel_ha_events_total{kind="component_rejoined"}`) but is not yet flapping.',
+  },
+  expectedCopies: {
+    env: 'KEEL_EXPECTED_COPIES',
+    schema: z.string().transform((v, ctx) => {
+      const copies: Record<string, number> = {};
+      for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const m = /^(scheduler|worker|dag-processor|triggerer|api)=(\d+)$/.exec(part);
+        if (!m) {
+          ctx.issues.push({ code: 'custom', message: `"${part}" is not role=count (roles: scheduler, worker, dag-processor, triggerer, api), e.g. scheduler=2,worker=3`, input: v });
+          return z.NEVER;
+        }
+        copies[m[1]!] = Number(m[2]);
+      }
+      return copies;
+    }),
+    default: '',
+    doc: 'Copies of each role the deployment is meant to run, as `role=count,…` (e.g. `scheduler=2,worker=3,dag-processor=2,triggerer=2,api=2`): exported as `keel_role_copies_expected{role}` for the KeelRoleBelowConfiguredCopies alert and read by `keel ha audit`. Unset: no role has a configured count.',
+  },
   workerLostAfterSec: {
     env: 'KEEL_WORKER_LOST_AFTER_SEC',
     schema: positiveNumber,

@@ -297,6 +297,20 @@ CREATE TABLE public.login_attempt (
 );
 
 --
+-- Name: operator_notice; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.operator_notice (
+    id boolean DEFAULT true NOT NULL,
+    maintenance boolean DEFAULT false NOT NULL,
+    maintenance_message text,
+    maintenance_since timestamp with time zone,
+    announcement text,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT operator_notice_id_check CHECK (id)
+);
+
+--
 -- Name: pool; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -571,6 +585,13 @@ ALTER TABLE ONLY public.keel_user
 
 ALTER TABLE ONLY public.login_attempt
     ADD CONSTRAINT login_attempt_pkey PRIMARY KEY (username);
+
+--
+-- Name: operator_notice operator_notice_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.operator_notice
+    ADD CONSTRAINT operator_notice_pkey PRIMARY KEY (id);
 
 --
 -- Name: pool pool_pkey; Type: CONSTRAINT; Schema: public; Owner: -

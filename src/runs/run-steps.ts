@@ -9,6 +9,7 @@ import type { TaskState } from '../core/types.js';
 import type { DagVersionCache, VersionKey } from '../db/dag-versions.js';
 import { underSavepoint, type Tx } from '../db/database.js';
 import { sql } from '../db/sql.js';
+import { maintenanceOn } from '../ha/operator-notice.js';
 import type { Logger } from '../log.js';
 
 /** "keel queueing critical section": one transaction at a time spends the pools' budget. */
@@ -85,6 +86,8 @@ const isLockNotAvailable = (err: unknown) => (err as { code?: string }).code ===
  * it gives up and does other work.
  */
 export async function queueScheduled(tx: Tx, opts: QueueOptions): Promise<QueueResult> {
+  // Maintenance mode: scheduled instances stay scheduled; workers finish what they run.
+  if (await maintenanceOn(tx)) return NOTHING;
   const locked = await underSavepoint(tx, async () => {
     await tx.query(sql('db/lock_timeout_set'), [String(QUEUE_LOCK_WAIT_MS)]);
     await tx.query(sql('db/advisory_xact_lock'), [QUEUE_LOCK_KEY]);

@@ -159,7 +159,7 @@ async function startProcessor(database: Database, options: KeelOptions, session:
   };
 }
 
-async function startWorker(database: Database, options: KeelOptions, session: ComponentSession, log: Logger): Promise<Part> {
+async function startWorker(database: Database, options: KeelOptions, session: ComponentSession, metrics: KeelMetrics, log: Logger): Promise<Part> {
   const worker = new Worker(database, {
     componentId: session.id, dagsFolder: options.dagsFolder, concurrency: options.workerConcurrency, queues: options.workerQueues,
     pollMs: options.workerPollMs, leaseSec: options.attemptLeaseSec, shutdownGraceSec: options.workerShutdownGraceSec,
@@ -168,6 +168,7 @@ async function startWorker(database: Database, options: KeelOptions, session: Co
     taskResultMaxBytes: options.taskResultMaxBytes, taskLogMaxBytes: options.taskLogMaxBytes,
     queueBatchSize: options.schedulerBatchSize,
     onLoopTurn: () => session.loopTurned(),
+    onClaimed: (queue, waitedSec) => metrics.queueWaitSeconds.observe({ queue }, waitedSec),
     unfit: () => session.unfitReason !== null,
   }, log);
   const previous = session.details;
@@ -235,13 +236,13 @@ export async function startRole(role: RoleName, options: KeelOptions, log: Logge
     keepAliveIdleMs: options.dbKeepaliveIdleMs, primaryCheckMs: options.dbPrimaryCheckMs,
   }, log);
   await session.start();
-  const metrics = new KeelMetrics(database);
+  const metrics = new KeelMetrics(database, { expectedCopies: options.expectedCopies, flapWindowSec: options.flapWindowSec, flapThreshold: options.flapThreshold });
   metrics.primaryCheck = () => session.lastPrimaryCheck;
   metrics.loopTurns = () => ({ role, turns: session.loopTurns });
   const parts: Part[] = [];
   if (role === 'dag-processor' || role === 'standalone') parts.push(await startProcessor(database, options, session, metrics, log, role === 'standalone'));
   if (role === 'scheduler' || role === 'standalone') parts.push(...startScheduler(database, options, session, metrics, log));
-  if (role === 'worker' || role === 'standalone') parts.push(await startWorker(database, options, session, log));
+  if (role === 'worker' || role === 'standalone') parts.push(await startWorker(database, options, session, metrics, log));
   if (role === 'triggerer' || role === 'standalone') parts.push(await startTriggerer(database, options, session, metrics, log));
   const api = role === 'api' || role === 'standalone' ? await startApi(database, options, metrics, log, role === 'api' ? options.apiDrainSec : 0) : null;
   if (api) parts.unshift(api); // stopped last of the parts: the UI shows the drain to the end

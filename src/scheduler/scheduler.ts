@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import { computeNextDue, lastScheduledLogicalDate } from '../runs/next-due.js';
 import { AttemptFencing } from '../fencing/sweeps.js';
 import { createRun, runIdFor } from '../runs/create-run.js';
+import { maintenanceOn } from '../ha/operator-notice.js';
 import { decideLockedRuns, queueScheduled, type LockedRun, type QueueResult } from '../runs/run-steps.js';
 
 export { QUEUE_LOCK_KEY } from '../runs/run-steps.js';
@@ -82,11 +83,13 @@ export class Scheduler {
     // A turn woken for particular runs does only what moves them; the periodic duties
     // (due runs, every run that needs a look, fencing, dead components) run once per loop interval.
     const periodic = hintedRunIds.length === 0 || performance.now() - this.lastPeriodicAt >= (this.opts.periodicMs ?? 0);
+    // Maintenance mode: no new runs and none started; running ones are still decided and finished.
+    const maintenance = await maintenanceOn(this.db);
     if (periodic) {
       this.lastPeriodicAt = performance.now();
-      stats.runsCreated = await this.createDueRuns();
+      if (!maintenance) stats.runsCreated = await this.createDueRuns();
     }
-    stats.runsStarted = await this.startQueuedRuns();
+    if (!maintenance) stats.runsStarted = await this.startQueuedRuns();
     const examined = await this.examineRuns(hintedRunIds, periodic);
     stats.runsExamined = examined.examined;
     stats.skippedHints = examined.skippedHints;

@@ -44,6 +44,8 @@ export interface WorkerOptions {
   queueBatchSize: number;
   /** Called on every turn of the claim loop (liveness). */
   onLoopTurn?: () => void;
+  /** Called for each claimed task instance with its queue and how long it waited there (metrics). */
+  onClaimed?: (queue: string, waitedSec: number) => void;
   /** True while this worker's database session is on a server that is not the primary (split-brain guard): claim nothing, fence own attempts. */
   unfit?: () => boolean;
 }
@@ -65,6 +67,8 @@ interface Claimed {
   fileloc: string;
   /** Set when this attempt resumes a deferral. */
   next_event: ResumeEnvelope | null;
+  queue: string;
+  queue_wait_sec: number;
 }
 
 /** Running attempts' new log lines are written this often, for live tails. */
@@ -149,6 +153,7 @@ export class Worker {
     // now, not fenced when its lease runs out. Known: running attempts and this claim's.
     if (failedTries > 0) await this.handBackUnknownClaims([...this.active.keys(), ...this.unrecordedEnds, ...rows.map((r) => r.attempt_id)]);
     if (rows.length === 0) return 0;
+    for (const c of rows) this.opts.onClaimed?.(c.queue, c.queue_wait_sec);
     await this.dags.load(this.db, rows);
     await this.secrets.refresh();
     const upstream = await this.upstreamResults(rows);

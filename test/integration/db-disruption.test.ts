@@ -63,8 +63,8 @@ test('a database restart neither kills nor fences a running task', async () => {
   // The process saw the outage end, and how long it was without its database (3 s and more).
   const metrics = await (await fetch(`http://127.0.0.1:${cluster.roles[0]!.healthPort}/metrics`)).text();
   assert.match(metrics, /^keel_db_reachable 1$/m);
-  assert.match(metrics, /^keel_db_outages [1-9]\d*$/m);
-  const lasted = Number(/^keel_db_unreachable_seconds (\S+)$/m.exec(metrics)?.[1]);
+  assert.match(metrics, /^keel_db_outages_total [1-9]\d*$/m);
+  const lasted = Number(/^keel_db_unreachable_seconds_total (\S+)$/m.exec(metrics)?.[1]);
   assert.ok(lasted >= 2, `the process was without its database for ${lasted} s in all`);
 });
 

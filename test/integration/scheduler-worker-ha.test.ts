@@ -145,8 +145,8 @@ test('health server: live and ready while running, metrics include HA events', a
     await waitFor('a loop turn', async () => (await fetch(`http://127.0.0.1:${port}/health/live`)).status === 200);
     assert.equal((await fetch(`http://127.0.0.1:${port}/health/ready`)).status, 200);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    assert.match(metrics, /keel_ha_events\{kind="zombie_fenced"\} [1-9]/);
-    assert.match(metrics, /keel_loop_seconds_count\{role="scheduler"\} [1-9]/);
+    assert.match(metrics, /keel_ha_events_total\{kind="zombie_fenced"\} [1-9]/);
+    assert.match(metrics, /keel_loop_duration_seconds_count\{role="scheduler"\} [1-9]/);
     assert.match(metrics, /^keel_loop_turns_total\{role="scheduler"\} [1-9]\d*$/m);
   } finally {
     await cluster.stop();

@@ -1,7 +1,8 @@
 -- Claim queued task instances for one worker: a new attempt id (the fencing token) and a
 -- lease per attempt, plus the attempt's record, in one statement. Rows another worker is
 -- claiming are skipped, never waited for. An instance resuming a deferral (next_event set)
--- continues its try: it gets a new attempt id but the same try number.
+-- continues its try: it gets a new attempt id but the same try number. queue_wait_sec is how
+-- long the instance waited in its queue (the keel_task_queue_wait_seconds histogram).
 -- $1 queues (text[]), $2 limit, $3 worker component id, $4 lease seconds, $5 hostname
 WITH candidate AS (
   SELECT id FROM task_instance
@@ -16,7 +17,8 @@ WITH candidate AS (
       lease_expires_at = now() + make_interval(secs => $4::float8)
   FROM candidate c
   WHERE t.id = c.id
-  RETURNING t.id, t.dag_run_id, t.dag_id, t.task_id, t.try_number, t.max_tries, t.attempt_id, t.next_event
+  RETURNING t.id, t.dag_run_id, t.dag_id, t.task_id, t.try_number, t.max_tries, t.attempt_id, t.next_event, t.queue,
+    extract(epoch FROM now() - t.queued_at)::float8 AS queue_wait_sec
 ), recorded AS (
   INSERT INTO task_attempt (attempt_id, task_instance_id, try_number, worker_id, hostname, state)
   SELECT attempt_id, id, try_number, $3, $5, 'running' FROM claimed
