@@ -12,7 +12,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { KeelOptions } from '../config/options.js';
 import { isLoopback } from '../config/address-list.js';
@@ -67,7 +67,7 @@ export async function buildApiServer(db: Database, options: ApiOptions, deps: { 
 async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions, deps: { log: Logger; registry: Registry }): Promise<ApiServer> {
   const app = Fastify({
     loggerInstance: deps.log.child({ role: 'api' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: options.apiTrustProxy,
     bodyLimit: 2 * 1024 * 1024,
     // Path parameters as long as the ids they name (src/core/dag-graph.ts), so that the

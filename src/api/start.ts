@@ -6,9 +6,11 @@ import type { Logger } from '../log.js';
 import { secretKeyOf } from '../secrets/secret-key.js';
 import { sql } from '../db/sql.js';
 import { buildApiServer } from './server.js';
+import { webUrl } from '../config/web-url.js';
 
 export interface RunningApi {
   port: number;
+  readonly drains: string;
   stop(): Promise<void>;
 }
 
@@ -21,14 +23,15 @@ export async function startApi(db: Database, options: KeelOptions, metrics: Keel
   await server.app.listen({ host: options.apiHost, port: options.apiPort });
   const address = server.app.server.address();
   const port = address && typeof address === 'object' ? address.port : options.apiPort;
-  const host = options.apiHost.includes(':') ? `[${options.apiHost}]` : options.apiHost;
   const users = (await db.query<{ n: number }>(sql('auth/user_count'))).rows[0]?.n ?? 0;
-  log.info({ url: `http://${host}:${port}/` }, `web UI and REST API at http://${host}:${port}/ (API: /api/v1, OpenAPI: /api/v1/openapi.json, health: /health, metrics: /metrics)`);
+  const url = webUrl(options, port);
+  log.info({ url }, `web UI and REST API at ${url} (API: /api/v1, OpenAPI: /api/v1/openapi.json, health: /health, metrics: /metrics)`);
   if (users === 0) {
     log.warn('no users yet: create the first admin with `npm run keel -- users create --username admin --role admin --password-stdin` (type a password of at least 8 characters, then Ctrl-D; or --password-file <file>), then log in at the URL above');
   }
   return {
     port,
+    drains: drainSec > 0 ? `the API: ${drainSec} s of drain (apiDrainSec), then the server closes` : 'the API server',
     stop: async () => {
       if (drainSec > 0) {
         server.drain();

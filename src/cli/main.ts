@@ -22,6 +22,8 @@ import { USER_ROLES, type UserRole } from '../auth/roles.js';
 import { logicalDate, parseJson, parseJsonObject, positiveCount, positiveId, readPassword } from './inputs.js';
 import { sql } from '../db/sql.js';
 import { readOperatorNotice, setAnnouncement, setMaintenance, type OperatorNotice } from '../ha/operator-notice.js';
+import { KEEL_VERSION } from '../version.js';
+import { webUrl } from '../config/web-url.js';
 
 interface GlobalFlags {
   config?: string;
@@ -38,11 +40,14 @@ function optionsFrom(cmd: Command): KeelOptions {
   return loadOptions({ configFile: g.config, overrides });
 }
 
-/** Runs a short command against the database; CLI commands log only warnings. */
-async function withDb<T>(cmd: Command, fn: (d: Database, json: boolean) => Promise<T>): Promise<T> {
+/**
+ * Runs a short command against the database; CLI commands log only warnings. On the
+ * embedded database it never creates one (only `keel db init` and `keel standalone` do).
+ */
+async function withDb<T>(cmd: Command, fn: (d: Database, json: boolean) => Promise<T>, create = false): Promise<T> {
   const options = optionsFrom(cmd);
   const log = createLogger({ level: 'warn', format: options.logFormat });
-  const database = await openDatabase(options, log, 'cli');
+  const database = await openDatabase(options, log, 'cli', { create });
   try {
     await migrate(database);
     return await fn(database, Boolean(cmd.optsWithGlobals<GlobalFlags>().json));
@@ -59,11 +64,16 @@ async function runRole(role: RoleName, cmd: Command): Promise<void> {
     let stopping = false;
     const onSignal = (sig: NodeJS.Signals) => {
       if (stopping) {
-        log.warn('second signal: exiting now');
-        process.exit(1);
+        // No drain (running tasks are retried once their leases expire), but never an orphaned PostgreSQL.
+        log.warn('second signal: exiting now, without the drain');
+        running.stopNow().then(() => process.exit(1), (err) => {
+          log.error({ err }, 'could not stop the embedded PostgreSQL');
+          process.exit(1);
+        });
+        return;
       }
       stopping = true;
-      log.info({ signal: sig }, 'stopping');
+      log.info({ signal: sig }, 'stopping (a second Ctrl-C exits at once, without the drain)');
       running.stop().then(resolve, (err) => {
         log.error({ err }, 'error while stopping');
         process.exit(1);
@@ -82,6 +92,7 @@ export function buildProgram(): Command {
     .option('--dags <folder>', 'DAGs folder (overrides KEEL_DAGS_FOLDER)')
     .option('--database-url <url>', 'PostgreSQL URL (overrides KEEL_DATABASE_URL)')
     .option('--json', 'machine-readable output')
+    .version(KEEL_VERSION, '-V, --version', 'print the version of Keel')
     .exitOverride()
     .showHelpAfterError();
 
@@ -98,6 +109,14 @@ export function buildProgram(): Command {
   }
 
   const db = program.command('db').description('database schema');
+  db.command('init').description('create the embedded database in dataDir (KEEL_DATA_DIR) if there is none, and apply the migrations').action(async (_o, cmd: Command) => {
+    await withDb(cmd, async (d, json) => {
+      const status = await schemaStatus(d);
+      const where = d.embedded ? d.embedded.dataDir : 'the configured database';
+      if (json) printJson({ database: where, version: status.applied.at(-1)?.version ?? 0 });
+      else console.log(`Keel database in ${where} ready, schema at version ${status.applied.at(-1)?.version ?? 0}`);
+    }, true);
+  });
   db.command('migrate').description('apply pending migrations').action(async (_o, cmd: Command) => {
     await withDb(cmd, async (d, json) => {
       const status = await schemaStatus(d);
@@ -269,7 +288,7 @@ export function buildProgram(): Command {
       await withDb(cmd, async (d, json) => {
         const user = await createUser(d, o.username, password, o.role);
         if (json) printJson(user);
-        else console.log(`created ${user.role} ${user.username}; log in to the web UI (default http://127.0.0.1:8080/) with this name and password`);
+        else console.log(`created ${user.role} ${user.username}; log in to the web UI (${webUrl(optionsFrom(cmd), optionsFrom(cmd).apiPort)}) with this name and password`);
       });
     });
   users.command('list').description('users with their role, whether disabled and their live API tokens').action(async (_o, cmd: Command) => {
@@ -390,15 +409,26 @@ export function buildProgram(): Command {
       });
     });
 
-  program.command('health').description('exit 0 when at least one healthy component of the role exists, 1 otherwise (for probes and scripts)')
-    .addOption(new Option('--role <role>', 'role to check').choices(['scheduler', 'worker', 'dag-processor', 'triggerer', 'api']).makeOptionMandatory())
-    .action(async (o: { role: string }, cmd: Command) => {
+  program.command('health').description('exit 0 when healthy, 1 otherwise (for probes and scripts): with --role, at least one healthy component of the role; without, every role runs needs (scheduler, worker, dag-processor) has one')
+    .addOption(new Option('--role <role>', 'role to check').choices([...HEALTH_ROLES]))
+    .action(async (o: { role?: string }, cmd: Command) => {
       const options = optionsFrom(cmd);
       await withDb(cmd, async (d, json) => {
-        const rows = (await d.query(sql('cli/component_healthy_of_role'), [o.role, options.componentDeadAfterSec])).rows;
-        if (json) printJson({ role: o.role, healthy: rows });
-        else console.log(rows.length ? `${rows.length} healthy ${o.role}(s): ${rows.map((r) => `${r.hostname}/${r.pid}`).join(', ')}` : `no healthy ${o.role}`);
-        if (!rows.length) process.exitCode = 1;
+        const roles = o.role ? [o.role] : [...HEALTH_ROLES];
+        const healthy = await Promise.all(roles.map(async (role) => ({
+          role, required: o.role !== undefined || REQUIRED_ROLES.includes(role),
+          healthy: (await d.query(sql('cli/component_healthy_of_role'), [role, options.componentDeadAfterSec])).rows,
+        })));
+        const ok = healthy.every((h) => !h.required || h.healthy.length > 0);
+        if (json) printJson(o.role ? { role: o.role, healthy: healthy[0]!.healthy } : { healthy: ok, roles: healthy });
+        else {
+          for (const h of healthy) {
+            console.log(h.healthy.length
+              ? `${h.healthy.length} healthy ${h.role}(s): ${h.healthy.map((r) => `${r.role === 'standalone' ? 'standalone ' : ''}${r.hostname}/${r.pid}`).join(', ')}`
+              : `no healthy ${h.role}${h.required ? '' : ' (not needed by every DAG)'}`);
+          }
+        }
+        if (!ok) process.exitCode = 1;
       });
     });
 
@@ -447,6 +477,10 @@ export function buildProgram(): Command {
     });
   return program;
 }
+
+const HEALTH_ROLES = ['scheduler', 'worker', 'dag-processor', 'triggerer', 'api'] as const;
+/** Without them no run moves; a triggerer only serves deferred tasks and an api only its clients. */
+const REQUIRED_ROLES: readonly string[] = ['scheduler', 'worker', 'dag-processor'];
 
 function describeSchedule(s: { kind: string; expression?: string; timezone?: string; seconds?: number }): string {
   if (s.kind === 'cron') return `${s.expression}${s.timezone && s.timezone !== 'UTC' ? ` (${s.timezone})` : ''}`;

@@ -7,7 +7,8 @@ import type { SerializedDag } from '../core/types.js';
 import { TSX_IMPORT, childEntry } from '../child-process.js';
 import { userCodeEnv } from '../user-code-env.js';
 
-export type LoadResult = { ok: true; dags: SerializedDag[] } | { ok: false; error: string };
+/** `interrupted`: the loader was stopped by a signal from outside (a Ctrl-C, a shutdown), which says nothing about the file. */
+export type LoadResult = { ok: true; dags: SerializedDag[] } | { ok: false; error: string; interrupted?: boolean };
 
 const LOADER = childEntry('./dag-processor/load-child.ts');
 
@@ -16,11 +17,17 @@ function forkLoader(args: string[], envAllow: readonly string[]): ChildProcess {
   return fork(LOADER, args, {
     execArgv: ['--import', TSX_IMPORT, '--max-old-space-size=512'],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    // Its own process group: a Ctrl-C in the terminal reaches Keel, not a load half-way (the loader exits when Keel's channel closes).
+    detached: true,
     env: userCodeEnv(process.env, envAllow, { KEEL_DAG_PARSING: '1' }),
   });
 }
 
 const timeoutError = (timeoutSec: number) => `loading took longer than ${timeoutSec}s (dagFileTimeoutSec); move slow work out of the file's top level`;
+/** Signals that stop a process from outside; Keel itself ends a loader with SIGKILL. */
+const INTERRUPTING = new Set(['SIGINT', 'SIGTERM', 'SIGHUP']);
+const exited = (code: number | null, signal: string | null, stderr: string): LoadResult =>
+  ({ ok: false, error: exitError(code, signal, stderr), ...(signal && INTERRUPTING.has(signal) ? { interrupted: true } : {}) });
 const exitError = (code: number | null, signal: string | null, stderr: string) =>
   `the file ended its loader process (exit code ${code ?? 'none'}, signal ${signal ?? 'none'})${stderr ? `: ${stderr.trim().split('\n').slice(0, 8).join('\n')}` : ''}`;
 
@@ -40,7 +47,7 @@ export function parseDagFile(absPath: string, fileloc: string, timeoutSec: numbe
     child.stderr?.on('data', (c: Buffer) => { if (stderr.length < 4000) stderr += c.toString(); });
     child.on('message', (m) => finish(m as LoadResult));
     child.on('error', (err) => finish({ ok: false, error: `could not start the loader: ${err.message}` }));
-    child.on('exit', (code, signal) => finish({ ok: false, error: exitError(code, signal, stderr) }));
+    child.on('exit', (code, signal) => finish(exited(code, signal, stderr)));
   });
 }
 
@@ -67,7 +74,7 @@ class WarmLoader {
     });
     this.child.on('exit', (code, signal) => {
       this.exited = { code, signal };
-      this.settle({ ok: false, error: exitError(code, signal, this.stderr) });
+      this.settle(exited(code, signal, this.stderr));
     });
   }
 

@@ -267,6 +267,11 @@ export class DagProcessor {
     this.clashed.delete(fileloc);
     this.parsing.add(fileloc);
     const loaded = await loaders.load(abs, fileloc, hash, this.opts.dagFileTimeoutSec).finally(() => { this.parsing.delete(fileloc); });
+    if (!loaded.ok && (loaded.interrupted || this.stopping)) {
+      // Nothing is stored: the file keeps its last state and is loaded again by the next scan.
+      this.log.info({ file: fileloc }, `loading ${fileloc} was interrupted (${loaded.error}); not recorded as an import error`);
+      return undefined;
+    }
     this.opts.onParsed?.(fileloc, (Date.now() - started) / 1000, loaded.ok);
     let error: string | null;
     if (!loaded.ok) error = loaded.error;

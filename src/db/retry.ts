@@ -28,6 +28,9 @@ export class CommitOutcomeUnknownError extends Error {
   }
 }
 
+/** While a call keeps failing, a reminder this often once the backoff stopped growing. */
+const STILL_FAILING_LOG_MS = 5000;
+
 /**
  * Runs fn, retrying it with backoff while it fails with a transient database error. A
  * failure that says the database is unreachable marks `availability` lost, a success
@@ -37,6 +40,11 @@ export async function retryTransient<T>(fn: () => Promise<T>, opts: Omit<RetryOp
   const started = Date.now();
   const { availability } = opts;
   const pause = retryPause(availability);
+  // One log line per backoff step: the first failure with its error, then one when the
+  // wait grows and, once it is at its cap, one every few seconds (an outage of 30 s is a
+  // dozen lines, not a hundred).
+  let lastCeiling = 0;
+  let lastLogAt = 0;
   for (let attempt = 0; ; attempt++) {
     try {
       const result = await fn();
@@ -46,7 +54,19 @@ export async function retryTransient<T>(fn: () => Promise<T>, opts: Omit<RetryOp
       if (isUnreachableDbError(err)) availability.lost();
       if (err instanceof CommitOutcomeUnknownError || !isTransientDbError(err) || Date.now() - started > opts.maxElapsedMs || opts.signal?.aborted) throw err;
       const wait = backoffMs(attempt);
-      opts.log?.warn({ err, failures: attempt + 1, waitMs: wait }, `${opts.what ?? 'database call'} failed; retrying`);
+      const ceiling = backoffMs(attempt, undefined, undefined, () => 1);
+      const what = opts.what ?? 'database call';
+      const logNow = attempt === 0 || ceiling > lastCeiling || Date.now() - lastLogAt >= STILL_FAILING_LOG_MS;
+      if (logNow && attempt === 0) opts.log?.warn({ err, failures: 1, waitMs: wait }, `${what} failed; retrying`);
+      else if (logNow) {
+        const code = (err as { code?: unknown }).code;
+        opts.log?.warn({ code, failures: attempt + 1, waitMs: wait, elapsedSec: Math.round((Date.now() - started) / 1000) },
+          `${what} still failing${typeof code === 'string' ? ` (${code})` : ''}; retrying in up to ${ceiling} ms`);
+      }
+      if (logNow) {
+        lastCeiling = ceiling;
+        lastLogAt = Date.now();
+      }
       await pause(wait);
     }
   }

@@ -8,11 +8,22 @@ import { startEmbedded, type EmbeddedServer } from '../db/embedded.js';
 import { DatabaseUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 
-export async function openDatabase(options: KeelOptions, log: Logger, role: string): Promise<Database> {
+/** What a process may do to the embedded server's data folder (no URL configured). */
+export interface EmbeddedUse {
+  /** Run initdb when the folder holds no database: only `keel standalone` and `keel db init` do (docs/cli.md). */
+  create?: boolean;
+  /** Adopt a server left running by a Keel process that is gone (long-running roles), instead of only using it. */
+  adoptOrphan?: boolean;
+}
+
+/** SQLSTATEs of a refused login: the server was reached, the credentials are wrong. */
+const LOGIN_REFUSED = new Set(['28P01', '28000']);
+
+export async function openDatabase(options: KeelOptions, log: Logger, role: string, use: EmbeddedUse = {}): Promise<Database> {
   let url = options.databaseUrl;
   let embedded: EmbeddedServer | null = null;
   if (!url) {
-    embedded = await startEmbedded({ dataDir: options.dataDir, port: options.embeddedPort, log });
+    embedded = await startEmbedded({ dataDir: options.dataDir, port: options.embeddedPort, log, create: use.create ?? false, adoptOrphan: use.adoptOrphan ?? false });
     url = embedded.url;
   }
   // Bad URLs fail here, naming the option, before anything connects.
@@ -30,6 +41,9 @@ export async function openDatabase(options: KeelOptions, log: Logger, role: stri
       ...(embedded ? { embedded } : {}),
     });
   } catch (err) {
+    if (LOGIN_REFUSED.has((err as { code?: string }).code ?? '')) {
+      throw new DatabaseUnavailableError(`the database at ${redactUrl(url)} refused the login: ${(err as Error).message}; ${embedded ? `the embedded server's password is in ${options.dataDir}/postgres-password` : 'check the user name and password in KEEL_DATABASE_URL'}`);
+    }
     throw new DatabaseUnavailableError(`cannot reach the database at ${redactUrl(url)} after ${options.dbConnectRetrySec}s (dbConnectRetrySec): ${(err as Error).message}; check KEEL_DATABASE_URL and that the server is running`);
   }
 }

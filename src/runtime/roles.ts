@@ -26,10 +26,14 @@ export interface RunningRole {
   readonly healthPort: number | null;
   /** Port of the API server (roles api and standalone). */
   readonly apiPort: number | null;
+  /** A second Ctrl-C: no drain, but the embedded PostgreSQL this process runs is stopped all the same. */
+  stopNow(): Promise<void>;
 }
 
 interface Part {
   stop(): Promise<void>;
+  /** What stopping it waits for, printed when the drain gets to it. */
+  readonly drains?: string;
 }
 
 /** A loop that runs `turn` until stopped: again at once when it made progress, else after `idleMs` or a wake-up. */
@@ -150,6 +154,7 @@ async function startProcessor(database: Database, options: KeelOptions, session:
     return false;
   }, options.dagScanIntervalSec * 1000, wakeup, log);
   return {
+    drains: 'the DAG processor: the file it is loading, then its file leases are given back',
     stop: async () => {
       processor.stopSoon();
       if (settle) clearTimeout(settle);
@@ -181,6 +186,7 @@ async function startWorker(database: Database, options: KeelOptions, session: Co
   await worker.start();
   const wakeOnReturn = wakeWhenDatabaseBack(database, worker.wakeup);
   return {
+    drains: 'the worker: running tasks finish (or are handed back after workerShutdownGraceSec)',
     stop: async () => {
       await wakeOnReturn.stop();
       await worker.stop();
@@ -211,6 +217,7 @@ async function startTriggerer(database: Database, options: KeelOptions, session:
   triggerer.start();
   const wakeOnReturn = wakeWhenDatabaseBack(database, triggerer.wakeup);
   return {
+    drains: 'the triggerer: its triggers are handed back',
     stop: async () => {
       await wakeOnReturn.stop();
       await triggerer.stop();
@@ -223,7 +230,8 @@ export type RoleName = 'scheduler' | 'worker' | 'dag-processor' | 'triggerer' | 
 
 /** Opens the database, registers the component and starts the role's loops. */
 export async function startRole(role: RoleName, options: KeelOptions, log: Logger): Promise<RunningRole> {
-  const database = await openDatabase(options, log, role);
+  // Only standalone (the quick start) creates the embedded database; every long-running role adopts an orphaned server.
+  const database = await openDatabase(options, log, role, { create: role === 'standalone', adoptOrphan: true });
   try {
     if (role === 'standalone' || role === 'dag-processor') await migrate(database);
     else await assertSchemaCurrent(database);
@@ -253,11 +261,16 @@ export async function startRole(role: RoleName, options: KeelOptions, log: Logge
     componentId: session.id,
     healthPort: address && typeof address === 'object' ? address.port : null,
     apiPort: api?.port ?? null,
+    stopNow: async () => { await database.embedded?.stop(); },
     stop: async () => {
       // Workers first (they drain), then the loops that schedule around them.
-      for (const p of [...parts].reverse()) await p.stop();
+      for (const p of [...parts].reverse()) {
+        if (p.drains) log.info(`stopping ${p.drains}`);
+        await p.stop();
+      }
       await health?.close();
       await session.stop();
+      if (database.embedded) log.info('stopping the embedded PostgreSQL');
       await database.close();
     },
   };

@@ -10,6 +10,7 @@ import { isTaskDeferral, TaskDeferral, type DeferOptions } from '../sdk/defer.js
 import { parseTriggerSpec, type TriggerSpec } from '../deferral/triggers/spec.js';
 import { LeaseWatchdog, watchdogNotice } from '../fencing/watchdog.js';
 import type { ChildMessage, ParentMessage, RunRequest } from './runner-protocol.js';
+import { LineTail, ShellTaskError, taskErrorText } from './failure-message.js';
 
 const send = (m: ChildMessage) => process.send!(m);
 let current: { attemptId: string; abort: AbortController } | null = null;
@@ -91,6 +92,7 @@ function runShell(req: RunRequest, signal: AbortSignal): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', req.command ?? ''], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let lastLine = '';
+    const stderrTail = new LineTail();
     const lines = (stream: NodeJS.ReadableStream, isStdout: boolean) => {
       let buf = '';
       stream.on('data', (chunk: Buffer) => {
@@ -100,12 +102,14 @@ function runShell(req: RunRequest, signal: AbortSignal): Promise<unknown> {
         for (const p of parts) {
           log(p);
           if (isStdout && p.trim()) lastLine = p;
+          if (!isStdout) stderrTail.push(p);
         }
       });
       stream.on('end', () => {
         if (buf) {
           log(buf);
           if (isStdout && buf.trim()) lastLine = buf;
+          if (!isStdout) stderrTail.push(buf);
         }
       });
     };
@@ -124,7 +128,7 @@ function runShell(req: RunRequest, signal: AbortSignal): Promise<unknown> {
     child.on('close', (code, sig) => {
       signal.removeEventListener('abort', kill);
       if (code === 0) resolve(lastLine);
-      else reject(new Error(sig ? `command killed by ${sig}` : `command exited with code ${code}`));
+      else reject(new ShellTaskError(req.command ?? '', { code, signal: sig }, stderrTail.all));
     });
   });
 }
@@ -146,7 +150,7 @@ async function run(req: RunRequest): Promise<void> {
   } catch (err) {
     const e = err as Error;
     if (isTaskDeferral(err)) msg = { type: 'done', attemptId: req.attemptId, ok: true, result: null, deferral: { trigger: err.trigger, timeoutSec: err.timeoutSec } };
-    else msg = { type: 'done', attemptId: req.attemptId, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : format(err) };
+    else msg = { type: 'done', attemptId: req.attemptId, ok: false, error: e instanceof Error ? taskErrorText(e) : format(err) };
   }
   current = null;
   send(msg);
