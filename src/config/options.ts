@@ -321,6 +321,12 @@ export const OPTION_SPECS = {
     default: 30,
     doc: 'Time limit to load one DAG file; past it the file is an import error.',
   },
+  dagBundleMaxBytes: {
+    env: 'KEEL_DAG_BUNDLE_MAX_BYTES',
+    schema: positiveInt,
+    default: 10 * 1024 * 1024,
+    doc: 'Largest DAG bundle (a DAG file and the local modules it imports, stored in the database for workers); a larger one is an import error naming its largest files.',
+  },
   dagScanIntervalSec: {
     env: 'KEEL_DAG_SCAN_INTERVAL_SEC',
     schema: positiveNumber,

@@ -22,6 +22,7 @@ import type { Database, Tx } from '../db/database.js';
 import { sql } from '../db/sql.js';
 import { COMPONENT_LOCK_CLASS } from '../ha/session.js';
 import type { Logger } from '../log.js';
+import { BundleTooLarge, collectBundle, type DagBundle } from './bundle.js';
 import { LoaderPool } from './parse-file.js';
 import { storeImportError, storeParsedFile } from './store.js';
 
@@ -45,7 +46,13 @@ export interface ProcessorOptions {
   onParsed?: (fileloc: string, seconds: number, ok: boolean) => void;
   /** Environment variables DAG files may see besides the fixed list (taskEnvAllow). */
   taskEnvAllow?: readonly string[];
+  /** Largest bundle (the file and the local modules it imports) stored (dagBundleMaxBytes). */
+  dagBundleMaxBytes?: number;
+  /** Only these files of the folder are DAG files (`keel dags test --file`); unset: every one. */
+  onlyFiles?: readonly string[];
 }
+
+const DEFAULT_BUNDLE_MAX_BYTES = 10 * 1024 * 1024;
 
 const DAG_FILE = /\.(ts|mts|js|mjs)$/;
 /** How often the split of the files between processors is looked at (peers joining, dying, freezing). */
@@ -146,7 +153,8 @@ export class DagProcessor {
     const listedAt = (await this.db.query<{ now: Date }>(sql('db/now'))).rows[0]!.now;
     this.watch();
     const listing = listDagFolder(this.opts.dagsFolder);
-    const files = listing.files;
+    const only = this.opts.onlyFiles;
+    const files = only ? listing.files.filter((f) => only.includes(f)) : listing.files;
     this.filesListed = files.length;
     const result: ScanResult = { parsed: [], errors: {}, deactivated: [] };
     // Every processor lists and stats the whole folder (cheap: it decides what is gone);
@@ -280,9 +288,10 @@ export class DagProcessor {
       if (loaded.dags.length === 0) problems.push('the file exports no DAG; export the result of dag(...), e.g. `export default dag({ id: ... }, ...)`');
       const ids = loaded.dags.map((d) => d.dagId);
       for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i))) problems.push(`DAG id "${id}" is defined twice in this file`);
-      if (problems.length) error = problems.join('\n');
+      const bundle = problems.length ? null : await this.bundleOf(abs, fileloc).catch((err: Error) => { problems.push(err.message); return null; });
+      if (problems.length || !bundle) error = problems.join('\n');
       else {
-        const stored = await this.db.inTransaction(async (tx) => (await this.stillHeld(tx, fileloc)) ? storeParsedFile(tx, fileloc, hash, loaded.dags) : undefined);
+        const stored = await this.db.inTransaction(async (tx) => (await this.stillHeld(tx, fileloc)) ? storeParsedFile(tx, fileloc, hash, loaded.dags, bundle) : undefined);
         if (stored === undefined) return this.lost(fileloc);
         error = stored;
         // The only error storing reports is a DAG id owned by another file; that file may let go of it any time.
@@ -305,6 +314,17 @@ export class DagProcessor {
       this.log.info({ file: fileloc, dagIds: loaded.dags.map((d) => d.dagId), ms: Date.now() - started }, 'DAG file loaded');
     }
     return error;
+  }
+
+  private async bundleOf(abs: string, fileloc: string): Promise<DagBundle> {
+    try {
+      return await collectBundle(abs, this.opts.dagBundleMaxBytes ?? DEFAULT_BUNDLE_MAX_BYTES);
+    } catch (err) {
+      if (err instanceof BundleTooLarge) throw err;
+      // The file loaded, so this is a module its imports reach that cannot be read now.
+      this.log.warn({ err, file: fileloc }, 'could not collect the local modules of a DAG file');
+      throw new Error(`could not collect the local modules ${fileloc} imports into its bundle: ${(err as Error).message.split('\n').slice(0, 4).join('\n')}`, { cause: err });
+    }
   }
 
   private async stillHeld(tx: Tx, fileloc: string): Promise<boolean> {

@@ -115,6 +115,19 @@ CREATE TABLE public.dag (
 );
 
 --
+-- Name: dag_bundle; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.dag_bundle (
+    bundle_hash text NOT NULL,
+    entry text NOT NULL,
+    files jsonb NOT NULL,
+    size_bytes integer NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT dag_bundle_size_bytes_check CHECK ((size_bytes >= 0))
+);
+
+--
 -- Name: dag_file; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -183,7 +196,8 @@ CREATE TABLE public.dag_version (
     dag_id text NOT NULL,
     version_hash text NOT NULL,
     serialized jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    bundle_hash text
 );
 
 --
@@ -480,6 +494,13 @@ ALTER TABLE ONLY public.component
 
 ALTER TABLE ONLY public.connection
     ADD CONSTRAINT connection_pkey PRIMARY KEY (conn_id);
+
+--
+-- Name: dag_bundle dag_bundle_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dag_bundle
+    ADD CONSTRAINT dag_bundle_pkey PRIMARY KEY (bundle_hash);
 
 --
 -- Name: dag_file_lease dag_file_lease_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -826,6 +847,13 @@ ALTER TABLE ONLY public.dag_run
 
 ALTER TABLE ONLY public.dag_run
     ADD CONSTRAINT dag_run_dag_id_version_hash_fkey FOREIGN KEY (dag_id, version_hash) REFERENCES public.dag_version(dag_id, version_hash);
+
+--
+-- Name: dag_version dag_version_bundle_hash_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dag_version
+    ADD CONSTRAINT dag_version_bundle_hash_fkey FOREIGN KEY (bundle_hash) REFERENCES public.dag_bundle(bundle_hash);
 
 --
 -- Name: dag_version dag_version_dag_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -1,5 +1,6 @@
 // Starting and stopping Keel's roles inside one process. `keel <role>` runs one of them;
 // `keel standalone` runs them all on the embedded database.
+import { join, resolve } from 'node:path';
 import type { KeelOptions } from '../config/options.js';
 import { migrate, assertSchemaCurrent } from '../db/migrate.js';
 import { Listener } from '../db/listener.js';
@@ -129,7 +130,7 @@ async function startProcessor(database: Database, options: KeelOptions, session:
     dagsFolder: options.dagsFolder, dagFileTimeoutSec: options.dagFileTimeoutSec, dagReparseIntervalSec: options.dagReparseIntervalSec,
     componentId: session.id, dagFileLeaseSec: options.dagFileLeaseSec, dagProcessorLostAfterSec: options.dagProcessorLostAfterSec,
     componentDeadAfterSec: options.componentDeadAfterSec, dbOutageGraceSec: options.dbOutageGraceSec, dagParseConcurrency: options.dagParseConcurrency,
-    taskEnvAllow: options.taskEnvAllow,
+    taskEnvAllow: options.taskEnvAllow, dagBundleMaxBytes: options.dagBundleMaxBytes,
     onParsed: (_file, seconds, ok) => {
       metrics.parseSeconds.observe({ outcome: ok ? 'loaded' : 'failed' }, seconds);
       session.loopTurned();
@@ -169,7 +170,7 @@ async function startWorker(database: Database, options: KeelOptions, session: Co
     componentId: session.id, dagsFolder: options.dagsFolder, concurrency: options.workerConcurrency, queues: options.workerQueues,
     pollMs: options.workerPollMs, leaseSec: options.attemptLeaseSec, shutdownGraceSec: options.workerShutdownGraceSec,
     runnerMemoryMb: options.runnerMemoryMb, runnerMaxTasks: options.runnerMaxTasks, taskEnvAllow: options.taskEnvAllow,
-    secretKey: secretKeyOf(options),
+    secretKey: secretKeyOf(options), bundleCacheDir: join(resolve(options.dataDir), 'bundles'),
     taskResultMaxBytes: options.taskResultMaxBytes, taskLogMaxBytes: options.taskLogMaxBytes,
     queueBatchSize: options.schedulerBatchSize,
     onLoopTurn: () => session.loopTurned(),

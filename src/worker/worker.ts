@@ -17,6 +17,7 @@ import { Wakeup } from '../loop.js';
 import { endAttempt } from '../fencing/end-attempt.js';
 import { mustSelfFence, renewEveryMs, selfFenceAfterMs } from '../fencing/lease.js';
 import { describeTrigger, type ResumeEnvelope } from '../deferral/triggers/spec.js';
+import { BundleCache } from '../runs/dag-bundle.js';
 import { SecretBox } from '../secrets/secret-box.js';
 import { AttemptLog } from './attempt-log.js';
 import { deferAttempt } from './defer-attempt.js';
@@ -36,6 +37,8 @@ export interface WorkerOptions {
   runnerMaxTasks: number;
   /** Environment variables task code may see besides the fixed list (taskEnvAllow). */
   taskEnvAllow: readonly string[];
+  /** Local cache of DAG bundles by hash (`<dataDir>/bundles`). */
+  bundleCacheDir: string;
   /** Decrypts connection passwords, to mask them in task logs (unset: only named secrets are masked). */
   secretKey?: string;
   taskResultMaxBytes: number;
@@ -65,6 +68,9 @@ interface Claimed {
   params: Record<string, unknown>;
   version_hash: string;
   fileloc: string;
+  /** The bundle of the run's DAG version; null for a version stored before bundles existed. */
+  bundle_hash: string | null;
+  bundle_entry: string | null;
   /** Set when this attempt resumes a deferral. */
   next_event: ResumeEnvelope | null;
   queue: string;
@@ -91,6 +97,7 @@ export class Worker {
   private readonly active = new Map<string, { claimed: Claimed; log: AttemptLog }>();
   private readonly dags = new DagVersionCache();
   private readonly secrets: KnownSecrets;
+  private readonly bundles: BundleCache;
   private stopping = false;
   private loopDone: Promise<void> | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
@@ -103,6 +110,7 @@ export class Worker {
       size: opts.concurrency, memoryMb: opts.runnerMemoryMb, maxTasksPerRunner: opts.runnerMaxTasks,
       watchdogMs: selfFenceAfterMs(opts.leaseSec), envAllow: opts.taskEnvAllow, log,
     });
+    this.bundles = new BundleCache(opts.bundleCacheDir);
     this.secrets = new KnownSecrets(db, opts.secretKey ? new SecretBox(opts.secretKey) : null, log);
   }
 
@@ -198,22 +206,9 @@ export class Worker {
       // The deferral timed out or its trigger failed: this attempt fails without running.
       outcome = { ok: false, error: 'timeout' in resume ? resume.timeout : resume.error };
     } else {
-      const upstream: Record<string, unknown> = {};
-      for (const u of task.upstream) if (u in allUpstream) upstream[u] = allUpstream[u];
-      const req: RunRequest = {
-        type: 'run', attemptId: c.attempt_id, file: join(this.opts.dagsFolder, c.fileloc), dagId: c.dag_id, taskId: c.task_id,
-        kind: task.kind, command: task.command, resultMaxBytes: this.opts.taskResultMaxBytes,
-        context: {
-          dagId: c.dag_id, runId: c.run_id, taskId: c.task_id, logicalDate: c.logical_date.toISOString(),
-          dataIntervalStart: c.data_interval_start.toISOString(), dataIntervalEnd: c.data_interval_end.toISOString(),
-          tryNumber: c.try_number, maxTries: c.max_tries, attemptId: c.attempt_id, params: c.params, upstream,
-          resumed: resume !== null, triggerEvent: resume && 'event' in resume ? resume.event : undefined,
-        },
-      };
-      log.add(`INFO attempt ${c.attempt_id} try ${c.try_number}/${c.max_tries} on ${this.host} (worker ${this.opts.componentId})${resume ? ', resuming from its trigger' : ''}`);
-      outcome = await this.runners.run(req, task.executionTimeoutSec, (line) => log.add(line));
-      // A task's error (message, stack) is stored and shown like its log: masked the same way.
-      if (!outcome.ok) outcome = { ok: false, error: log.masker.mask(outcome.error) };
+      const file = await this.taskFile(c);
+      if (typeof file !== 'string') outcome = file;
+      else outcome = await this.runTask(c, task, log, allUpstream, file);
     }
     if (!this.active.has(c.attempt_id)) return; // handed back during shutdown
     if (outcome.ok && outcome.deferral) {
@@ -250,6 +245,38 @@ export class Worker {
       this.active.delete(c.attempt_id);
       this.wakeup.wake();
     }
+  }
+
+  /** The task's file in this worker's bundle cache (from the database), or why it cannot be had. */
+  private async taskFile(c: Claimed): Promise<string | RunOutcome> {
+    // A version stored before bundles existed still runs from the DAG folder.
+    if (!c.bundle_hash || !c.bundle_entry) return join(this.opts.dagsFolder, c.fileloc);
+    try {
+      return await this.bundles.entryPath(this.db, c.bundle_hash, c.bundle_entry);
+    } catch (err) {
+      this.log.warn({ err, dagId: c.dag_id, attemptId: c.attempt_id }, 'could not write the DAG bundle into the local cache');
+      return { ok: false, error: `could not load the code of DAG "${c.dag_id}" version ${c.version_hash} (bundle ${c.bundle_hash}): ${(err as Error).message}` };
+    }
+  }
+
+  private async runTask(c: Claimed, task: SerializedTask, log: AttemptLog, allUpstream: Record<string, unknown>, file: string): Promise<RunOutcome> {
+    const resume = c.next_event;
+    const upstream: Record<string, unknown> = {};
+    for (const u of task.upstream) if (u in allUpstream) upstream[u] = allUpstream[u];
+    const req: RunRequest = {
+      type: 'run', attemptId: c.attempt_id, file, dagId: c.dag_id, taskId: c.task_id,
+      kind: task.kind, command: task.command, resultMaxBytes: this.opts.taskResultMaxBytes,
+      context: {
+        dagId: c.dag_id, runId: c.run_id, taskId: c.task_id, logicalDate: c.logical_date.toISOString(),
+        dataIntervalStart: c.data_interval_start.toISOString(), dataIntervalEnd: c.data_interval_end.toISOString(),
+        tryNumber: c.try_number, maxTries: c.max_tries, attemptId: c.attempt_id, params: c.params, upstream,
+        resumed: resume !== null, triggerEvent: resume && 'event' in resume ? resume.event : undefined,
+      },
+    };
+    log.add(`INFO attempt ${c.attempt_id} try ${c.try_number}/${c.max_tries} on ${this.host} (worker ${this.opts.componentId})${resume ? ', resuming from its trigger' : ''}`);
+    const outcome = await this.runners.run(req, task.executionTimeoutSec, (line) => log.add(line));
+    // A task's error (message, stack) is stored and shown like its log: masked the same way.
+    return outcome.ok ? outcome : { ok: false, error: log.masker.mask(outcome.error) };
   }
 
   private async defer(c: Claimed, log: AttemptLog, deferral: Deferral): Promise<void> {

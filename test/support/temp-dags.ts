@@ -1,9 +1,9 @@
 // Temporary DAG folders for tests that write, edit and delete DAG files. Files in a
 // folder outside the repository cannot import 'keel' by name, so they import the SDK by
 // its absolute file URL: write `import { dag, param } from SDK;` via dagSource().
-import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export const SDK_URL = new URL('../../src/sdk/index.ts', import.meta.url).href;
 
@@ -26,7 +26,8 @@ export function tempDags(prefix = 'keel-dags-'): TempDags {
     // Write then rename, as editors and deploy tools do: a watcher never sees a half-written
     // file (dot files are not DAG files, so the temporary one is ignored).
     write: (name, text) => {
-      const tmp = join(dir, `.${name}.tmp`);
+      mkdirSync(join(dir, dirname(name)), { recursive: true });
+      const tmp = join(dir, dirname(name), `.${basename(name)}.tmp`);
       writeFileSync(tmp, text);
       renameSync(tmp, join(dir, name));
     },

@@ -23,7 +23,9 @@ WITH candidate AS (
   INSERT INTO task_attempt (attempt_id, task_instance_id, try_number, worker_id, hostname, state)
   SELECT attempt_id, id, try_number, $3, $5, 'running' FROM claimed
 )
-SELECT c.*, r.run_id, r.logical_date, r.data_interval_start, r.data_interval_end, r.params, r.version_hash, d.fileloc
+SELECT c.*, r.run_id, r.logical_date, r.data_interval_start, r.data_interval_end, r.params, r.version_hash, d.fileloc, v.bundle_hash, b.entry AS bundle_entry
 FROM claimed c
 JOIN dag_run r ON r.id = c.dag_run_id
 JOIN dag d ON d.dag_id = c.dag_id
+JOIN dag_version v ON v.dag_id = r.dag_id AND v.version_hash = r.version_hash
+LEFT JOIN dag_bundle b ON b.bundle_hash = v.bundle_hash
