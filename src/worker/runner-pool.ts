@@ -44,6 +44,8 @@ class Runner {
   /** Attempts this runner serves before it is replaced; spread ±25 % so that runners do not all restart together. */
   readonly retireAfter: number;
   active: ActiveRun | null = null;
+  /** Set once the runner said it is ready: a task given to it starts without waiting. */
+  isReady = false;
   /** The DAG whose attempts this runner serves, from its first attempt on; null: fresh. */
   dagId: string | null = null;
   private stderrTail = '';
@@ -61,6 +63,7 @@ class Runner {
       const onMessage = (m: ChildMessage) => {
         if (m.type === 'ready') {
           this.child.off('message', onMessage);
+          this.isReady = true;
           resolve();
         }
       };
@@ -141,12 +144,14 @@ export class RunnerPool {
 
   constructor(private readonly opts: RunnerPoolOptions) {}
 
-  /** Starts the warm runners and waits until they are ready. */
+  /** Starts the warm runners, idle from the start, and waits until they are ready. */
   async start(): Promise<void> {
     const runners = Array.from({ length: this.opts.size }, () => this.spawn());
+    this.idle.push(...runners);
     await Promise.all(runners.map((r) => r.ready));
   }
 
+  /** A new runner; when one exits (retired, crashed, killed), a fresh one replaces it in the background. */
   private spawn(): Runner {
     const runner = new Runner(this.opts, (r) => {
       this.all.delete(r);
@@ -158,16 +163,25 @@ export class RunnerPool {
   }
 
   /**
-   * An idle runner of this DAG, else a fresh one, else a new one; to keep the pool's size,
-   * the idle runner of another DAG that waited longest is retired for it.
+   * An idle runner of this DAG, else a fresh one (ready ones first, so that no task waits
+   * for a runner to start while a started one idles); else, to keep the pool's size, the
+   * idle runner of another DAG that waited longest is retired and a new one started.
    */
   private async take(dagId: string): Promise<Runner> {
     this.idle = this.idle.filter((r) => !r.exited);
-    let runner = this.idle.find((r) => r.dagId === dagId) ?? this.idle.find((r) => r.dagId === null);
+    const candidates = [(r: Runner) => r.isReady && r.dagId === dagId, (r: Runner) => r.isReady && r.dagId === null,
+      (r: Runner) => r.dagId === dagId, (r: Runner) => r.dagId === null];
+    let runner: Runner | undefined;
+    for (const fits of candidates) if ((runner = this.idle.find(fits))) break;
     if (runner) this.idle = this.idle.filter((r) => r !== runner);
     else {
-      this.idle.shift()?.kill('retired: its slot goes to another DAG');
+      const retired = this.idle.shift();
       runner = this.spawn();
+      // Its exit must not start a replacement: the new runner is that replacement.
+      if (retired) {
+        this.all.delete(retired);
+        retired.kill('retired: its slot goes to another DAG');
+      }
     }
     runner.dagId = dagId;
     await runner.ready;

@@ -1,0 +1,81 @@
+// The worker's runner pool: the warm runners start() makes are the ones tasks run in, the
+// pool never holds more than its size, and a retired runner is replaced in the background.
+// Runners are real processes (children of this test process); no database.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createLogger } from '../../src/log.js';
+import { RunnerPool } from '../../src/worker/runner-pool.js';
+import type { RunRequest } from '../../src/worker/runner-protocol.js';
+
+const log = createLogger({ level: 'silent', format: 'json' });
+
+/** Process ids of this test process's runner children (tsx may have an esbuild child too). */
+function childPids(): Set<number> {
+  try {
+    const rows = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)]).toString().trim().split('\n');
+    return new Set(rows.filter((l) => l.includes('runner-child')).map((l) => Number(l.trim().split(/\s+/)[0])));
+  } catch {
+    return new Set(); // ps exits 1 when there is no child
+  }
+}
+
+let seq = 0;
+/** A shell task printing the process id of its runner (bash's parent). */
+function shellTask(dagId: string): RunRequest {
+  const attemptId = `a${++seq}`;
+  const now = new Date().toISOString();
+  return {
+    type: 'run', attemptId, file: '/nonexistent.ts', dagId, taskId: 't', kind: 'shell', command: 'echo $PPID', resultMaxBytes: 1000,
+    context: { dagId, runId: 'r', taskId: 't', logicalDate: now, dataIntervalStart: now, dataIntervalEnd: now, tryNumber: 1, maxTries: 1, attemptId, params: {}, upstream: {}, resumed: false, triggerEvent: undefined },
+  };
+}
+
+async function runnerPidOf(pool: RunnerPool, dagId: string): Promise<number> {
+  const out = await pool.run(shellTask(dagId), 30, () => undefined);
+  assert.ok(out.ok, JSON.stringify(out));
+  return Number(out.result);
+}
+
+async function waitFor(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('tasks run in the runners start() made, and the pool holds only its size', { timeout: 120_000 }, async () => {
+  const pool = new RunnerPool({ size: 2, memoryMb: 256, maxTasksPerRunner: 1000, watchdogMs: 0, envAllow: [], log });
+  try {
+    await pool.start();
+    const warm = childPids();
+    assert.equal(warm.size, 2, 'two runners started');
+    const used = await Promise.all([runnerPidOf(pool, 'd'), runnerPidOf(pool, 'd')]);
+    assert.deepEqual(new Set(used), warm, 'the two concurrent tasks ran in the two warm runners, not in new ones');
+    assert.deepEqual(childPids(), warm, 'no runner was started for them');
+    // A DAG of its own: the runner of another DAG that idled longest is retired for it, the size stays 2.
+    await runnerPidOf(pool, 'other');
+    await waitFor('the retired runner to exit', () => childPids().size === 2);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a retired runner is replaced in the background by a started one, which the next task uses', { timeout: 120_000 }, async () => {
+  // Retired after every task (1 ± 25 % rounds to 1).
+  const pool = new RunnerPool({ size: 1, memoryMb: 256, maxTasksPerRunner: 1, watchdogMs: 0, envAllow: [], log });
+  try {
+    await pool.start();
+    const [first] = [...childPids()];
+    assert.equal(await runnerPidOf(pool, 'd'), first);
+    await waitFor('a replacement runner', () => {
+      const now = childPids();
+      return now.size === 1 && !now.has(first!);
+    });
+    const [replacement] = [...childPids()];
+    assert.equal(await runnerPidOf(pool, 'd'), replacement, 'the next task ran in the replacement started in the background');
+  } finally {
+    await pool.close();
+  }
+});
