@@ -3,7 +3,7 @@
 // exact code of a run's DAG version and never reads a DAG folder of its own.
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Queryable } from '../db/queryable.js';
 import { sql } from '../db/sql.js';
@@ -15,8 +15,14 @@ export function bundleHash(entry: string, files: Record<string, string>): string
   return h.digest('hex');
 }
 
-/** Keel's own install: bundled files import 'keel' through a link to it beside the bundles. */
+/** Keel's own install: bundled files import 'keel' through a link to it in each bundle. */
 const KEEL_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * Where the deployment's npm packages are: the node_modules Keel is installed in, or Keel's
+ * own. Bundled files import them through a link beside the bundles, as they would from the
+ * DAG folder of a deployment that installed them.
+ */
+const PACKAGES = basename(dirname(resolve(KEEL_ROOT))) === 'node_modules' ? dirname(resolve(KEEL_ROOT)) : join(KEEL_ROOT, 'node_modules');
 
 export class BundleCache {
   /** Bundles written (or being written) by this process: hash → folder. */
@@ -46,8 +52,10 @@ export class BundleCache {
     const row = (await db.query<{ entry: string; files: Record<string, string> }>(sql('worker/dag_bundle_get'), [hash])).rows[0];
     if (!row) throw new Error(`DAG bundle ${hash} is not in the database`);
     if (bundleHash(row.entry, row.files) !== hash) throw new Error(`DAG bundle ${hash} as stored does not match its hash; it was changed in the database`);
-    this.linkKeel();
+    this.linkPackages();
     const tmp = join(this.dir, `.tmp-${hash}-${randomUUID()}`);
+    mkdirSync(join(tmp, 'node_modules'), { recursive: true });
+    symlinkSync(KEEL_ROOT, join(tmp, 'node_modules', 'keel'), 'dir');
     for (const [path, source] of Object.entries(row.files)) {
       const target = resolve(tmp, path);
       if (!target.startsWith(tmp + sep)) throw new Error(`DAG bundle ${hash} holds a path outside its folder: ${path}`);
@@ -64,12 +72,12 @@ export class BundleCache {
     return folder;
   }
 
-  private linkKeel(): void {
-    const link = join(this.dir, 'node_modules', 'keel');
+  private linkPackages(): void {
+    const link = join(this.dir, 'node_modules');
     if (existsSync(link)) return;
-    mkdirSync(dirname(link), { recursive: true });
+    mkdirSync(this.dir, { recursive: true });
     try {
-      symlinkSync(KEEL_ROOT, link, 'dir');
+      symlinkSync(PACKAGES, link, 'dir');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
