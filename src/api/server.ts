@@ -45,7 +45,8 @@ const SWEEP_EVERY_MS = 10 * 60_000;
 const READY_TIMEOUT_MS = 2000;
 
 export type ApiOptions = Pick<KeelOptions, 'apiTrustProxy' | 'apiCookieSecure' | 'apiSessionIdleSec' | 'apiSessionMaxSec' | 'apiLoginRateLimit' | 'apiLoginBackoffAfter' | 'apiLoginBackoffMaxSec'
-  | 'apiTokenDefaultLifetimeSec' | 'apiTokenMaxLifetimeSec' | 'apiWriteRateLimit' | 'secretKey' | 'componentDeadAfterSec' | 'apiSessionStore' | 'redisUrl' | 'dbConnectRetrySec' | 'metricsAllow' | 'metricsToken'>;
+  | 'apiTokenDefaultLifetimeSec' | 'apiTokenMaxLifetimeSec' | 'apiWriteRateLimit' | 'secretKey' | 'componentDeadAfterSec' | 'apiSessionStore' | 'redisUrl' | 'dbConnectRetrySec' | 'metricsAllow' | 'metricsToken'
+  | 'workerLostAfterSec' | 'dbOutageGraceSec'>;
 
 export interface ApiServer {
   app: FastifyInstance;
@@ -153,7 +154,7 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
     });
     userRoutes(api, db);
     dagRoutes(api, db);
-    runRoutes(api, db);
+    runRoutes(api, db, { workerLostAfterSec: options.workerLostAfterSec, dbOutageGraceSec: options.dbOutageGraceSec });
     resourceRoutes(api, db, secrets);
     haRoutes(api, db);
     triggerRoutes(api, db);

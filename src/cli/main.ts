@@ -13,7 +13,8 @@ import { redactUrl } from '../config/redact-url.js';
 import { startRole, type RoleName } from '../runtime/roles.js';
 import { triggerDag } from '../runs/manual-run.js';
 import { idempotencyKeyProblem, triggerDagWithKey } from '../runs/idempotency-key.js';
-import { clearTaskInstances } from '../runs/clear.js';
+import { cancelRun, clearTasks, listAudit, markTasks, type Actor, type LifecycleResult } from '../runs/lifecycle.js';
+import { userInfo } from 'node:os';
 import { postExternalEvent } from '../deferral/external-events.js';
 import { print, printChaosSummary, printJson } from './output.js';
 import { runChaos } from '../ops/chaos/harness.js';
@@ -83,6 +84,26 @@ async function runRole(role: RoleName, cmd: Command): Promise<void> {
     process.on('SIGINT', onSignal);
   });
   log.info(`keel ${role} stopped`);
+}
+
+interface SelectionFlags { downstream?: boolean; upstream?: boolean; recursive?: boolean; dryRun?: boolean }
+
+/** Who a CLI action is by, for the audit log, and how it judges a worker gone (the orphan sweep's options). */
+function actorOf(cmd: Command): Actor {
+  const options = optionsFrom(cmd);
+  return { actor: `cli:${userInfo().username}`, workerLostAfterSec: options.workerLostAfterSec, dbOutageGraceSec: options.dbOutageGraceSec };
+}
+
+function markState(state: string): 'success' | 'failed' {
+  if (state !== 'success' && state !== 'failed') throw new UsageError(`state must be success or failed, not "${state}"`);
+  return state;
+}
+
+function printLifecycle(r: LifecycleResult, json: boolean, what: string, extra: object = {}): void {
+  if (json) return printJson({ ...r, ...extra });
+  const verb = r.dryRun ? `would ${what}` : what;
+  console.log(`${verb}: run ${r.runId} (${r.dagId}) ${r.runState.from}${r.runState.to !== r.runState.from ? ` → ${r.runState.to}` : ''}, ${r.tasks.length} task instance(s)`);
+  print(false, r.tasks.map((t) => ({ task_id: t.taskId, state: t.state, to: t.to, try_number: t.tryNumber, attempt_id: t.attemptId ?? '-' })), ['task_id', 'state', 'to', 'try_number', 'attempt_id']);
 }
 
 export function buildProgram(): Command {
@@ -220,6 +241,20 @@ export function buildProgram(): Command {
     });
   });
 
+  runs.command('mark <runId> <state>').description('mark a run success (every task instance) or failed (its unfinished ones); running attempts are stopped')
+    .option('--dry-run', 'list what would change, change nothing')
+    .action(async (runId: string, state: string, o: { dryRun?: boolean }, cmd: Command) => {
+      positiveId(runId, 'run id');
+      const to = markState(state);
+      await withDb(cmd, async (d, json) => printLifecycle(await markTasks(d, runId, { state: to, taskIds: null, dryRun: o.dryRun }, actorOf(cmd)), json, `mark ${to}`));
+    });
+  runs.command('cancel <runId>').description('cancel a queued or running run: unfinished tasks fail, running attempts are stopped, the run fails')
+    .option('--dry-run', 'list what would change, change nothing')
+    .action(async (runId: string, o: { dryRun?: boolean }, cmd: Command) => {
+      positiveId(runId, 'run id');
+      await withDb(cmd, async (d, json) => printLifecycle(await cancelRun(d, runId, actorOf(cmd), o.dryRun), json, 'cancel'));
+    });
+
   const tasks = program.command('tasks').description('task instances');
   tasks.command('list <runId>').description('task instances of a run').action(async (runId: string, _o, cmd: Command) => {
     positiveId(runId, 'run id');
@@ -242,13 +277,38 @@ export function buildProgram(): Command {
         }
       });
     });
-  tasks.command('clear <runId> [taskIds...]').description('run finished task instances again (all of the run when none named)')
-    .action(async (runId: string, taskIds: string[], _o, cmd: Command) => {
+  const selection = (c: Command) => c
+    .option('--downstream', 'also every task downstream of the named ones')
+    .option('--upstream', 'also every task upstream of the named ones')
+    .option('--recursive', 'grow the selection both ways until closed')
+    .option('--dry-run', 'list what would change, change nothing');
+  selection(tasks.command('clear <runId> [taskIds...]').description('run task instances again (all of the run when none named); the run goes back to running'))
+    .option('--only-failed', 'only the failed and upstream_failed ones')
+    .action(async (runId: string, taskIds: string[], o: SelectionFlags & { onlyFailed?: boolean }, cmd: Command) => {
       positiveId(runId, 'run id');
       await withDb(cmd, async (d, json) => {
-        const cleared = await clearTaskInstances(d, runId, taskIds);
-        if (json) printJson({ runId, cleared });
-        else console.log(`cleared ${cleared.length} task instance(s) of run ${runId}: ${cleared.join(', ') || '-'}`);
+        const r = await clearTasks(d, runId, { taskIds, downstream: o.downstream, upstream: o.upstream, recursive: o.recursive, onlyFailed: o.onlyFailed, dryRun: o.dryRun }, actorOf(cmd));
+        printLifecycle(r, json, 'clear', { cleared: r.tasks.map((t) => t.taskId) });
+      });
+    });
+  selection(tasks.command('mark <runId> <state> <taskIds...>').description('mark task instances success or failed (a running attempt is stopped)'))
+    .action(async (runId: string, state: string, taskIds: string[], o: SelectionFlags, cmd: Command) => {
+      positiveId(runId, 'run id');
+      const to = markState(state);
+      await withDb(cmd, async (d, json) => {
+        printLifecycle(await markTasks(d, runId, { state: to, taskIds, downstream: o.downstream, upstream: o.upstream, recursive: o.recursive, dryRun: o.dryRun }, actorOf(cmd)), json, `mark ${to}`);
+      });
+    });
+
+  program.command('audit').description("the operators' clears, marks and cancels, newest first")
+    .option('--run <runId>', 'only this run')
+    .option('--dag <dagId>', 'only this DAG')
+    .option('--limit <n>', 'how many', '50')
+    .action(async (o: { run?: string; dag?: string; limit: string }, cmd: Command) => {
+      if (o.run !== undefined) positiveId(o.run, '--run');
+      const limit = positiveCount(o.limit, '--limit');
+      await withDb(cmd, async (d, json) => {
+        print(json, await listAudit(d, { runId: o.run ?? null, dagId: o.dag ?? null, limit }), ['at', 'actor', 'action', 'dag_id', 'dag_run_id', 'task_id', 'from_state', 'to_state', 'try_number']);
       });
     });
 

@@ -300,6 +300,39 @@ ALTER TABLE public.keel_user ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
+-- Name: lifecycle_audit; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.lifecycle_audit (
+    id bigint NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    actor text NOT NULL,
+    action text NOT NULL,
+    dag_id text NOT NULL,
+    dag_run_id bigint NOT NULL,
+    task_id text,
+    from_state text NOT NULL,
+    to_state text NOT NULL,
+    try_number integer,
+    attempt_id uuid,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT lifecycle_audit_action_check CHECK ((action = ANY (ARRAY['clear'::text, 'mark_success'::text, 'mark_failed'::text, 'cancel'::text])))
+);
+
+--
+-- Name: lifecycle_audit_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.lifecycle_audit ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.lifecycle_audit_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: login_attempt; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -601,6 +634,13 @@ ALTER TABLE ONLY public.keel_user
     ADD CONSTRAINT keel_user_username_key UNIQUE (username);
 
 --
+-- Name: lifecycle_audit lifecycle_audit_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.lifecycle_audit
+    ADD CONSTRAINT lifecycle_audit_pkey PRIMARY KEY (id);
+
+--
 -- Name: login_attempt login_attempt_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -747,6 +787,18 @@ CREATE INDEX ha_event_kind ON public.ha_event USING btree (kind, at);
 --
 
 CREATE UNIQUE INDEX ha_event_primary_changed_once ON public.ha_event USING btree (((details ->> 'primary'::text))) WHERE (kind = 'db_primary_changed'::text);
+
+--
+-- Name: lifecycle_audit_at; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX lifecycle_audit_at ON public.lifecycle_audit USING btree (at);
+
+--
+-- Name: lifecycle_audit_run; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX lifecycle_audit_run ON public.lifecycle_audit USING btree (dag_run_id, id);
 
 --
 -- Name: task_attempt_ti; Type: INDEX; Schema: public; Owner: -

@@ -1,26 +1,46 @@
 // DAG runs and their task instances: list with filters and pagination, show, cancel,
 // clear (retry), and task logs by byte offset so a client can follow a running attempt.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Database } from '../../db/database.js';
 import { MAX_INT4 } from '../../core/input-limits.js';
 import { UsageError } from '../../errors.js';
-import { clearTaskInstances, RunNotFoundError } from '../../runs/clear.js';
-import { conflict, notFound } from '../errors.js';
+import { cancelRun, clearTasks, LifecycleConflictError, listAudit, markTasks, RunNotFoundError, type Actor, type ClearRequest, type Expected, type MarkRequest } from '../../runs/lifecycle.js';
+import { badRequest, conflict, notFound } from '../errors.js';
 import { dagIdParam, dateTime, limit, object, offset, RUN_STATES, runParams, TASK_STATES, taskParams } from '../schemas.js';
 import { latestTrigger } from './triggers.js';
 import { sql } from '../../db/sql.js';
 
-async function clear(db: Database, runId: string, taskIds: string[] | null) {
+/** How the lifecycle actions judge a worker gone (the orphan sweep's options). */
+export type LifecycleOptions = Pick<Actor, 'workerLostAfterSec' | 'dbOutageGraceSec'>;
+
+async function lifecycle<T>(action: () => Promise<T>): Promise<T> {
   try {
-    return { runId, cleared: await clearTaskInstances(db, runId, taskIds) };
+    return await action();
   } catch (err) {
     if (err instanceof RunNotFoundError) throw notFound(err.message);
-    if (err instanceof UsageError) throw conflict(err.message, taskIds ? 'body.taskIds' : undefined);
+    if (err instanceof LifecycleConflictError) throw conflict(err.message);
+    if (err instanceof UsageError) throw badRequest('body.taskIds', err.message);
     throw err;
   }
 }
 
-export function runRoutes(app: FastifyInstance, db: Database): void {
+const taskIdList = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 250 }, minItems: 1, maxItems: 1000 };
+const expectedList = {
+  type: 'array', maxItems: 1000,
+  description: 'The task instances the operator confirmed (from a dryRun answer): applied only if the plan is still exactly these',
+  items: object({ taskId: { type: 'string', minLength: 1, maxLength: 250 }, state: { type: 'string', enum: [...TASK_STATES] }, attemptId: { type: ['string', 'null'], format: 'uuid' } }, ['taskId', 'state']),
+};
+const selection = {
+  downstream: { type: 'boolean', description: 'also every task downstream of the named ones' },
+  upstream: { type: 'boolean', description: 'also every task upstream of the named ones' },
+  recursive: { type: 'boolean', description: 'grow the selection both ways until closed' },
+  dryRun: { type: 'boolean', description: 'list what would change, change nothing' },
+  expected: expectedList,
+};
+
+export function runRoutes(app: FastifyInstance, db: Database, opts: LifecycleOptions): void {
+  const who = (req: FastifyRequest): Actor => ({ actor: req.user?.username ?? 'anonymous', ...opts });
+
   app.get('/runs', {
     schema: {
       tags: ['runs'], summary: 'Runs, newest first, with filters and pagination',
@@ -44,23 +64,43 @@ export function runRoutes(app: FastifyInstance, db: Database): void {
     return { ...run, tasks: (await db.reads.query(sql('cli/task_instances_of_run'), [runId])).rows };
   });
 
-  app.post('/runs/:runId/cancel', { schema: { tags: ['runs'], summary: 'Cancel a queued or running run: unfinished tasks fail, running attempts are fenced', params: runParams } }, async (req) => {
+  app.post('/runs/:runId/cancel', {
+    schema: { tags: ['runs'], summary: 'Cancel a queued or running run: unfinished tasks fail, running attempts are stopped (fenced), the run fails', params: runParams, body: object({ dryRun: selection.dryRun }) },
+  }, async (req) => {
     const { runId } = req.params as { runId: string };
-    return db.inTransaction(async (tx) => {
-      const run = (await tx.query<{ state: string }>(sql('runs/dag_run_lock'), [runId])).rows[0];
-      if (!run) throw notFound(`no DAG run with id ${runId}`);
-      if (run.state !== 'queued' && run.state !== 'running') throw conflict(`run ${runId} is already ${run.state}`);
-      const tasks = (await tx.query<{ task_id: string; attempt_id: string | null }>(sql('api/run_cancel_tasks'), [runId])).rows;
-      const attempts = tasks.map((t) => t.attempt_id).filter((a): a is string => a !== null);
-      if (attempts.length) await tx.query(sql('api/attempts_cancel'), [attempts]);
-      await tx.query(sql('api/run_cancel'), [runId]);
-      return { runId, state: 'failed', cancelledTasks: tasks.map((t) => t.task_id) };
-    });
+    const r = await lifecycle(() => cancelRun(db, runId, who(req), (req.body as { dryRun?: boolean } | undefined)?.dryRun));
+    return { ...r, state: r.runState.to, cancelledTasks: r.tasks.map((t) => t.taskId) };
   });
 
   app.post('/runs/:runId/clear', {
-    schema: { tags: ['tasks'], summary: 'Clear finished task instances so that they run again (all when taskIds is absent)', params: runParams, body: object({ taskIds: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 } }) },
-  }, async (req) => clear(db, (req.params as { runId: string }).runId, (req.body as { taskIds?: string[] } | undefined)?.taskIds ?? null));
+    schema: {
+      tags: ['tasks'], summary: 'Clear task instances so that they run again (the whole run when taskIds is absent); the run goes back to running', params: runParams,
+      body: object({ taskIds: taskIdList, onlyFailed: { type: 'boolean', description: 'only the failed and upstream_failed ones' }, ...selection }),
+    },
+  }, async (req) => {
+    const { runId } = req.params as { runId: string };
+    const b = (req.body ?? {}) as Omit<ClearRequest, 'taskIds'> & { taskIds?: string[]; expected?: Expected[] };
+    const r = await lifecycle(() => clearTasks(db, runId, { ...b, taskIds: b.taskIds ?? null }, who(req)));
+    return { ...r, cleared: r.tasks.map((t) => t.taskId) };
+  });
+
+  app.post('/runs/:runId/mark', {
+    schema: {
+      tags: ['tasks'], summary: 'Mark task instances (or, without taskIds, the run) success or failed; running attempts are stopped (fenced)', params: runParams,
+      body: object({ state: { type: 'string', enum: ['success', 'failed'] }, taskIds: taskIdList, ...selection }, ['state']),
+    },
+  }, async (req) => {
+    const { runId } = req.params as { runId: string };
+    const b = req.body as Omit<MarkRequest, 'taskIds'> & { taskIds?: string[] };
+    return lifecycle(() => markTasks(db, runId, { ...b, taskIds: b.taskIds ?? null }, who(req)));
+  });
+
+  app.get('/audit', {
+    schema: { tags: ['runs'], summary: "The operators' clears, marks and cancels, newest first", querystring: object({ runId: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, dagId: dagIdParam, limit: limit(1000, 100) }) },
+  }, async (req) => {
+    const f = req.query as { runId?: number; dagId?: string; limit: number };
+    return { entries: await listAudit(db, { runId: f.runId === undefined ? null : String(f.runId), dagId: f.dagId ?? null, limit: f.limit }) };
+  });
 
   app.get('/runs/:runId/tasks', { schema: { tags: ['tasks'], summary: 'Task instances of a run', params: runParams } }, async (req) => {
     const { runId } = req.params as { runId: string };
@@ -75,9 +115,13 @@ export function runRoutes(app: FastifyInstance, db: Database): void {
     return { ...ti, attempts: (await db.query(sql('api/task_attempts'), [ti.id])).rows, trigger: await latestTrigger(db, runId, taskId) };
   });
 
-  app.post('/runs/:runId/tasks/:taskId/clear', { schema: { tags: ['tasks'], summary: 'Clear (retry) one finished task instance', params: taskParams } }, async (req) => {
+  app.post('/runs/:runId/tasks/:taskId/clear', {
+    schema: { tags: ['tasks'], summary: 'Clear (retry) one finished task instance, with its downstream tasks unless downstream is false', params: taskParams, body: object({ downstream: { type: 'boolean', default: true }, upstream: selection.upstream, dryRun: selection.dryRun }) },
+  }, async (req) => {
     const { runId, taskId } = req.params as { runId: string; taskId: string };
-    return clear(db, runId, [taskId]);
+    const b = (req.body ?? {}) as { downstream?: boolean; upstream?: boolean; dryRun?: boolean };
+    const r = await lifecycle(() => clearTasks(db, runId, { taskIds: [taskId], downstream: b.downstream ?? true, upstream: b.upstream, dryRun: b.dryRun }, who(req)));
+    return { ...r, cleared: r.tasks.map((t) => t.taskId) };
   });
 
   app.get('/runs/:runId/tasks/:taskId/logs', {
