@@ -3,7 +3,8 @@
 // rewritten to U+FFFD), nested at most MAX_JSON_DEPTH levels, and no string or key in it,
 // the query string or the path holds a NUL or a lone surrogate. A write route that takes
 // no body accepts none or an empty object, like every route with a body rejects unknown
-// fields. Each failure is a 400 naming the field.
+// fields; a route whose body fields are all optional accepts no body at all (also an empty
+// body sent with `content-type: application/json`). Each failure is a 400 naming the field.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { MAX_ID_LENGTH } from '../core/dag-graph.js';
 import { jsonProblem } from '../core/input-limits.js';
@@ -28,6 +29,11 @@ export function guardInput(app: FastifyInstance): void {
       done(badRequest('body', 'is not valid UTF-8'), undefined);
       return;
     }
+    // An empty body is no body: the route's schema says whether it needs one.
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
     parseJson(req, text, (err, value) => {
       const problem = err ? null : jsonProblem(value, 'body');
       done(err ?? (problem ? badRequest(problem.field, problem.message) : null), value);
@@ -41,7 +47,9 @@ export function guardInput(app: FastifyInstance): void {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (!methods.some((m) => WRITE_METHODS.has(m))) return;
     const schema = (route.schema ?? {}) as Record<string, unknown>;
-    if (schema.body === undefined) route.schema = { ...schema, body: NO_BODY };
+    const body = schema.body as { type?: string; required?: string[]; nullable?: boolean } | undefined;
+    if (body === undefined) route.schema = { ...schema, body: NO_BODY };
+    else if (body.type === 'object' && !body.required?.length && !body.nullable) route.schema = { ...schema, body: { ...body, nullable: true } };
   });
 }
 

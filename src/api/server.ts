@@ -10,6 +10,7 @@ import fastifyEtag from '@fastify/etag';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -37,9 +38,18 @@ import { triggerRoutes } from './routes/triggers.js';
 import { SecretBox } from '../secrets/secret-box.js';
 import { openSessionStore } from './sessions/open.js';
 import type { SessionStore } from './sessions/store.js';
+import { registerApiShape } from './response-case.js';
 import { registerUi } from './ui.js';
 
 export const API_PREFIX = '/api/v1';
+/** Swagger UI: the OpenAPI document, browsable and callable with the browser's session. */
+export const API_DOCS_PATH = `${API_PREFIX}/docs`;
+/**
+ * The REST API's own version (the OpenAPI document's info.version), apart from Keel's:
+ * 2.0.0 made every field camelCase, every time ISO 8601 UTC with `Z`, and named a run's
+ * text id `runName` (`runId` is the numeric id in /runs/{runId}, wherever it appears).
+ */
+export const API_VERSION = '2.0.0';
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const SWEEP_EVERY_MS = 10 * 60_000;
 const READY_TIMEOUT_MS = 2000;
@@ -103,12 +113,20 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Keel REST API', version: KEEL_VERSION, description: 'DAGs, runs, task instances, triggers and external events, pools, variables, connections and HA state of a Keel cluster.' },
+      info: {
+        title: 'Keel REST API', version: API_VERSION,
+        description: `DAGs, runs, task instances, triggers and external events, pools, variables, connections and HA state of a Keel cluster (Keel ${KEEL_VERSION}). `
+          + 'Every field name is camelCase and every time is ISO 8601 in UTC with a Z (since API 2.0.0); user data (params, results, payloads, extra fields) is returned as stored. '
+          + 'A run is named by its numeric id (`id`; `runId` elsewhere) and has a text id unique within its DAG (`runName`).',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'keel_session' } } },
       security: [{ bearer: [] }, { session: [] }],
     },
     transform: documentNoBody,
   });
+
+  // Swagger UI's own page needs inline styles and scripts; the rest of the API keeps the strict policy.
+  await app.register(fastifySwaggerUi, { routePrefix: API_DOCS_PATH, staticCSP: true, uiConfig: { deepLinking: true, withCredentials: true } });
 
   const secrets = options.secretKey ? new SecretBox(options.secretKey) : null;
   const health = async () => readHealth(db, options.componentDeadAfterSec);
@@ -138,6 +156,7 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
   // Its own scope with authentication, so that /health knows a logged-in caller.
   await app.register(async (ops) => {
     registerAuthentication(ops, db, sessions, authentication);
+    registerApiShape(ops);
     ops.get('/health', { config: { public: true }, schema: { tags: ['health'], summary: 'Detailed health: database and every component (to logged-in or loopback callers; others get the statuses only); 200 healthy or degraded, 503 unhealthy' } }, detailed);
     ops.get('/metrics', { config: { public: true }, onRequest: metrics, schema: { hide: true } }, async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
   });
@@ -145,7 +164,9 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
   await app.register(async (api) => {
     await api.register(fastifyEtag);
     registerAuthentication(api, db, sessions, authentication);
-    api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+    registerApiShape(api);
+    api.get('/openapi.json', { config: { public: true, keepShape: true }, schema: { hide: true } }, async () => app.swagger());
+    registerApiShape(api);
     api.get('/health', { config: { public: true }, schema: { tags: ['health'], summary: 'Detailed health (as /health)' } }, detailed);
     authRoutes(api, db, sessions, {
       sessionMaxSec: options.apiSessionMaxSec, sessionIdleSec: options.apiSessionIdleSec, cookieSecure: options.apiCookieSecure, loginRateLimit: options.apiLoginRateLimit,

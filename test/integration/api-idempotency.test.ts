@@ -61,16 +61,16 @@ test('different keys: two runs; the same key on two DAGs: two runs', async () =>
   assert.equal(await runs(), before + 3);
 });
 
-test('the same key with other params, logicalDate or runId: 409 naming the header, nothing stored', async () => {
-  const first = await trigger(RUNS, 'conflict-1', { params: { n: 5 }, logicalDate: '2026-03-01T00:00:00Z', runId: 'idem_conflict_1' });
+test('the same key with other params, logicalDate or runName: 409 naming the header, nothing stored', async () => {
+  const first = await trigger(RUNS, 'conflict-1', { params: { n: 5 }, logicalDate: '2026-03-01T00:00:00Z', runName: 'idem_conflict_1' });
   assert.equal(first.status, 201, JSON.stringify(first.body));
   const before = await runs();
   const cases: unknown[] = [
-    { params: { n: 6 }, logicalDate: '2026-03-01T00:00:00Z', runId: 'idem_conflict_1' },
+    { params: { n: 6 }, logicalDate: '2026-03-01T00:00:00Z', runName: 'idem_conflict_1' },
     { params: { n: 5, who: 'Ada' } },
     {}, // the defaults (n: 1) are other params than n: 5
     { params: { n: 5 }, logicalDate: '2026-03-02T00:00:00Z' },
-    { params: { n: 5 }, runId: 'idem_conflict_2' },
+    { params: { n: 5 }, runName: 'idem_conflict_2' },
   ];
   for (const body of cases) {
     const r = await trigger(RUNS, 'conflict-1', body);
@@ -85,9 +85,9 @@ test('the same key with other params, logicalDate or runId: 409 naming the heade
   assert.equal(invalid.status, 400);
   assert.equal(invalid.body.field, 'body.params.n');
   assert.equal(await runs(), before);
-  // Asking for exactly the same, with or without logicalDate and runId, is a repeat.
+  // Asking for exactly the same, with or without logicalDate and runName, is a repeat.
   assert.equal((await trigger(RUNS, 'conflict-1', { params: { n: 5 }, logicalDate: '2026-03-01T01:00:00+01:00' })).status, 200);
-  assert.equal((await trigger(RUNS, 'conflict-1', { params: { n: 5 }, runId: 'idem_conflict_1' })).body.id, first.body.id);
+  assert.equal((await trigger(RUNS, 'conflict-1', { params: { n: 5 }, runName: 'idem_conflict_1' })).body.id, first.body.id);
 });
 
 test('a malformed key: 400 naming the header and the rule, nothing stored; an unknown DAG is still 404', async () => {

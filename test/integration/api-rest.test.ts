@@ -45,7 +45,7 @@ test('probes, detailed health and metrics need no login', async () => {
   assert.equal(h.body.database.reachable, true);
   assert.equal(h.body.database.role, 'primary');
   assert.equal(h.body.roles.scheduler.status, 'healthy');
-  assert.ok(h.body.components.some((x: { role: string; heartbeat_age_sec: number }) => x.role === 'worker' && x.heartbeat_age_sec < 5));
+  assert.ok(h.body.components.some((x: { role: string; heartbeatAgeSec: number }) => x.role === 'worker' && x.heartbeatAgeSec < 5));
   assert.equal((await c.req('GET', '/api/v1/health')).status, 200);
   const m = await c.req('GET', '/metrics');
   assert.equal(m.status, 200);
@@ -61,6 +61,55 @@ test('OpenAPI document lists the endpoints', async () => {
   for (const p of ['/api/v1/dags', '/api/v1/dags/{dagId}/runs', '/api/v1/runs', '/api/v1/runs/{runId}/cancel', '/api/v1/runs/{runId}/tasks/{taskId}/logs', '/api/v1/pools/{name}', '/api/v1/connections/{connId}', '/api/v1/components', '/api/v1/haEvents', '/api/v1/auth/login', '/api/v1/auth/tokens', '/api/v1/auth/tokens/{tokenId}']) {
     assert.ok(r.body.paths[p], `OpenAPI has ${p}`);
   }
+});
+
+/** Field names outside user data that are not camelCase, and times that are not UTC with Z. */
+function shapeProblems(value: unknown, path: string, out: string[] = []): string[] {
+  if (Array.isArray(value)) value.forEach((v, i) => shapeProblems(v, `${path}[${i}]`, out));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (!/^[a-z][a-zA-Z0-9]*$/.test(k) && !path.endsWith('.roles')) out.push(`${path}.${k}: not camelCase`); // roles are keyed by role name
+      if (['params', 'result', 'payload', 'extra', 'serialized', 'schedule', 'value', 'content'].includes(k)) continue;
+      if (typeof v === 'string' && /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/.test(v) && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(v)) out.push(`${path}.${k}: ${v} is not ISO 8601 UTC with Z`);
+      shapeProblems(v, `${path}.${k}`, out);
+    }
+  }
+  return out;
+}
+
+test('one shape everywhere: camelCase names, ISO 8601 UTC times with Z; an empty body where every field is optional; Swagger UI', async () => {
+  const none = await admin.req('POST', '/api/v1/dags/api_dag/runs');
+  assert.equal(none.status, 201, JSON.stringify(none.body));
+  const made = none.body as { id: string; runName: string };
+  assert.match(made.runName, /^manual__/);
+  const empty = await admin.req('POST', '/api/v1/dags/api_dag/runs', undefined, { 'content-type': 'application/json' });
+  assert.equal(empty.status, 201, 'an empty JSON body is no body');
+  assert.equal((await admin.req('POST', '/api/v1/dags/api_dag/pause', undefined, { 'content-type': 'application/json' })).status, 200);
+  await admin.req('POST', '/api/v1/dags/api_dag/unpause');
+  assert.equal(await waitForRunEnd(t.db, made.id), 'success');
+  const run = (await admin.req('GET', `/api/v1/runs/${made.id}`)).body;
+  assert.equal(run.runName, made.runName);
+  assert.equal(run.id, made.id);
+  const task = (await admin.req('GET', `/api/v1/runs/${made.id}/tasks/a`)).body;
+  assert.equal(task.runId, made.id, 'runId is the numeric run id, as in the path');
+  const version = (await admin.req('GET', `/api/v1/runs/${made.id}/dagVersion`)).body;
+  assert.equal(version.versionHash, run.versionHash);
+  assert.ok(version.serialized.tasks.length >= 2);
+  const problems: string[] = [];
+  for (const path of ['/health', '/api/v1/dags', '/api/v1/dags/api_dag', '/api/v1/dags/api_dag/grid', '/api/v1/runs', `/api/v1/runs/${made.id}`, `/api/v1/runs/${made.id}/tasks/a`,
+    `/api/v1/runs/${made.id}/tasks/a/logs`, `/api/v1/runs/${made.id}/dagVersion`, '/api/v1/taskInstances', '/api/v1/components', '/api/v1/haEvents', '/api/v1/pools', '/api/v1/importErrors',
+    '/api/v1/triggers', '/api/v1/users', '/api/v1/auth/tokens', '/api/v1/auth/me']) {
+    const r = await admin.req('GET', path);
+    assert.equal(r.status, 200, path);
+    shapeProblems(r.body, path, problems);
+  }
+  assert.deepEqual(problems, []);
+  const doc = (await admin.req('GET', '/api/v1/openapi.json')).body;
+  assert.equal(doc.info.version, '2.0.0');
+  assert.match(doc.info.description, /camelCase/);
+  const ui = await fetch(`${base}/api/v1/docs/`);
+  assert.equal(ui.status, 200);
+  assert.match(await ui.text(), /swagger-ui/i);
 });
 
 test('without login: 401; wrong password: 401; security headers are set', async () => {
@@ -82,7 +131,7 @@ test('without login: 401; wrong password: 401; security headers are set', async 
 test('DAGs: list with import errors, show, grid with ETag, pause and unpause', async () => {
   const list = await admin.req('GET', '/api/v1/dags');
   assert.equal(list.status, 200);
-  assert.deepEqual(list.body.dags.map((d: { dag_id: string }) => d.dag_id), ['api_dag', 'api_slow']);
+  assert.deepEqual(list.body.dags.map((d: { dagId: string }) => d.dagId), ['api_dag', 'api_slow']);
   assert.ok(list.body.importErrors.some((e: { fileloc: string; error: string }) => e.fileloc.includes('broken.ts') && e.error.includes('broken on purpose')));
   assert.equal((await admin.req('GET', '/api/v1/importErrors')).body.importErrors.length, 1);
   const show = await admin.req('GET', '/api/v1/dags/api_dag');
@@ -282,8 +331,8 @@ test('API tokens: list without secrets, revoke your own, admins see and revoke a
   assert.deepEqual(mine.body.tokens.map((x: { name: string }) => x.name), ['vic-laptop'], 'only the caller\'s');
   const listed = mine.body.tokens[0];
   assert.equal(listed.username, 'vic');
-  assert.ok(listed.expires_at && listed.last_used_at, 'expiry and last use are shown');
-  assert.ok(!('token' in listed) && !('token_hash' in listed), 'never the token or its hash');
+  assert.ok(listed.expiresAt && listed.lastUsedAt, 'expiry and last use are shown');
+  assert.ok(!('token' in listed) && !('tokenHash' in listed), 'never the token or its hash');
   const all = await viewer.req('GET', '/api/v1/auth/tokens?all=true');
   assert.equal(all.status, 403);
   assert.equal(all.body.field, 'querystring.all');

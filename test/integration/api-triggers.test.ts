@@ -52,18 +52,18 @@ test('a posted event resumes a deferred sensor once; the triggers list and the t
   const run = await triggerDag(api.t.db, 'df_external', { params: { key } });
   const waiting = await waitFor('the sensor\'s trigger to be held by the triggerer', async () => {
     const r = await api.admin.req('GET', `/api/v1/triggers?state=waiting&runId=${run.id}`);
-    return r.body.triggers?.[0]?.holder_id ? r.body : null;
+    return r.body.triggers?.[0]?.holderId ? r.body : null;
   });
   assert.equal(waiting.total, 1);
   const trig = waiting.triggers[0];
   assert.equal(trig.kind, 'external');
   assert.equal(trig.description, `external event "${key}"`);
-  assert.equal(trig.dag_id, 'df_external');
-  assert.equal(trig.run_id, run.id);
-  assert.equal(trig.run_name, run.runId);
-  assert.equal(trig.task_id, 'approval');
-  assert.equal(trig.holder_count, 1);
-  assert.ok(trig.holder_hostname && trig.holder_pid, 'the holder is named');
+  assert.equal(trig.dagId, 'df_external');
+  assert.equal(trig.runId, run.id);
+  assert.equal(trig.runName, run.runId);
+  assert.equal(trig.taskId, 'approval');
+  assert.equal(trig.holderCount, 1);
+  assert.ok(trig.holderHostname && trig.holderPid, 'the holder is named');
   assert.equal(trig.spec, undefined, 'the raw spec is not listed');
   const task = await api.admin.req('GET', `/api/v1/runs/${run.id}/tasks/approval`);
   assert.equal(task.body.state, 'deferred');
@@ -84,7 +84,7 @@ test('a posted event resumes a deferred sensor once; the triggers list and the t
   assert.deepEqual(done.body.result.payload, { approvedBy: 'ada' });
   assert.deepEqual(done.body.attempts.map((a: { state: string }) => a.state), ['deferred', 'success']);
   assert.equal(done.body.trigger.state, 'fired');
-  assert.ok(done.body.trigger.fired_at);
+  assert.ok(done.body.trigger.firedAt);
   const fired = await api.admin.req('GET', '/api/v1/triggers?state=fired');
   assert.ok(fired.body.triggers.some((x: { id: string }) => x.id === trig.id));
   // A token-authenticated client needs no CSRF token; an event without an id gets a new one.

@@ -89,7 +89,7 @@ test('admins disable users, change their password and role, and end all their se
   assert.equal((await uma.login('uma', 'uma password')).status, 200);
   const umaToken = withToken((await createToken(api.t.db, 'uma', 'ci', null)).token);
   const listed = (await a.req('GET', '/api/v1/users')).body.users.find((u: { username: string }) => u.username === 'uma');
-  assert.deepEqual({ role: listed.role, disabled: listed.disabled, live_tokens: listed.live_tokens }, { role: 'op', disabled: false, live_tokens: 1 });
+  assert.deepEqual({ role: listed.role, disabled: listed.disabled, liveTokens: listed.liveTokens }, { role: 'op', disabled: false, liveTokens: 1 });
 
   const disabled = await a.req('PATCH', '/api/v1/users/uma', { disabled: true });
   assert.equal(disabled.status, 200);

@@ -35,6 +35,8 @@ declare module 'fastify' {
     minRole?: UserRole;
     /** Answers carry credentials or who the caller is: `Cache-Control: no-store`. */
     noStore?: boolean;
+    /** The answer is sent as the route made it, not renamed to camelCase (the OpenAPI document). */
+    keepShape?: boolean;
   }
 }
 

@@ -48,7 +48,7 @@ export function dagRoutes(app: FastifyInstance, db: Database): void {
       tags: ['runs'], summary: 'Trigger a run; params are checked against the DAG\'s param specs',
       description: '201 with the new run. With an `Idempotency-Key` header, a repeat with the same key on the same DAG creates nothing: '
         + '200 with the run the first request made (also when the repeat raced the first: exactly one of them gets 201), '
-        + 'or 409 when the repeat asks for other params, logicalDate or runId.',
+        + 'or 409 when the repeat asks for other params, logicalDate or runName. Every field is optional: no body at all triggers a run with default params.',
       params: dagParams,
       // Not additionalProperties: false: every other header is allowed.
       headers: {
@@ -64,7 +64,7 @@ export function dagRoutes(app: FastifyInstance, db: Database): void {
       body: object({
         params: { type: 'object', additionalProperties: true },
         logicalDate: dateTime,
-        runId: { type: 'string', minLength: 1, maxLength: 250, pattern: '^[A-Za-z0-9_.:+-]+$' },
+        runName: { type: 'string', minLength: 1, maxLength: 250, pattern: '^[A-Za-z0-9_.:+-]+$', description: 'the run\'s text id, unique within the DAG (default: manual__<logical date>)' },
       }),
     },
     // Before schema validation, so that a bad key gets a message saying what a good one is.
@@ -77,25 +77,25 @@ export function dagRoutes(app: FastifyInstance, db: Database): void {
     },
   }, async (req, reply) => {
     const { dagId } = req.params as { dagId: string };
-    const body = (req.body ?? {}) as { params?: Record<string, unknown>; logicalDate?: string; runId?: string };
+    const body = (req.body ?? {}) as { params?: Record<string, unknown>; logicalDate?: string; runName?: string };
     const key = req.headers['idempotency-key'] as string | undefined;
     if (!(await db.query(sql('cli/dag_show'), [dagId])).rowCount) throw notFound(`unknown DAG id "${dagId}"`);
-    const asked = { params: body.params, logicalDate: body.logicalDate ? new Date(body.logicalDate) : undefined, runId: body.runId };
+    const asked = { params: body.params, logicalDate: body.logicalDate ? new Date(body.logicalDate) : undefined, runId: body.runName };
     try {
-      const { created, ...run } = key === undefined ? await triggerDag(db, dagId, asked) : await triggerDagWithKey(db, dagId, asked, key, KEY_FIELD);
-      return reply.code(created ? 201 : 200).send(run); // the status says created; the body is the run
+      const { created, runId: runName, ...run } = key === undefined ? await triggerDag(db, dagId, asked) : await triggerDagWithKey(db, dagId, asked, key, KEY_FIELD);
+      return reply.code(created ? 201 : 200).send({ ...run, runName }); // the status says created; the body is the run
     } catch (err) {
       if (err instanceof IdempotencyKeyConflict) throw conflict(err.message, KEY_FIELD);
       if (!(err instanceof UsageError)) throw err;
       const param = /param "([^"]+)"/.exec(err.message)?.[1];
       if (err.message.startsWith('invalid params')) throw badRequest(param ? `body.params.${param}` : 'body.params', err.message);
-      if (err.message.includes('already has a run')) throw badRequest(body.runId ? 'body.runId' : 'body.logicalDate', err.message);
+      if (err.message.includes('already has a run')) throw badRequest(body.runName ? 'body.runName' : 'body.logicalDate', err.message);
       throw err;
     }
   });
 
   app.get('/dags/:dagId/grid', {
-    schema: { tags: ['dags'], summary: 'Latest runs × tasks with their states (cacheable with ETag)', params: dagParams, querystring: object({ limit: limit(200, 25) }) },
+    schema: { tags: ['dags'], summary: 'Latest runs × tasks with their states, tries and times, newest run first (cacheable with ETag)', params: dagParams, querystring: object({ limit: limit(200, 25) }) },
   }, async (req) => {
     const { dagId } = req.params as { dagId: string };
     const dag = (await db.query(sql('cli/dag_show'), [dagId])).rows[0];

@@ -7,6 +7,7 @@ import { UsageError } from '../../errors.js';
 import { cancelRun, clearTasks, LifecycleConflictError, listAudit, markTasks, RunNotFoundError, type Actor, type ClearRequest, type Expected, type MarkRequest } from '../../runs/lifecycle.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { dagIdParam, dateTime, limit, object, offset, RUN_STATES, runParams, TASK_STATES, taskParams } from '../schemas.js';
+import { toRun } from '../response-case.js';
 import { latestTrigger } from './triggers.js';
 import { sql } from '../../db/sql.js';
 
@@ -54,14 +55,23 @@ export function runRoutes(app: FastifyInstance, db: Database, opts: LifecycleOpt
     const f = req.query as { dagId?: string; state?: string; runType?: string; logicalDateFrom?: string; logicalDateTo?: string; limit: number; offset: number };
     const rows = (await db.reads.query(sql('api/runs_list'), [f.dagId ?? null, f.state ?? null, f.runType ?? null, f.logicalDateFrom ?? null, f.logicalDateTo ?? null, f.limit, f.offset])).rows;
     const total = rows[0]?.total ?? 0;
-    return { runs: rows.map(({ total: _t, ...r }) => r), total, limit: f.limit, offset: f.offset };
+    return { runs: rows.map(({ total: _t, ...r }) => toRun(r)), total, limit: f.limit, offset: f.offset };
   });
 
   app.get('/runs/:runId', { schema: { tags: ['runs'], summary: 'A run and its task instances', params: runParams } }, async (req) => {
     const { runId } = req.params as { runId: string };
     const run = (await db.query(sql('cli/dag_run_show'), [runId])).rows[0];
     if (!run) throw notFound(`no DAG run with id ${runId}`);
-    return { ...run, tasks: (await db.reads.query(sql('cli/task_instances_of_run'), [runId])).rows };
+    return { ...toRun(run), tasks: (await db.reads.query(sql('cli/task_instances_of_run'), [runId])).rows };
+  });
+
+  app.get('/runs/:runId/dagVersion', {
+    schema: { tags: ['runs'], summary: 'The DAG version this run executes: its serialized DAG (tasks, dependencies, params, schedule) and the file it came from', params: runParams },
+  }, async (req) => {
+    const { runId } = req.params as { runId: string };
+    const version = (await db.query(sql('api/dag_version_of_run'), [runId])).rows[0];
+    if (!version) throw notFound(`no DAG run with id ${runId}`);
+    return version;
   });
 
   app.post('/runs/:runId/cancel', {

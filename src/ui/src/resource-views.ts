@@ -31,7 +31,7 @@ export const poolsView: View = async (root) => {
   refresh = await page(root, 'Pools', 'Pools limit how many task instances run at once across all workers.', form, async () => {
     const { pools } = await api('GET', '/pools');
     return table(['pool', 'slots', 'running', 'queued', 'description', ''], pools.map((p: Row) => [
-      p.name, p.slots, p.running_slots, p.queued_slots, p.description,
+      p.name, p.slots, p.runningSlots, p.queuedSlots, p.description,
       h('span', { class: 'row-actions' }, editButton(form, p), p.name === 'default_pool' ? '' : deleteButton(p.name, `/pools/${enc(p.name)}`, () => void refresh())),
     ]));
   });
@@ -49,7 +49,7 @@ export const variablesView: View = async (root) => {
   refresh = await page(root, 'Variables', 'Key–value settings that DAGs read at run time.', form, async () => {
     const { variables } = await api('GET', '/variables?limit=1000');
     return table(['key', 'value', 'description', 'updated', ''], variables.map((v: Row) => [
-      v.key, h('code', { class: 'value' }, v.value.length > 80 ? `${v.value.slice(0, 80)}…` : v.value), v.description, time(v.updated_at),
+      v.key, h('code', { class: 'value' }, v.value.length > 80 ? `${v.value.slice(0, 80)}…` : v.value), v.description, time(v.updatedAt),
       h('span', { class: 'row-actions' }, editButton(form, v), deleteButton(v.key, `/variables/${enc(v.key)}`, () => void refresh())),
     ]));
   });
@@ -79,9 +79,9 @@ export const connectionsView: View = async (root) => {
   refresh = await page(root, 'Connections', 'How tasks reach other systems. Passwords are encrypted with the cluster\'s secret key and never returned.', form, async () => {
     const { connections } = await api('GET', '/connections?limit=1000');
     return table(['connection', 'type', 'host', 'login', 'password', 'extra', ''], connections.map((c: Row) => [
-      c.conn_id, c.conn_type, `${c.host ?? ''}${c.port ? `:${c.port}` : ''}`, c.login ?? '', c.password ? 'set' : '—', h('code', {}, JSON.stringify(c.extra ?? {})),
-      h('span', { class: 'row-actions' }, editButton(form, { connId: c.conn_id, connType: c.conn_type, host: c.host, port: c.port, login: c.login, schema: c.schema, extra: c.extra, description: c.description }),
-        deleteButton(c.conn_id, `/connections/${enc(c.conn_id)}`, () => void refresh())),
+      c.connId, c.connType, `${c.host ?? ''}${c.port ? `:${c.port}` : ''}`, c.login ?? '', c.password ? 'set' : '—', h('code', {}, JSON.stringify(c.extra ?? {})),
+      h('span', { class: 'row-actions' }, editButton(form, { connId: c.connId, connType: c.connType, host: c.host, port: c.port, login: c.login, schema: c.schema, extra: c.extra, description: c.description }),
+        deleteButton(c.connId, `/connections/${enc(c.connId)}`, () => void refresh())),
     ]));
   });
   return refresh;

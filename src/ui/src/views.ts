@@ -53,9 +53,9 @@ export const loginView: View = async (root) => {
   root.replaceChildren(form);
 };
 
-function nextRun(d: { is_paused: boolean; next_dagrun_at: string | null; schedule: { kind: string } }): string {
-  if (d.schedule.kind === 'none' || !d.next_dagrun_at) return 'manual only';
-  return d.is_paused ? `paused (due ${time(d.next_dagrun_at)})` : time(d.next_dagrun_at);
+function nextRun(d: { isPaused: boolean; nextDagrunAt: string | null; schedule: { kind: string } }): string {
+  if (d.schedule.kind === 'none' || !d.nextDagrunAt) return 'manual only';
+  return d.isPaused ? `paused (due ${time(d.nextDagrunAt)})` : time(d.nextDagrunAt);
 }
 
 export const dagsView: View = async (root) => {
@@ -66,12 +66,12 @@ export const dagsView: View = async (root) => {
     body.replaceChildren(
       importErrors.length ? h('p', { class: 'warn' }, h('a', { href: '#/import-errors' }, `${importErrors.length} DAG file(s) failed to load`)) : '',
       table(['DAG', 'schedule', 'tags', 'latest runs', 'next run', ''], dags.map((d: any) => [ // eslint-disable-line @typescript-eslint/no-explicit-any
-        h('a', { href: `#/dags/${encodeURIComponent(d.dag_id)}`, class: 'dag-link' }, d.dag_id),
+        h('a', { href: `#/dags/${encodeURIComponent(d.dagId)}`, class: 'dag-link' }, d.dagId),
         d.schedule.kind === 'cron' ? d.schedule.expression : d.schedule.kind === 'interval' ? `every ${d.schedule.seconds}s` : 'manual',
         (d.tags ?? []).join(', '),
-        h('span', { class: 'runs' }, ...d.recent_runs.map((r: { id: string; state: string; logicalDate: string }) => h('a', { href: `#/runs/${r.id}`, title: `${r.state} ${time(r.logicalDate)}`, class: `dot s-${r.state}` }, ''))),
+        h('span', { class: 'runs' }, ...d.recentRuns.map((r: { id: string; state: string; logicalDate: string }) => h('a', { href: `#/runs/${r.id}`, title: `${r.state} ${time(r.logicalDate)}`, class: `dot s-${r.state}` }, ''))),
         nextRun(d),
-        action(d.is_paused ? 'Unpause' : 'Pause', () => api('POST', `/dags/${encodeURIComponent(d.dag_id)}/${d.is_paused ? 'unpause' : 'pause'}`), () => void refresh()),
+        action(d.isPaused ? 'Unpause' : 'Pause', () => api('POST', `/dags/${encodeURIComponent(d.dagId)}/${d.isPaused ? 'unpause' : 'pause'}`), () => void refresh()),
       ])),
     );
   };
@@ -162,18 +162,18 @@ export const dagView: View = async (root, dagId) => {
   const graphBox = h('div', { class: 'graph-box' });
   const head = h('div', { class: 'dag-head' });
   root.replaceChildren(
-    h('h1', {}, dag.dag_id), h('p', { class: 'muted' }, dag.serialized.description ?? '', ` — ${dag.fileloc}`), head,
-    h('div', { class: 'columns' }, h('section', {}, h('h2', {}, 'Runs × tasks'), gridBox, legend()), triggerForm(dag.dag_id, dag.serialized.params, (id) => { location.hash = `#/runs/${id}`; })),
+    h('h1', {}, dag.dagId), h('p', { class: 'muted' }, dag.serialized.description ?? '', ` — ${dag.fileloc}`), head,
+    h('div', { class: 'columns' }, h('section', {}, h('h2', {}, 'Runs × tasks'), gridBox, legend()), triggerForm(dag.dagId, dag.serialized.params, (id) => { location.hash = `#/runs/${id}`; })),
     h('h2', {}, 'Graph (latest run)'), graphBox);
   const refresh = async () => {
     const [d, grid] = await Promise.all([api('GET', `/dags/${encodeURIComponent(dagId!)}`), api('GET', `/dags/${encodeURIComponent(dagId!)}/grid?limit=20`)]);
-    head.replaceChildren(d.is_paused ? badge('paused') : badge('active'), ' next run: ', d.next_dagrun_at ? time(d.next_dagrun_at) : 'manual only', ' ',
-      action(d.is_paused ? 'Unpause' : 'Pause', () => api('POST', `/dags/${encodeURIComponent(dagId!)}/${d.is_paused ? 'unpause' : 'pause'}`), () => void refresh()));
+    head.replaceChildren(d.isPaused ? badge('paused') : badge('active'), ' next run: ', d.nextDagrunAt ? time(d.nextDagrunAt) : 'manual only', ' ',
+      action(d.isPaused ? 'Unpause' : 'Pause', () => api('POST', `/dags/${encodeURIComponent(dagId!)}/${d.isPaused ? 'unpause' : 'pause'}`), () => void refresh()));
     const runs = [...grid.runs].reverse();
     gridBox.replaceChildren(table(['task', ...runs.map((r: { id: string }) => `#${r.id}`)], [
       ['run', ...runs.map((r: { id: string; state: string }) => h('a', { href: `#/runs/${r.id}`, class: `cell s-${r.state}`, title: r.state }, ''))],
-      ...grid.tasks.map((t: Task) => [t.taskId, ...runs.map((r: { id: string; tasks: Record<string, { state: string }> }) => {
-        const s = r.tasks[t.taskId]?.state ?? 'none';
+      ...grid.tasks.map((t: Task) => [t.taskId, ...runs.map((r: { id: string; taskInstances: { taskId: string; state: string }[] }) => {
+        const s = r.taskInstances.find((ti) => ti.taskId === t.taskId)?.state ?? 'none';
         return h('a', { href: `#/runs/${r.id}/tasks/${encodeURIComponent(t.taskId)}`, class: `cell s-${s}`, title: `${t.taskId}: ${s}` }, '');
       })]),
     ]));
@@ -191,7 +191,7 @@ export const runsView: View = async (root) => {
   const refresh = async () => {
     const { runs } = await api('GET', '/runs?limit=50');
     body.replaceChildren(table(['run', 'DAG', 'type', 'state', 'logical date', 'started', 'ended'], runs.map((r: any) => [ // eslint-disable-line @typescript-eslint/no-explicit-any
-      h('a', { href: `#/runs/${r.id}` }, `#${r.id}`), h('a', { href: `#/dags/${encodeURIComponent(r.dag_id)}` }, r.dag_id), r.run_type, badge(r.state), time(r.logical_date), time(r.started_at), time(r.ended_at),
+      h('a', { href: `#/runs/${r.id}` }, `#${r.id}`), h('a', { href: `#/dags/${encodeURIComponent(r.dagId)}` }, r.dagId), r.runType, badge(r.state), time(r.logicalDate), time(r.startedAt), time(r.endedAt),
     ])));
   };
   await refresh();
@@ -205,13 +205,13 @@ export const runView: View = async (root, runId) => {
     const run = await api('GET', `/runs/${runId}`);
     const active = run.state === 'queued' || run.state === 'running';
     body.replaceChildren(
-      h('h1', {}, `Run #${run.id} of `, h('a', { href: `#/dags/${encodeURIComponent(run.dag_id)}` }, run.dag_id), ' ', badge(run.state)),
-      h('p', { class: 'muted' }, `${run.run_id} · logical date ${time(run.logical_date)} · params ${JSON.stringify(run.params)}`),
+      h('h1', {}, `Run #${run.id} of `, h('a', { href: `#/dags/${encodeURIComponent(run.dagId)}` }, run.dagId), ' ', badge(run.state)),
+      h('p', { class: 'muted' }, `${run.runName} · logical date ${time(run.logicalDate)} · params ${JSON.stringify(run.params)}`),
       h('p', {}, active ? action('Cancel run', () => api('POST', `/runs/${runId}/cancel`), () => void refresh(), 'danger') : action('Clear all (run again)', () => api('POST', `/runs/${runId}/clear`, {}), () => void refresh())),
       table(['task', 'state', 'try', 'started', 'ended', 'error', ''], run.tasks.map((t: any) => [ // eslint-disable-line @typescript-eslint/no-explicit-any
-        h('a', { href: `#/runs/${runId}/tasks/${encodeURIComponent(t.task_id)}` }, t.task_id), badge(t.state), `${t.try_number}/${t.max_tries}`, time(t.started_at), time(t.ended_at), t.error ?? '',
+        h('a', { href: `#/runs/${runId}/tasks/${encodeURIComponent(t.taskId)}` }, t.taskId), badge(t.state), `${t.tryNumber}/${t.maxTries}`, time(t.startedAt), time(t.endedAt), t.error ?? '',
         ['success', 'failed', 'skipped', 'upstream_failed', 'up_for_retry'].includes(t.state)
-          ? action(t.state === 'failed' || t.state === 'upstream_failed' ? 'Retry' : 'Clear', () => api('POST', `/runs/${runId}/tasks/${encodeURIComponent(t.task_id)}/clear`), () => void refresh()) : '',
+          ? action(t.state === 'failed' || t.state === 'upstream_failed' ? 'Retry' : 'Clear', () => api('POST', `/runs/${runId}/tasks/${encodeURIComponent(t.taskId)}/clear`), () => void refresh()) : '',
       ])),
     );
   };
@@ -219,15 +219,15 @@ export const runView: View = async (root, runId) => {
   return refresh;
 };
 
-interface Trigger { id: string; state: string; kind: string; description: string; holder_id: string | null; holder_hostname: string | null; holder_pid: number | null; holder_count: number; created_at: string; timeout_at: string | null; fired_at: string | null }
+interface Trigger { id: string; state: string; kind: string; description: string; holderId: string | null; holderHostname: string | null; holderPid: number | null; holderCount: number; createdAt: string; timeoutAt: string | null; firedAt: string | null }
 
 /** What a deferred task waits on (or, once it resumed, what it waited on). */
 function triggerBox(tr: Trigger, waiting: boolean): HTMLElement {
-  const holder = tr.holder_id ? `${tr.holder_hostname ?? '?'} pid ${tr.holder_pid ?? '?'}` : 'no triggerer yet';
+  const holder = tr.holderId ? `${tr.holderHostname ?? '?'} pid ${tr.holderPid ?? '?'}` : 'no triggerer yet';
   return h('section', { class: 'trigger-box', id: 'trigger' },
     h('h2', {}, waiting ? 'Deferred: waiting on a trigger' : 'Last trigger', ' ', badge(tr.state)),
     table(['kind', 'waits for', 'held by', 'holders so far', 'deferred at', 'times out', waiting ? '' : 'fired'], [[
-      tr.kind, tr.description, holder, tr.holder_count, time(tr.created_at), tr.timeout_at ? time(tr.timeout_at) : 'never', waiting ? '' : time(tr.fired_at),
+      tr.kind, tr.description, holder, tr.holderCount, time(tr.createdAt), tr.timeoutAt ? time(tr.timeoutAt) : 'never', waiting ? '' : time(tr.firedAt),
     ]]));
 }
 
@@ -243,8 +243,8 @@ export const logView: View = async (root, runId, taskId) => {
   const refresh = async () => {
     const ti = await api('GET', `/runs/${runId}/tasks/${encodeURIComponent(taskId!)}`);
     waitsOn.replaceChildren(ti.trigger ? triggerBox(ti.trigger, ti.state === 'deferred') : '');
-    tries.replaceChildren(...ti.attempts.map((a: { try_number: number; state: string }) =>
-      h('button', { class: `try s-${a.state}`, onclick: () => { tryNumber = a.try_number; offset = 0; pre.textContent = ''; void refresh(); } }, `try ${a.try_number} (${a.state})`)));
+    tries.replaceChildren(...ti.attempts.map((a: { tryNumber: number; state: string }) =>
+      h('button', { class: `try s-${a.state}`, onclick: () => { tryNumber = a.tryNumber; offset = 0; pre.textContent = ''; void refresh(); } }, `try ${a.tryNumber} (${a.state})`)));
     // Follow: fetch from the last offset until the attempt is done.
     for (let i = 0; i < 20; i++) {
       const q = `offset=${offset}${tryNumber ? `&try=${tryNumber}` : ''}`;
@@ -270,11 +270,11 @@ export const importErrorsView: View = async (root) => {
 };
 
 /** A triggerer's "triggers held / capacity", from its own view (details) or the database's. */
-function triggersHeld(x: { role: string; triggers_held: number; details?: { triggersHeld?: number; triggerCapacity?: number } | null }): string {
+function triggersHeld(x: { role: string; triggersHeld: number; details?: { triggersHeld?: number; triggerCapacity?: number } | null }): string {
   if (x.role !== 'triggerer' && x.role !== 'standalone') return '';
   const capacity = x.details?.triggerCapacity;
   if (capacity === undefined) return '';
-  return `${x.details?.triggersHeld ?? x.triggers_held} / ${capacity} trigger(s)`;
+  return `${x.details?.triggersHeld ?? x.triggersHeld} / ${capacity} trigger(s)`;
 }
 
 export const haView: View = async (root) => {
@@ -288,15 +288,15 @@ export const haView: View = async (root) => {
       fetch('/health').then((r) => r.json()).catch(() => ({ status: 'unknown', roles: {} })),
     ]);
     health.replaceChildren(
-      h('p', {}, 'Cluster: ', badge(doc.status), ' · database: ', badge(c.database.role), ` PostgreSQL ${c.database.version}, up since ${time(c.database.server_started_at)}`),
+      h('p', {}, 'Cluster: ', badge(doc.status), ' · database: ', badge(c.database.role), ` PostgreSQL ${c.database.version}, up since ${time(c.database.serverStartedAt)}`),
       h('p', { class: 'roles' }, ...Object.entries(doc.roles as Record<string, { status: string; healthy: number; total: number; reason?: string }>).map(([role, r]) =>
         h('span', { class: 'role', title: r.reason ?? '' }, `${role}: `, badge(r.status), ` ${r.healthy}/${r.total}`))));
     comps.replaceChildren(table(['role', 'host', 'pid', 'state', 'heartbeat age', 'holds', 'started'], c.components.map((x: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-      const stale = x.state === 'running' && x.heartbeat_age_sec > 5;
-      return [x.role, x.hostname, x.pid, badge(stale ? 'unresponsive' : x.state), h('span', { class: stale || x.state === 'dead' ? 'error' : '' }, ago(x.heartbeat_age_sec)),
-        [x.role === 'worker' || x.role === 'standalone' ? `${x.running_attempts} attempt(s)` : '',
-          x.role === 'dag-processor' || x.role === 'standalone' ? `${x.file_leases} file lease(s)` : '',
-          triggersHeld(x)].filter(Boolean).join(', '), time(x.started_at)];
+      const stale = x.state === 'running' && x.heartbeatAgeSec > 5;
+      return [x.role, x.hostname, x.pid, badge(stale ? 'unresponsive' : x.state), h('span', { class: stale || x.state === 'dead' ? 'error' : '' }, ago(x.heartbeatAgeSec)),
+        [x.role === 'worker' || x.role === 'standalone' ? `${x.runningAttempts} attempt(s)` : '',
+          x.role === 'dag-processor' || x.role === 'standalone' ? `${x.fileLeases} file lease(s)` : '',
+          triggersHeld(x)].filter(Boolean).join(', '), time(x.startedAt)];
     })));
     events.replaceChildren(h('ol', { class: 'timeline' }, ...e.events.map((ev: any) => // eslint-disable-line @typescript-eslint/no-explicit-any
       h('li', { class: `ev ev-${ev.kind}` }, h('time', {}, time(ev.at)), ' ', h('strong', {}, ev.kind), ` ${ev.role ?? ''} ${ev.hostname ?? ''} `, h('code', {}, JSON.stringify(ev.details))))));
