@@ -178,7 +178,7 @@ export const dagView: View = async (root, dagId) => {
       })]),
     ]));
     const latest = grid.runs[0];
-    const states = Object.fromEntries(Object.entries((latest?.tasks ?? {}) as Record<string, { state: string }>).map(([k, v]) => [k, v.state]));
+    const states = Object.fromEntries(((latest?.taskInstances ?? []) as { taskId: string; state: string }[]).map((ti) => [ti.taskId, ti.state]));
     graphBox.replaceChildren(graph(grid.tasks, states));
   };
   await refresh();

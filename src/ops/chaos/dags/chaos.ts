@@ -3,8 +3,7 @@
 // attempt records its start and finish in the chaos history; deferring ones also record
 // defer and resume.
 import { dag, param, triggers, type TaskContext } from 'keel';
-import { recordEvent } from '../history.js';
-import { approvalKey } from '../keys.js';
+import { approvalKey, recordEvent } from 'keel/chaos';
 
 type Ctx = TaskContext<{ seed: number }>;
 
