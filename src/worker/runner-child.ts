@@ -161,8 +161,11 @@ process.on('message', (m: ParentMessage) => {
   else if (m.type === 'abort' && current?.attemptId === m.attemptId) current.abort.abort(new Error(m.reason));
   else if (m.type === 'lease') watchdog.confirmed(performance.now(), m.validForMs);
 });
-// The worker is gone (killed or crashed): end this process group, shell children included.
+// The worker is gone (killed or crashed): end the task and this process group. A shell
+// command has a process group of its own (so that an abort reaches its children), which the
+// runner's group kill would miss: aborting the task kills it first.
 process.on('disconnect', () => {
+  current?.abort.abort(new Error('the worker is gone'));
   try { process.kill(-process.pid, 'SIGKILL'); } catch { process.exit(1); }
 });
 process.on('unhandledRejection', (err) => log(`ERROR unhandled rejection: ${format(err)}`));
