@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expectCode, runKeel } from '../support/cli.js';
-import { killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
+import { isRunning, killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
 import { freePort } from '../../src/free-port.js';
 import { KEEL_VERSION } from '../../src/version.js';
 
@@ -24,8 +24,8 @@ const started: KeelProcess[] = [];
 after(async () => {
   await killAll(started);
   const pid = postmasterPid();
-  if (pid && alive(pid)) process.kill(pid, 'SIGINT');
-  while (postmasterPid() && alive(postmasterPid()!)) await sleep(100);
+  if (pid && isRunning(pid)) process.kill(pid, 'SIGINT');
+  while (postmasterPid() && isRunning(postmasterPid()!)) await sleep(100);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -34,14 +34,6 @@ function postmasterPid(): number | null {
   return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : null;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function until(what: string, check: () => boolean, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -91,13 +83,13 @@ test('a second terminal with only KEEL_DATA_DIR reaches the running server; ever
   first.child.kill('SIGKILL');
   await first.exited;
   const orphan = postmasterPid()!;
-  assert.ok(alive(orphan), 'the killed standalone left its PostgreSQL running');
+  assert.ok(isRunning(orphan), 'the killed standalone left its PostgreSQL running');
   const second = await standalone(port);
   assert.match(second.output(), new RegExp(`pid ${orphan}.*adopting it: it stops when this process stops`));
   second.child.kill('SIGINT');
   second.child.kill('SIGINT'); // the second Ctrl-C skips the drain, never the server's stop
   await second.exited;
-  await until('the adopted PostgreSQL to stop', () => !alive(orphan), 30_000);
+  await until('the adopted PostgreSQL to stop', () => !isRunning(orphan), 30_000);
 });
 
 test('an unreachable database: one warning per backoff step, not one per retry', async () => {

@@ -14,7 +14,7 @@ import { triggerDag } from '../../src/runs/manual-run.js';
 import { cancelRun, clearTasks, LifecycleConflictError, listAudit, markTasks, type Actor } from '../../src/runs/lifecycle.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { taskStates, waitFor, waitForDag, waitForRunEnd } from '../support/cluster.js';
-import { KEEL_BIN, killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
+import { KEEL_BIN, isRunning, killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/lifecycle-dags/', import.meta.url));
 const WHO: Actor = { actor: 'ada', workerLostAfterSec: 1, dbOutageGraceSec: 0 };
@@ -60,14 +60,6 @@ const runnerPid = (runId: string) => waitFor('the runner to log its pid', async 
   const m = /runner pid (\d+)/.exec(log);
   return m ? Number(m[1]) : null;
 }, 30000);
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 before(async () => {
   t = await freshDatabase();
@@ -142,7 +134,7 @@ test('mark a running task failed, clear it at once: the clear waits until the st
       return false;
     }
   }, 30000, 20);
-  assert.equal(alive(pid), false, 'the marked attempt\'s runner was stopped before the clear went through');
+  assert.equal(isRunning(pid), false, 'the marked attempt\'s runner was stopped before the clear went through');
   console.log(`# clears refused while the stopped attempt was ending: ${refused}`);
   await waitFor('the second attempt to run', async () => (await attemptsOf(run.id, 'sleep')).length === 2 && (await attemptsOf(run.id, 'sleep'))[1]!.state === 'running', 30000);
   await cancelRun(t.db, run.id, WHO);
@@ -182,7 +174,7 @@ test('kill -9 of the worker: a clear of its running task is refused, and of its 
   const attempts = await attemptsOf(run.id, 'sleep');
   assert.deepEqual(attempts.map((a) => a.state), ['fenced', 'success']);
   assertOneLiveAtATime(attempts);
-  assert.equal(alive(pid), false, 'the killed worker\'s runner is gone');
+  assert.equal(isRunning(pid), false, 'the killed worker\'s runner is gone');
 
   // Mark a running task failed and kill its worker before it could stop the runner: the
   // attempt's record stays open, and the clear waits until the worker is judged gone.
@@ -205,7 +197,7 @@ test('kill -9 of the worker: a clear of its running task is refused, and of its 
       return false;
     }
   }, 30000, 50);
-  assert.equal(alive(pid2), false, 'the runner of the marked attempt died with its worker');
+  assert.equal(isRunning(pid2), false, 'the runner of the marked attempt died with its worker');
   assert.equal(await waitForRunEnd(t.db, run2.id, 60000), 'success');
   const attempts2 = await attemptsOf(run2.id, 'sleep');
   assert.deepEqual(attempts2.map((a) => a.state), ['fenced', 'success']);

@@ -34,3 +34,13 @@ export function killAll(list: KeelProcess[]): Promise<unknown> {
   for (const p of list) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   return Promise.all(list.map((p) => p.exited));
 }
+
+/** Whether a process still exists (signal 0 tests for it without sending anything). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

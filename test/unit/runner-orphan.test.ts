@@ -9,16 +9,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isRunning } from '../support/processes.js';
 
 const PARENT = fileURLToPath(new URL('../fixtures/runner-parent/parent.ts', import.meta.url));
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -36,13 +29,13 @@ test('kill -9 of the worker ends its running shell command and the command\'s ch
   try {
     await waitFor('the shell command to start', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim().split(' ').length === 2, 60_000);
     pids = readFileSync(pidFile, 'utf8').trim().split(' ').map(Number);
-    assert.ok(pids.every(alive), 'bash and its sleep run');
+    assert.ok(pids.every(isRunning), 'bash and its sleep run');
     worker.kill('SIGKILL');
     // Generous: the runner learns of the disconnect at once; only a loaded machine delays it.
-    await waitFor('bash and its sleep to end with their worker', () => !pids.some(alive), 20_000);
+    await waitFor('bash and its sleep to end with their worker', () => !pids.some(isRunning), 20_000);
   } finally {
     worker.kill('SIGKILL');
-    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of pids) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 });
