@@ -188,15 +188,27 @@ export class RunnerPool {
     return runner;
   }
 
-  /** Runs one attempt; resolves with its outcome whatever happens to the runner. */
-  async run(req: RunRequest, timeoutSec: number | null, onLog: (line: string) => void): Promise<RunOutcome> {
+  /**
+   * Runs one attempt; resolves with its outcome whatever happens to the runner. Aborting
+   * `stop` ends the attempt (fenced, self-fenced, handed back): at once if it runs, and
+   * before it starts if it still waits for a runner, which may take seconds to start.
+   */
+  async run(req: RunRequest, timeoutSec: number | null, onLog: (line: string) => void, stop: AbortSignal): Promise<RunOutcome> {
+    const stopped = (): RunOutcome => ({ ok: false, error: String(stop.reason) });
+    if (stop.aborted) return stopped();
     let runner: Runner;
     try {
       runner = await this.take(req.dagId);
     } catch (err) {
       return { ok: false, error: `no runner process could be started: ${(err as Error).message}` };
     }
+    if (stop.aborted) {
+      this.idle.push(runner);
+      return stopped();
+    }
     this.byAttempt.set(req.attemptId, runner);
+    const onStop = () => runner.kill(String(stop.reason), ABORT_GRACE_MS);
+    stop.addEventListener('abort', onStop, { once: true });
     const outcome = await new Promise<RunOutcome>((resolve) => {
       const run: ActiveRun = { attemptId: req.attemptId, onLog, resolve, timer: null, killedFor: null };
       if (runner.exited || !runner.child.connected) {
@@ -209,6 +221,7 @@ export class RunnerPool {
       }
       runner.send(req);
     });
+    stop.removeEventListener('abort', onStop);
     this.byAttempt.delete(req.attemptId);
     runner.served++;
     if (!runner.exited) {
@@ -218,14 +231,13 @@ export class RunnerPool {
     return outcome;
   }
 
-  /** Tells every busy runner that the leases were renewed. */
-  leaseRenewed(validForMs: number): void {
-    for (const r of this.byAttempt.values()) r.send({ type: 'lease', validForMs });
-  }
-
-  /** Ends a running attempt at once (fenced, self-fenced, handed back). */
-  kill(attemptId: string, reason: string): void {
-    this.byAttempt.get(attemptId)?.kill(reason, ABORT_GRACE_MS);
+  /**
+   * Tells the runners of these attempts that their leases were renewed. Only these: a
+   * fenced attempt's runner gets no confirmation, so its watchdog ends it even if its kill
+   * does not.
+   */
+  leaseRenewed(attemptIds: Iterable<string>, validForMs: number): void {
+    for (const id of attemptIds) this.byAttempt.get(id)?.send({ type: 'lease', validForMs });
   }
 
   async close(): Promise<void> {

@@ -94,7 +94,8 @@ async function handBack(tx: Tx, attempts: { id: string; log: string }[], error: 
 export class Worker {
   readonly wakeup = new Wakeup();
   private readonly runners: RunnerPool;
-  private readonly active = new Map<string, { claimed: Claimed; log: AttemptLog }>();
+  /** Attempts claimed here and not yet ended; aborting `stop` ends one, whatever stage it is in. */
+  private readonly active = new Map<string, { claimed: Claimed; log: AttemptLog; stop: AbortController }>();
   private readonly dags = new DagVersionCache();
   private readonly secrets: KnownSecrets;
   private readonly bundles: BundleCache;
@@ -167,8 +168,9 @@ export class Worker {
     const upstream = await this.upstreamResults(rows);
     for (const c of rows) {
       const log = new AttemptLog(this.opts.taskLogMaxBytes, this.secrets.masker);
-      this.active.set(c.attempt_id, { claimed: c, log });
-      void this.runAttempt(c, log, upstream.get(c.dag_run_id) ?? {});
+      const stop = new AbortController();
+      this.active.set(c.attempt_id, { claimed: c, log, stop });
+      void this.runAttempt(c, log, upstream.get(c.dag_run_id) ?? {}, stop.signal);
     }
     return rows.length;
   }
@@ -196,7 +198,7 @@ export class Worker {
     return out;
   }
 
-  private async runAttempt(c: Claimed, log: AttemptLog, allUpstream: Record<string, unknown>): Promise<void> {
+  private async runAttempt(c: Claimed, log: AttemptLog, allUpstream: Record<string, unknown>, stop: AbortSignal): Promise<void> {
     const task = this.taskOf(c);
     let outcome: RunOutcome;
     const resume = c.next_event;
@@ -208,7 +210,7 @@ export class Worker {
     } else {
       const file = await this.taskFile(c);
       if (typeof file !== 'string') outcome = file;
-      else outcome = await this.runTask(c, task, log, allUpstream, file);
+      else outcome = await this.runTask(c, task, log, allUpstream, file, stop);
     }
     if (!this.active.has(c.attempt_id)) return; // handed back during shutdown
     if (outcome.ok && outcome.deferral) {
@@ -259,7 +261,7 @@ export class Worker {
     }
   }
 
-  private async runTask(c: Claimed, task: SerializedTask, log: AttemptLog, allUpstream: Record<string, unknown>, file: string): Promise<RunOutcome> {
+  private async runTask(c: Claimed, task: SerializedTask, log: AttemptLog, allUpstream: Record<string, unknown>, file: string, stop: AbortSignal): Promise<RunOutcome> {
     const resume = c.next_event;
     const upstream: Record<string, unknown> = {};
     for (const u of task.upstream) if (u in allUpstream) upstream[u] = allUpstream[u];
@@ -274,7 +276,7 @@ export class Worker {
       },
     };
     log.add(`INFO attempt ${c.attempt_id} try ${c.try_number}/${c.max_tries} on ${this.host} (worker ${this.opts.componentId})${resume ? ', resuming from its trigger' : ''}`);
-    const outcome = await this.runners.run(req, task.executionTimeoutSec, (line) => log.add(line));
+    const outcome = await this.runners.run(req, task.executionTimeoutSec, (line) => log.add(line), stop);
     // A task's error (message, stack) is stored and shown like its log: masked the same way.
     return outcome.ok ? outcome : { ok: false, error: log.masker.mask(outcome.error) };
   }
@@ -329,12 +331,11 @@ export class Worker {
     try {
       const res = await this.db.query<{ attempt_id: string }>(sql('worker/task_instances_renew_leases'), [ids, this.opts.leaseSec]);
       this.lastRenewalOk = performance.now();
-      this.runners.leaseRenewed(selfFenceAfterMs(this.opts.leaseSec));
       const alive = new Set(res.rows.map((r) => r.attempt_id));
+      this.runners.leaseRenewed(alive, selfFenceAfterMs(this.opts.leaseSec));
       for (const id of ids) {
         if (!alive.has(id) && this.active.has(id)) {
-          this.log.warn({ attemptId: id }, 'attempt was fenced by a scheduler; killing it');
-          this.runners.kill(id, 'the attempt was fenced (its lease had expired) and was stopped by its worker');
+          this.stopAttempt(id, 'attempt was fenced by a scheduler; killing it', 'the attempt was fenced (its lease had expired) and was stopped by its worker');
         }
       }
     } catch (err) {
@@ -360,9 +361,16 @@ export class Worker {
   /** Cannot reach the database for most of a lease: stop every attempt before it may run twice. */
   private selfFence(): void {
     for (const id of this.active.keys()) {
-      this.log.error({ attemptId: id }, 'self-fencing: leases could not be renewed; killing the attempt');
-      this.runners.kill(id, 'self-fenced: the worker could not renew the lease with the database, so it stopped the attempt before another could start');
+      this.stopAttempt(id, 'self-fencing: leases could not be renewed; killing the attempt', 'self-fenced: the worker could not renew the lease with the database, so it stopped the attempt before another could start');
     }
+  }
+
+  /** Ends an attempt wherever it is: fetching its bundle, waiting for a runner, or running. Logged once. */
+  private stopAttempt(id: string, logLine: string, reason: string): void {
+    const stop = this.active.get(id)?.stop;
+    if (!stop || stop.signal.aborted) return;
+    this.log.warn({ attemptId: id }, logLine);
+    stop.abort(reason);
   }
 
   /** SIGTERM: stop claiming, let attempts finish within the grace period, hand back the rest. */
@@ -375,7 +383,7 @@ export class Worker {
     if (this.active.size > 0) {
       const left = [...this.active.entries()];
       this.active.clear();
-      for (const [id] of left) this.runners.kill(id, 'handed back: the worker is stopping');
+      for (const [, a] of left) a.stop.abort('handed back: the worker is stopping');
       try {
         await this.db.inTransaction((tx) => handBack(tx, left.map(([id, a]) => ({ id, log: a.log.text() })), HANDED_BACK_STOPPING));
         this.log.info({ attempts: left.length }, 'attempts handed back');

@@ -1,5 +1,6 @@
 // Keel roles as real child processes (`node bin/keel.js <role>`), for tests that kill them.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { directUrlFor } from './db-url.js';
 
@@ -35,11 +36,20 @@ export function killAll(list: KeelProcess[]): Promise<unknown> {
   return Promise.all(list.map((p) => p.exited));
 }
 
-/** Whether a process still exists (signal 0 tests for it without sending anything). */
+/**
+ * Whether a process still runs. A dead process whose parent died first stays a zombie
+ * until pid 1 reaps it, and some inits (this sandbox's) never do: a zombie is not running.
+ */
 export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state …"; comm may hold spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }

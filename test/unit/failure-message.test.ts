@@ -30,7 +30,7 @@ function run(taskId: string, kind: 'shell' | 'function', command?: string): Prom
     type: 'run', attemptId, file: FILE, dagId: 'failing', taskId, kind, ...(command ? { command } : {}), resultMaxBytes: 1 << 20,
     context: { dagId: 'failing', runId: 'r', taskId, logicalDate: at, dataIntervalStart: at, dataIntervalEnd: at, tryNumber: 1, maxTries: 1, attemptId, params: {}, upstream: {}, resumed: false, triggerEvent: null },
   };
-  return pool.run(req, 60, () => {});
+  return pool.run(req, 60, () => {}, new AbortController().signal);
 }
 
 function failure(o: RunOutcome): string {

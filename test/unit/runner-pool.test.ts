@@ -4,6 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLogger } from '../../src/log.js';
 import { RunnerPool } from '../../src/worker/runner-pool.js';
 import type { RunRequest } from '../../src/worker/runner-protocol.js';
@@ -32,7 +35,7 @@ function shellTask(dagId: string): RunRequest {
 }
 
 async function runnerPidOf(pool: RunnerPool, dagId: string): Promise<number> {
-  const out = await pool.run(shellTask(dagId), 30, () => undefined);
+  const out = await pool.run(shellTask(dagId), 30, () => undefined, new AbortController().signal);
   assert.ok(out.ok, JSON.stringify(out));
   return Number(out.result);
 }
@@ -77,5 +80,33 @@ test('a retired runner is replaced in the background by a started one, which the
     assert.equal(await runnerPidOf(pool, 'd'), replacement, 'the next task ran in the replacement started in the background');
   } finally {
     await pool.close();
+  }
+});
+
+test('an attempt stopped while it waits for its runner never starts; one stopped while running ends at once', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keel-runner-stop-'));
+  // No warm runner: the first task waits for one to start, which takes about a second.
+  const pool = new RunnerPool({ size: 1, memoryMb: 256, maxTasksPerRunner: 1000, watchdogMs: 0, envAllow: [], log });
+  try {
+    const marker = join(dir, 'started');
+    const waiting = new AbortController();
+    const req = { ...shellTask('d'), command: `touch ${marker}` };
+    const pending = pool.run(req, 30, () => undefined, waiting.signal);
+    waiting.abort('fenced while waiting for a runner');
+    assert.deepEqual(await pending, { ok: false, error: 'fenced while waiting for a runner' });
+    // The runner it waited for is kept and serves the next task, which shows it was ready.
+    assert.ok((await pool.run(shellTask('d'), 30, () => undefined, new AbortController().signal)).ok);
+    assert.equal(existsSync(marker), false, 'the stopped attempt\'s command never ran');
+
+    const running = new AbortController();
+    const started = Date.now();
+    const long = pool.run({ ...shellTask('d'), command: `touch ${marker}; sleep 60` }, 120, () => undefined, running.signal);
+    await waitFor('the command to start', () => existsSync(marker));
+    running.abort('fenced while running');
+    assert.deepEqual(await long, { ok: false, error: 'fenced while running' });
+    assert.ok(Date.now() - started < 30_000, 'the running command was killed, not waited for');
+  } finally {
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
