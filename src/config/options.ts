@@ -290,6 +290,12 @@ export const OPTION_SPECS = {
     default: 512,
     doc: 'Heap limit of each runner process; a task past it fails with "out of memory".',
   },
+  runnerSpares: {
+    env: 'KEEL_RUNNER_SPARES',
+    schema: nonNegativeInt,
+    default: 4,
+    doc: 'Warm runner processes a worker keeps idle beyond its concurrency, each for the DAG it served last. A worker that runs tasks of more DAGs than its concurrency then starts fewer runners (about 1 CPU-second each); each spare holds about 50 MB.',
+  },
   runnerMaxTasks: {
     env: 'KEEL_RUNNER_MAX_TASKS',
     schema: positiveInt,

@@ -169,7 +169,7 @@ async function startWorker(database: Database, options: KeelOptions, session: Co
   const worker = new Worker(database, {
     componentId: session.id, dagsFolder: options.dagsFolder, concurrency: options.workerConcurrency, queues: options.workerQueues,
     pollMs: options.workerPollMs, leaseSec: options.attemptLeaseSec, shutdownGraceSec: options.workerShutdownGraceSec,
-    runnerMemoryMb: options.runnerMemoryMb, runnerMaxTasks: options.runnerMaxTasks, taskEnvAllow: options.taskEnvAllow,
+    runnerMemoryMb: options.runnerMemoryMb, runnerMaxTasks: options.runnerMaxTasks, runnerSpares: options.runnerSpares, taskEnvAllow: options.taskEnvAllow,
     secretKey: secretKeyOf(options), bundleCacheDir: join(resolve(options.dataDir), 'bundles'),
     taskResultMaxBytes: options.taskResultMaxBytes, taskLogMaxBytes: options.taskLogMaxBytes,
     queueBatchSize: options.schedulerBatchSize,

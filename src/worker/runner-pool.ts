@@ -18,7 +18,10 @@ const ABORT_GRACE_MS = 500;
 export type RunOutcome = { ok: true; result: unknown; deferral?: Deferral } | { ok: false; error: string };
 
 export interface RunnerPoolOptions {
+  /** Runners started up front and kept alive: the worker's concurrency. */
   size: number;
+  /** Idle runners kept beyond `size`, each bound to the DAG it served (no retirement until then). */
+  spares: number;
   memoryMb: number;
   maxTasksPerRunner: number;
   /** A runner whose lease is not confirmed for this long kills itself (0: never). */
@@ -144,11 +147,15 @@ export class RunnerPool {
 
   constructor(private readonly opts: RunnerPoolOptions) {}
 
-  /** Starts the warm runners, idle from the start, and waits until they are ready. */
+  /**
+   * Starts the warm runners, idle from the start, and waits until the first is ready: a
+   * worker (re)started under load takes work as soon as it can run a task, while the
+   * others start (about a CPU-second each; tasks prefer ready runners).
+   */
   async start(): Promise<void> {
     const runners = Array.from({ length: this.opts.size }, () => this.spawn());
     this.idle.push(...runners);
-    await Promise.all(runners.map((r) => r.ready));
+    await Promise.any(runners.map((r) => r.ready));
   }
 
   /** A new runner; when one exits (retired, crashed, killed), a fresh one replaces it in the background. */
@@ -164,8 +171,9 @@ export class RunnerPool {
 
   /**
    * An idle runner of this DAG, else a fresh one (ready ones first, so that no task waits
-   * for a runner to start while a started one idles); else, to keep the pool's size, the
-   * idle runner of another DAG that waited longest is retired and a new one started.
+   * for a runner to start while a started one idles); else a new one is started, and once
+   * the pool holds size + spares runners, the idle runner of another DAG that waited
+   * longest is retired for it.
    */
   private async take(dagId: string): Promise<Runner> {
     this.idle = this.idle.filter((r) => !r.exited);
@@ -175,7 +183,7 @@ export class RunnerPool {
     for (const fits of candidates) if ((runner = this.idle.find(fits))) break;
     if (runner) this.idle = this.idle.filter((r) => r !== runner);
     else {
-      const retired = this.idle.shift();
+      const retired = this.all.size >= this.opts.size + this.opts.spares ? this.idle.shift() : undefined;
       runner = this.spawn();
       // Its exit must not start a replacement: the new runner is that replacement.
       if (retired) {

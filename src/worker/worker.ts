@@ -35,6 +35,7 @@ export interface WorkerOptions {
   shutdownGraceSec: number;
   runnerMemoryMb: number;
   runnerMaxTasks: number;
+  runnerSpares: number;
   /** Environment variables task code may see besides the fixed list (taskEnvAllow). */
   taskEnvAllow: readonly string[];
   /** Local cache of DAG bundles by hash (`<dataDir>/bundles`). */
@@ -108,7 +109,7 @@ export class Worker {
 
   constructor(private readonly db: Database, private readonly opts: WorkerOptions, private readonly log: Logger) {
     this.runners = new RunnerPool({
-      size: opts.concurrency, memoryMb: opts.runnerMemoryMb, maxTasksPerRunner: opts.runnerMaxTasks,
+      size: opts.concurrency, spares: opts.runnerSpares, memoryMb: opts.runnerMemoryMb, maxTasksPerRunner: opts.runnerMaxTasks,
       watchdogMs: selfFenceAfterMs(opts.leaseSec), envAllow: opts.taskEnvAllow, log,
     });
     this.bundles = new BundleCache(opts.bundleCacheDir);
