@@ -115,6 +115,7 @@ export type QueryName =
   | 'deferral/dag_state_find'
   | 'deferral/external_event_find'
   | 'deferral/external_event_insert'
+  | 'fencing/component_sessions_oldest_start'
   | 'fencing/keel_cluster_record_disruption'
   | 'fencing/task_attempt_end'
   | 'fencing/task_instance_end_attempt'

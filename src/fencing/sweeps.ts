@@ -15,7 +15,8 @@ import { sql } from '../db/sql.js';
 import { COMPONENT_LOCK_CLASS } from '../ha/session.js';
 import type { Logger } from '../log.js';
 import { endAttempt } from './end-attempt.js';
-import { OutageGrace } from './grace.js';
+import { OutageGrace, orphanProvenGone } from './grace.js';
+import { PROCESS_NAMESPACE, processGone } from './process-namespace.js';
 
 export interface AttemptFencingOptions {
   batchSize: number;
@@ -55,18 +56,27 @@ export class AttemptFencing {
     });
   }
 
-  /** Attempts whose worker process is gone: fenced now rather than at lease expiry. Returns how many. */
+  /**
+   * Attempts whose worker process is gone: fenced now rather than at lease expiry. Within
+   * this sweeper's own grace, only those whose process is shown to have died. Returns how many.
+   */
   async fenceOrphaned(): Promise<number> {
-    if (!this.grace.observedLongEnough()) return 0;
+    const settled = this.grace.observedLongEnough();
     return this.db.inTransaction(async (tx) => {
-      const rows = await tx.query<FenceCandidate & { last_heartbeat_at: Date }>(sql('fencing/task_instances_lock_orphaned'), [
+      const rows = await tx.query<FenceCandidate & { last_heartbeat_at: Date; pid: number; process_namespace: string | null }>(sql('fencing/task_instances_lock_orphaned'), [
         this.opts.batchSize, this.grace.graceSec, this.opts.workerLostAfterSec, COMPONENT_LOCK_CLASS,
       ]);
-      for (const ti of rows.rows) {
+      let orphans = rows.rows;
+      if (!settled && orphans.length > 0) {
+        const oldest = (await tx.query<{ oldest: Date | null }>(sql('fencing/component_sessions_oldest_start'), [COMPONENT_LOCK_CLASS])).rows[0]?.oldest ?? null;
+        const evidence = { oldestSurvivingSession: oldest, processNamespace: PROCESS_NAMESPACE, processGone };
+        orphans = orphans.filter((ti) => orphanProvenGone({ lastHeartbeatAt: ti.last_heartbeat_at, pid: ti.pid, processNamespace: ti.process_namespace }, evidence));
+      }
+      for (const ti of orphans) {
         await this.fence(tx, ti, 'worker_gone',
           `attempt fenced: its worker process is gone (session closed, last heartbeat ${ti.last_heartbeat_at.toISOString()})`);
       }
-      return rows.rows.length;
+      return orphans.length;
     });
   }
 

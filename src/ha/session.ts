@@ -26,6 +26,7 @@ import type { Database } from '../db/database.js';
 import { judgePrimary, primaryChanged, type ServerIdentity, type Verdict } from './primary-identity.js';
 import { KEEL_VERSION } from '../version.js';
 import { recordDisruption } from '../fencing/disruption.js';
+import { PROCESS_NAMESPACE } from '../fencing/process-namespace.js';
 import { sql } from '../db/sql.js';
 
 export type Role = 'scheduler' | 'worker' | 'dag-processor' | 'standalone' | 'api' | 'triggerer';
@@ -169,7 +170,7 @@ export class ComponentSession {
     const checkEvery = this.opts.primaryCheckMs ?? 2000;
     if (checkEvery > 0 && now - this.lastCheckAt >= checkEvery) void this.checkPrimary();
     try {
-      const r = await client.query<{ previous_state: string }>(sql('ha/component_heartbeat'), [this.id, this.loopAt, { ...this.details(), maxHeartbeatGapMs: Math.round(this.maxGapMs), database: this.databaseDetails() }]);
+      const r = await client.query<{ previous_state: string }>(sql('ha/component_heartbeat'), [this.id, this.loopAt, { ...this.details(), maxHeartbeatGapMs: Math.round(this.maxGapMs), database: this.databaseDetails(), processNamespace: PROCESS_NAMESPACE }]);
       this.lastHeartbeatOk = performance.now();
       this.availability.reached();
       if (r.rows[0]?.previous_state === 'dead') {

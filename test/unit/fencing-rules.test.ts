@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OutageGrace } from '../../src/fencing/grace.js';
+import { OutageGrace, orphanProvenGone } from '../../src/fencing/grace.js';
 import { mustSelfFence, renewEveryMs, selfFenceAfterMs } from '../../src/fencing/lease.js';
 import { endedByWatchdog, LeaseWatchdog, watchdogNotice } from '../../src/fencing/watchdog.js';
 
@@ -55,6 +55,18 @@ test('a sweeper fences by lock absence only once it has been up for the outage g
   now += 1;
   assert.equal(grace.observedLongEnough(), true);
   assert.equal(new OutageGrace(0, () => now).observedLongEnough(), true, 'no grace: at once');
+});
+
+test('a sweeper within its grace fences an orphan only on evidence that its process died', () => {
+  const beat = new Date('2026-12-03T10:00:00Z');
+  const orphan = { lastHeartbeatAt: beat, pid: 4242, processNamespace: 'boot/pid:[1]' };
+  const none = { oldestSurvivingSession: null, processNamespace: 'boot/pid:[1]', processGone: () => false };
+  assert.equal(orphanProvenGone(orphan, none), false, 'no evidence: wait for the grace');
+  assert.equal(orphanProvenGone(orphan, { ...none, oldestSurvivingSession: new Date(beat.getTime() - 1) }), true, 'a session older than its last heartbeat survived: no disruption cut every session');
+  assert.equal(orphanProvenGone(orphan, { ...none, oldestSurvivingSession: beat }), false, 'a session as young as its last heartbeat may have reconnected after the same cut');
+  assert.equal(orphanProvenGone(orphan, { ...none, processGone: (pid) => pid === 4242 }), true, 'same pid namespace, its pid gone');
+  assert.equal(orphanProvenGone(orphan, { ...none, processNamespace: 'boot/pid:[2]', processGone: () => true }), false, 'another pid namespace: its pids are not ours to look up');
+  assert.equal(orphanProvenGone({ ...orphan, processNamespace: null }, { ...none, processNamespace: null, processGone: () => true }), false, 'no namespace known on either side');
 });
 
 test('src/fencing/INVARIANTS.md names files that exist and tests that exist in them', () => {

@@ -4,7 +4,8 @@
 -- and nothing is fenced within the grace period after a disruption.
 -- $1 limit, $2 grace seconds (dbOutageGraceSec), $3 heartbeat age in seconds that counts
 -- as stale (workerLostAfterSec), $4 component lock class (COMPONENT_LOCK_CLASS)
-SELECT t.id, t.dag_run_id, t.task_id, t.attempt_id, t.try_number, t.max_tries, t.worker_id, c.last_heartbeat_at, v.serialized
+SELECT t.id, t.dag_run_id, t.task_id, t.attempt_id, t.try_number, t.max_tries, t.worker_id, c.last_heartbeat_at, c.pid,
+  c.details ->> 'processNamespace' AS process_namespace, v.serialized
 FROM task_instance t
 JOIN component c ON c.id = t.worker_id
 JOIN dag_run r ON r.id = t.dag_run_id
