@@ -14,13 +14,14 @@ import { startRole, type RoleName } from '../runtime/roles.js';
 import { triggerDag } from '../runs/manual-run.js';
 import { idempotencyKeyProblem, triggerDagWithKey } from '../runs/idempotency-key.js';
 import { cancelRun, clearTasks, listAudit, markTasks, type Actor, type LifecycleResult } from '../runs/lifecycle.js';
+import { whyWaiting } from '../runs/waiting.js';
 import { userInfo } from 'node:os';
 import { postExternalEvent } from '../deferral/external-events.js';
 import { print, printChaosSummary, printJson } from './output.js';
 import { runChaos } from '../ops/chaos/harness.js';
 import { createToken, createUser, endUserSessions, listTokens, listUsers, revokeToken, setUserDisabled, setUserPassword, setUserRole, userIdOf } from '../auth/users.js';
 import { USER_ROLES, type UserRole } from '../auth/roles.js';
-import { logicalDate, parseJson, parseJsonObject, positiveCount, positiveId, readPassword } from './inputs.js';
+import { logicalDate, parseJson, parseJsonObject, poolName, poolSlots, positiveCount, positiveId, readPassword } from './inputs.js';
 import { sql } from '../db/sql.js';
 import { readOperatorNotice, setAnnouncement, setMaintenance, type OperatorNotice } from '../ha/operator-notice.js';
 import { KEEL_VERSION } from '../version.js';
@@ -234,10 +235,12 @@ export function buildProgram(): Command {
     await withDb(cmd, async (d, json) => {
       const run = (await d.query(sql('cli/dag_run_show'), [runId])).rows[0];
       if (!run) throw new UsageError(`no DAG run with id ${runId}; see \`keel runs list\``);
-      const tasks = (await d.query(sql('cli/task_instances_of_run'), [runId])).rows;
-      if (json) return printJson({ ...run, tasks });
+      const waiting = await whyWaiting(d, runId);
+      const tasks = (await d.query(sql('cli/task_instances_of_run'), [runId])).rows.map((t) => ({ ...t, waiting_reason: waiting?.tasks[t.task_id] ?? null }));
+      if (json) return printJson({ ...run, waiting_reason: waiting?.run ?? null, tasks });
       console.log(`run ${run.id}  ${run.dag_id}  ${run.run_id}  ${run.state}  params ${JSON.stringify(run.params)}`);
-      print(false, tasks, ['task_id', 'state', 'try_number', 'max_tries', 'started_at', 'ended_at']);
+      if (waiting?.run) console.log(`waiting: ${waiting.run}`);
+      print(false, tasks.map((t) => ({ ...t, waiting_reason: t.waiting_reason ?? '' })), ['task_id', 'state', 'try_number', 'max_tries', 'started_at', 'ended_at', 'waiting_reason']);
     });
   });
 
@@ -253,6 +256,19 @@ export function buildProgram(): Command {
     .action(async (runId: string, o: { dryRun?: boolean }, cmd: Command) => {
       positiveId(runId, 'run id');
       await withDb(cmd, async (d, json) => printLifecycle(await cancelRun(d, runId, actorOf(cmd), o.dryRun), json, 'cancel'));
+    });
+
+  const pools = program.command('pools').description('pools: slots shared by the task instances that name them');
+  pools.command('list').description('pools with their slots and the slots queued and running tasks hold').action(async (_o, cmd: Command) => {
+    await withDb(cmd, async (d, json) => print(json, (await d.query(sql('api/pools'))).rows, ['name', 'slots', 'running_slots', 'queued_slots', 'description']));
+  });
+  pools.command('set <name>').description('create a pool or set its slots (tasks waiting for a pool that did not exist are queued from the next scheduler turn)')
+    .requiredOption('--slots <n>', 'how many slots (0 holds every task of the pool)')
+    .option('--description <text>', 'what the pool is for')
+    .action(async (name: string, o: { slots: string; description?: string }, cmd: Command) => {
+      const slots = poolSlots(o.slots);
+      poolName(name);
+      await withDb(cmd, async (d, json) => print(json, (await d.query(sql('api/pool_upsert'), [name, slots, o.description ?? null])).rows, ['name', 'slots', 'description']));
     });
 
   const tasks = program.command('tasks').description('task instances');

@@ -172,6 +172,8 @@ export type QueryName =
   | 'runs/task_instances_lock_scheduled'
   | 'runs/task_instances_of_runs'
   | 'runs/task_instances_queue'
+  | 'runs/waiting_run'
+  | 'runs/waiting_tasks'
   | 'scheduler/component_mark_dead'
   | 'scheduler/dag_lock_due'
   | 'scheduler/dag_lock_with_queued_runs'
