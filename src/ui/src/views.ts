@@ -209,7 +209,11 @@ export const runView: View = async (root, runId) => {
       h('h1', {}, `Run #${run.id} of `, h('a', { href: `#/dags/${encodeURIComponent(run.dagId)}` }, run.dagId), ' ', badge(run.state)),
       h('p', { class: 'muted' }, `${run.runName} · logical date ${time(run.logicalDate)} · params ${JSON.stringify(run.params)}`),
       run.waitingReason ? h('p', { class: 'waiting', id: 'run-waiting' }, `Waiting: ${run.waitingReason}`) : '',
-      h('p', {}, active ? action('Cancel run', () => api('POST', `/runs/${runId}/cancel`), () => void refresh(), 'danger') : action('Clear all (run again)', () => api('POST', `/runs/${runId}/clear`, {}), () => void refresh())),
+      h('p', { class: 'run-actions' },
+        active ? action('Cancel run', () => api('POST', `/runs/${runId}/cancel`), () => void refresh(), 'danger') : action('Clear all (run again)', () => api('POST', `/runs/${runId}/clear`, {}), () => void refresh()),
+        run.state === 'failed' ? action('Clear failed tasks', () => api('POST', `/runs/${runId}/clear`, { onlyFailed: true }), () => void refresh()) : '',
+        run.state !== 'success' ? action('Mark run success', () => api('POST', `/runs/${runId}/mark`, { state: 'success' }), () => void refresh()) : '',
+        run.state !== 'failed' ? action('Mark run failed', () => api('POST', `/runs/${runId}/mark`, { state: 'failed' }), () => void refresh(), 'danger') : ''),
       table(['task', 'state', 'try', 'started', 'ended', 'waiting for / error', ''], run.tasks.map((t: any) => [ // eslint-disable-line @typescript-eslint/no-explicit-any
         h('a', { href: `#/runs/${runId}/tasks/${encodeURIComponent(t.taskId)}` }, t.taskId), badge(t.state), `${t.tryNumber}/${t.maxTries}`, time(t.startedAt), time(t.endedAt),
         t.waitingReason ? h('span', { class: 'waiting' }, t.waitingReason) : (t.error ?? ''),
