@@ -15,6 +15,7 @@ import { triggerDag } from '../runs/manual-run.js';
 import { idempotencyKeyProblem, triggerDagWithKey } from '../runs/idempotency-key.js';
 import { cancelRun, clearTasks, listAudit, markTasks, type Actor, type LifecycleResult } from '../runs/lifecycle.js';
 import { whyWaiting } from '../runs/waiting.js';
+import { fenceComponents } from '../fencing/operator-fence.js';
 import { userInfo } from 'node:os';
 import { postExternalEvent } from '../deferral/external-events.js';
 import { print, printChaosSummary, printJson } from './output.js';
@@ -447,9 +448,24 @@ export function buildProgram(): Command {
         c.role === 'triggerer' || c.role === 'standalone' ? `${c.triggers_held} trigger(s)` : '',
       ].filter(Boolean).join(', ');
       print(false, components.map((c) => ({ ...c, holds: holds(c), db: componentDbView(c.details) })),
-        ['role', 'hostname', 'pid', 'state', 'heartbeat_age_sec', 'holds', 'db', 'started_at', 'id']);
+        ['role', 'hostname', 'pid', 'state', 'heartbeat_age_sec', 'holds', 'db', 'started_at', 'id', 'fence_reason']);
     });
   });
+  ha.command('fence [componentIds...]').description("fence components by hand (a host partitioned or misbehaving but alive): they take no more work and never rejoin; their running attempts are fenced and retried now, their triggers and DAG-file leases freed for the other copies")
+    .option('--host <hostname>', 'every component on this host')
+    .requiredOption('--reason <text>', 'why: shown by the fenced process, `ha events` and `ha status`')
+    .option('--dry-run', 'list what would be fenced, change nothing')
+    .action(async (componentIds: string[], o: { host?: string; reason: string; dryRun?: boolean }, cmd: Command) => {
+      await withDb(cmd, async (d, json) => {
+        const r = await fenceComponents(d, { componentIds, hostname: o.host ?? null, reason: o.reason, actor: actorOf(cmd).actor, dryRun: o.dryRun });
+        if (json) return printJson(r);
+        console.log(`${r.dryRun ? 'would fence' : 'fenced'} ${r.components.length} component(s):`);
+        print(false, r.components as unknown as Record<string, unknown>[], ['role', 'hostname', 'pid', 'id']);
+        console.log(`${r.attempts.length} running attempt(s) ${r.dryRun ? 'would be fenced' : 'fenced'}${r.attempts.length ? ':' : ''}`);
+        if (r.attempts.length) print(false, r.attempts as unknown as Record<string, unknown>[], ['dagRunId', 'taskId', 'attemptId', 'next']);
+        if (!r.dryRun) console.log(`${r.triggersReleased} trigger(s) and ${r.dagFilesReleased.length} DAG-file lease(s) freed; restart the fenced processes to bring them back as new components`);
+      });
+    });
   const printNotice = (json: boolean, n: OperatorNotice) => {
     if (json) return printJson(n);
     console.log(n.maintenance ? `maintenance: on since ${n.maintenanceSince?.toISOString()}${n.maintenanceMessage ? ` — ${n.maintenanceMessage}` : ''}` : 'maintenance: off');
