@@ -7,7 +7,7 @@
 // database (external events, other DAGs' states) fail their task with a message saying so.
 import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { validateDag } from '../core/dag-graph.js';
 import {
   planStep, recordOutcome, recordTriggerEnd, startLocalRun, startSingleTaskRun, summarize,
@@ -20,6 +20,7 @@ import { listDagFolder } from '../dag-processor/processor.js';
 import { pollTrigger } from '../deferral/triggers/poll.js';
 import { describeTrigger, LOCAL_TRIGGER_KINDS } from '../deferral/triggers/spec.js';
 import { UsageError } from '../errors.js';
+import { TASK_DEFAULTS } from '../sdk/serialize.js';
 import type { Logger } from '../log.js';
 import { Wakeup } from '../loop.js';
 import { CustomTriggerHost } from '../triggerer/custom-host.js';
@@ -69,7 +70,7 @@ async function findDag(o: LocalTestOptions): Promise<{ dag: SerializedDag; file:
     const abs = resolve(o.file);
     if (!existsSync(abs) || !statSync(abs).isFile()) throw new UsageError(`--file ${o.file}: no such file`);
     if (!DAG_FILE.test(abs)) throw new UsageError(`--file ${o.file}: a DAG file ends in .ts, .mts, .js or .mjs`);
-    files = [{ abs, fileloc: relative(process.cwd(), abs) }];
+    files = [{ abs, fileloc: shown(abs) }];
     where = o.file;
   } else {
     const listing = listDagFolder(o.dagsFolder);
@@ -97,6 +98,12 @@ async function findDag(o: LocalTestOptions): Promise<{ dag: SerializedDag; file:
   const ids = found.length ? `DAGs found: ${found.sort().join(', ')}` : 'no DAGs found';
   const errors = broken.length ? `; files that failed to import: ${broken.join('; ')}` : '';
   throw new UsageError(`DAG "${o.dagId}" is not defined in ${where} (${ids}${errors})`);
+}
+
+/** A path as a user reads it: relative to the working directory when inside it. */
+function shown(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel.startsWith('..') || isAbsolute(rel) ? file : rel;
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -134,7 +141,7 @@ export async function localTest(o: LocalTestOptions): Promise<LocalTestResult> {
   try {
     const { dag, file } = await findDag(o);
     const problems = validateDag(dag);
-    if (problems.length) throw new UsageError(`DAG "${dag.dagId}" in ${relative(process.cwd(), file)} is not valid: ${problems.join('; ')}`);
+    if (problems.length) throw new UsageError(`DAG "${dag.dagId}" in ${shown(file)} is not valid: ${problems.join('; ')}`);
     const params = resolveParams(dag.params, o.params);
     if (!params.ok) throw new UsageError(`invalid params for DAG "${dag.dagId}": ${params.errors.join('; ')}`);
     let run: LocalRun;
@@ -145,7 +152,10 @@ export async function localTest(o: LocalTestOptions): Promise<LocalTestResult> {
     }
     const runId = `local__${o.logicalDate.toISOString()}`;
     const custom = () => (customHost ??= new CustomTriggerHost(dirname(file), o.taskEnvAllow));
-    o.out(`${o.taskId === undefined ? 'DAG' : `task ${o.taskId} of DAG`} ${dag.dagId} from ${relative(process.cwd(), file)}: run ${runId}, params ${JSON.stringify(params.params)}`);
+    o.out(`${o.taskId === undefined ? 'DAG' : `task ${o.taskId} of DAG`} ${dag.dagId} from ${shown(file)}: run ${runId}, params ${JSON.stringify(params.params)}`);
+    for (const t of run.instances.values()) {
+      if (t.task.pool !== TASK_DEFAULTS.pool) o.out(`note: task ${t.task.taskId} uses pool "${t.task.pool}", which a local run does not check (pools live in the database); it must exist where the DAG is deployed (PUT /api/v1/pools/${t.task.pool})`);
+    }
 
     const wakeup = new Wakeup();
     let busy = 0;

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expectCode, runKeel, type CliResult } from '../support/cli.js';
+import { expectCode, limitedKeel } from '../support/cli.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/local-test/', import.meta.url));
 const DAGS = join(FIXTURES, 'dags');
@@ -17,18 +17,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'keel-local-test-'));
 const DATA_DIR = join(scratch, 'never-created');
 const ENV = { KEEL_DAGS_FOLDER: DAGS, KEEL_DATABASE_URL: 'postgresql://keel@127.0.0.1:9/none', KEEL_DATA_DIR: DATA_DIR, KEEL_DB_CONNECT_RETRY_SEC: '0' };
 
-let slots = 2;
-const waiting: (() => void)[] = [];
-async function keel(args: string[]): Promise<CliResult> {
-  while (slots === 0) await new Promise<void>((r) => waiting.push(r));
-  slots--;
-  try {
-    return await runKeel(args, ENV);
-  } finally {
-    slots++;
-    waiting.shift()?.();
-  }
-}
+const keel = limitedKeel(2, ENV);
 
 const runs = {
   ok: keel(['dags', 'test', 'lt_ok', '--params', '{"name": "Ada"}', '--logical-date', '2026-03-01T00:00:00Z']),
