@@ -85,6 +85,7 @@ async function findDag(o: LocalTestOptions): Promise<{ dag: SerializedDag; file:
     for (const f of files) {
       const r = await loaders.load(f.abs, f.fileloc, '', o.dagFileTimeoutSec);
       if (!r.ok) {
+        if (o.file !== undefined) throw new UsageError(`${o.file} failed to load: ${r.error}`);
         broken.push(`${f.fileloc}: ${r.error.split('\n')[0]}`);
         continue;
       }
