@@ -52,7 +52,7 @@ async function run(dagId: string, taskId: string | undefined, o: LocalFlags, cmd
 function printSummary(r: LocalTestResult): void {
   console.log('');
   printTable(r.tasks.map((t) => ({
-    task_id: t.taskId, state: t.state, try: `${t.tryNumber}/${t.maxTries}`, duration: `${(t.durationMs / 1000).toFixed(2)} s`,
+    task_id: t.taskId, state: t.state, try: t.tryNumber === 0 ? '-' : `${t.tryNumber}/${t.maxTries}`, duration: `${(t.durationMs / 1000).toFixed(2)} s`,
     result: t.state === 'success' ? JSON.stringify(t.result)?.slice(0, 60) : (t.error?.split('\n')[0] ?? '').slice(0, 60),
   })), ['task_id', 'state', 'try', 'duration', 'result']);
 }

@@ -192,7 +192,7 @@ export async function localTest(o: LocalTestOptions): Promise<LocalTestResult> {
         recordOutcome(run, s.taskId, { kind: 'deferred' }, Date.now());
         o.out(`${tag} deferred after ${took}: waits for ${describeTrigger(deferral.trigger)}${deferral.timeoutSec ? ` (timeout ${deferral.timeoutSec} s)` : ''}`);
         busy++;
-        void waitForTrigger(deferral, custom, file, stop.signal).then((resume) => {
+        void waitForTrigger(deferral, custom, file, stop.signal).catch((err: Error): LocalResume => ({ error: `waiting for the trigger failed: ${err.message}` })).then((resume) => {
           o.out(`${tag} ${'event' in resume ? 'trigger fired' : `trigger ended without firing: ${resume.error}`}`);
           recordTriggerEnd(run, s.taskId, resume);
           busy--;
@@ -203,7 +203,7 @@ export async function localTest(o: LocalTestOptions): Promise<LocalTestResult> {
         o.out(`${tag} success in ${took} (try ${s.tryNumber}/${s.maxTries}), result ${shortJson(outcome.result)}`);
       } else {
         const end = recordOutcome(run, s.taskId, { kind: 'failure', error: outcome.error }, Date.now(), o.noRetryDelay);
-        const then = end.state === 'up_for_retry' ? `; up for retry ${o.noRetryDelay ? 'at once (--no-retry-delay)' : `in ${end.retryInSec} s`}` : s.tryNumber < s.maxTries ? '' : '; no retries left';
+        const then = end.state === 'up_for_retry' ? `; up for retry ${o.noRetryDelay ? 'at once (--no-retry-delay)' : `in ${end.retryInSec} s${end.retryInSec! >= 5 ? ' (--no-retry-delay: at once)' : ''}`}` : s.tryNumber < s.maxTries ? '' : '; no retries left';
         const [first, ...rest] = outcome.error.split('\n');
         o.out(`${tag} failed in ${took} (try ${s.tryNumber}/${s.maxTries}): ${first}${then}`);
         for (const line of rest) o.out(`${tag}   ${line}`);
