@@ -19,6 +19,7 @@ import { fenceComponents } from '../fencing/operator-fence.js';
 import { userInfo } from 'node:os';
 import { postExternalEvent } from '../deferral/external-events.js';
 import { print, printChaosSummary, printJson } from './output.js';
+import { addLocalTestCommands } from './local-test.js';
 import { runChaos } from '../ops/chaos/harness.js';
 import { createToken, createUser, endUserSessions, listTokens, listUsers, revokeToken, setUserDisabled, setUserPassword, setUserRole, userIdOf } from '../auth/users.js';
 import { USER_ROLES, type UserRole } from '../auth/roles.js';
@@ -294,6 +295,7 @@ export function buildProgram(): Command {
         }
       });
     });
+  addLocalTestCommands(dags, tasks, optionsFrom);
   const selection = (c: Command) => c
     .option('--downstream', 'also every task downstream of the named ones')
     .option('--upstream', 'also every task upstream of the named ones')
