@@ -3,11 +3,12 @@
 // reads a variable and a connection whose password the worker decrypts, and the secrets it
 // prints are masked in its stored log; a shell task gets its declared env and its upstream
 // results (variables and a file removed after the attempt); a missing variable fails the task
-// naming the key; a request forged under another attempt's id is refused; a wrong env
-// declaration is an import error naming the DAG, task and field.
+// naming the key; a request forged under another attempt's id is refused; secrets stored
+// while an attempt runs, which the worker's known secrets cannot hold, are masked once the
+// task fetches them; a wrong env declaration is an import error naming the DAG, task and field.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,7 @@ import { SecretBox } from '../../src/secrets/secret-box.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { waitFor, waitForDag, waitForRunEnd } from '../support/cluster.js';
 import { killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
-import { API_KEY, FORGED_ATTEMPT, PASSWORD } from '../fixtures/task-secrets/secrets.js';
+import { API_KEY, FORGED_ATTEMPT, LATE_KEY, LATE_PASSWORD, PASSWORD } from '../fixtures/task-secrets/secrets.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/task-secrets/', import.meta.url));
 const KEY = 'task-secrets-integration-key-0123';
@@ -35,7 +36,7 @@ before(async () => {
     KEEL_DATABASE_URL: t.url, KEEL_DAGS_FOLDER: DAGS, KEEL_DATA_DIR: scratch, KEEL_SECRET_KEY: KEY, KEEL_API_PORT: '0',
     KEEL_SCHEDULER_LOOP_MS: '200', KEEL_WORKER_POLL_MS: '200', KEEL_DB_OUTAGE_GRACE_SEC: '0', KEEL_WORKER_CONCURRENCY: '2',
   });
-  for (const id of ['ts_reads', 'ts_missing', 'ts_forge']) await waitForDag(t.db, id, 60_000);
+  for (const id of ['ts_reads', 'ts_missing', 'ts_forge', 'ts_late']) await waitForDag(t.db, id, 60_000);
 });
 after(async () => {
   if (keel) await killAll([keel]);
@@ -106,6 +107,21 @@ test('a request a task forges under another attempt\'s id is refused; its own is
   const result = tasks.forge!.result as { forged: { ok: boolean; error: string }; own: string };
   assert.equal(result.own, 'hello-world');
   assert.deepEqual(result.forged, { ok: false, error: `refused: this runner runs attempt ${tasks.forge!.attempt_id}, not ${FORGED_ATTEMPT}; a task reads secrets only for its own attempt` });
+});
+
+test('secrets stored after an attempt started are masked in its log once the task fetched them', { timeout: 120_000 }, async () => {
+  const go = join(scratch, 'go');
+  const run = await triggerDag(t.db, 'ts_late', { params: { go } });
+  // The attempt's masker was made from the worker's known secrets when it was claimed: these are not among them.
+  await waitFor('the attempt to run', async () => (await t.db.query(`SELECT 1 FROM task_instance WHERE dag_run_id = $1 AND state = 'running'`, [run.id])).rowCount, 60_000);
+  await t.db.query(`INSERT INTO variable (key, value) VALUES ('late_api_key', $1)`, [LATE_KEY]);
+  await t.db.query(`INSERT INTO connection (conn_id, conn_type, host, password_encrypted) VALUES ('late_conn', 'http', 'late.example', $1)`, [new SecretBox(KEY).encrypt(LATE_PASSWORD)]);
+  writeFileSync(go, '');
+  assert.equal(await waitForRunEnd(t.db, run.id, 60_000), 'success');
+  const task = (await tasksOf(run.id)).late!;
+  assert.equal(task.result, true, 'the task read both');
+  assert.match(task.log, /late key \*\*\*, late password \*\*\*/);
+  for (const s of [LATE_KEY, LATE_PASSWORD]) assert.ok(!task.log.includes(s), `the log does not contain ${s}: ${task.log}`);
 });
 
 test('a wrong env declaration is an import error naming the DAG, the task and the field', async () => {
