@@ -45,11 +45,15 @@ function requestOf(m: SecretMessage): SecretRequest | null {
 export class TaskSecrets {
   constructor(private readonly db: Database, private readonly box: SecretBox | null, private readonly log: Logger) {}
 
-  /** Answers a runner's request; `running`: the attempt that runner runs (null: none). Never rejects. */
+  /** Answers a runner's request; `running`: the attempt that runner runs (null: none, or one that was stopped). Never rejects. */
   async answer(running: RunningAttempt | null, m: SecretMessage): Promise<SecretAnswer> {
-    if (!running || m.attemptId !== running.attemptId) {
-      this.log.warn({ askedFor: String(m.attemptId), running: running?.attemptId ?? null }, 'a runner asked for a secret under an attempt it does not run; refused');
-      return { ok: false, error: `refused: this runner runs ${running ? `attempt ${running.attemptId}` : 'no attempt'}, not ${String(m.attemptId)}; a task reads secrets only for its own attempt` };
+    if (!running) {
+      this.log.debug({ askedFor: String(m.attemptId) }, 'a runner asked for a secret after its attempt ended or was stopped; refused');
+      return { ok: false, error: `refused: attempt ${String(m.attemptId)} is not running in this runner (it ended, or was stopped)` };
+    }
+    if (m.attemptId !== running.attemptId) {
+      this.log.warn({ askedFor: String(m.attemptId), running: running.attemptId }, 'a runner asked for a secret under an attempt it does not run; refused');
+      return { ok: false, error: `refused: this runner runs attempt ${running.attemptId}, not ${String(m.attemptId)}; a task reads secrets only for its own attempt` };
     }
     const request = requestOf(m);
     if (!request) return { ok: false, error: 'refused: a secret request names a variable (kind "variable", key) or a connection (kind "connection", connId)' };
