@@ -57,13 +57,16 @@ export function secretAccessors(fetch: FetchSecret): { variables: TaskVariables;
 export async function resolveShellEnv(env: Record<string, ShellEnvValue>, fetch: FetchSecret): Promise<Record<string, string>> {
   const resolved = await Promise.all(Object.entries(env).map(async ([name, decl]): Promise<[string, string]> => {
     if (typeof decl === 'string') return [name, decl];
+    const ask = (r: SecretRequest) => fetch(r).catch((err: Error) => {
+      throw new Error(`env.${name}: ${err.message}`, { cause: err });
+    });
     if ('variable' in decl) {
-      const value = (await fetch({ kind: 'variable', key: decl.variable })) as string | null;
+      const value = (await ask({ kind: 'variable', key: decl.variable })) as string | null;
       if (value !== null) return [name, value];
       if (decl.default !== undefined) return [name, decl.default];
       throw new Error(`env.${name}: ${missingVariable(decl.variable, `{ variable: "${decl.variable}", default: "…" }`).message}`);
     }
-    const c = (await fetch({ kind: 'connection', connId: decl.connection })) as TaskConnection | null;
+    const c = (await ask({ kind: 'connection', connId: decl.connection })) as TaskConnection | null;
     if (!c) throw new Error(`env.${name}: ${missingConnection(decl.connection).message}`);
     return [name, connectionField(c, decl.field ?? 'uri')];
   }));

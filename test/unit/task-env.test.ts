@@ -126,4 +126,6 @@ test('a shell task\'s env is resolved through the worker: literals as written, d
   assert.equal(worker.asked.length, 4, 'literals are not asked for');
   await assert.rejects(resolveShellEnv({ X: { variable: 'absent' } }, worker.fetch), /^Error: env\.X: variable "absent" does not exist: .* give a default: \{ variable: "absent", default: "…" \}$/);
   await assert.rejects(resolveShellEnv({ Y: { connection: 'gone', field: 'host' } }, worker.fetch), /^Error: env\.Y: connection "gone" does not exist/);
+  const refusing: FetchSecret = async () => { throw new Error('connection "warehouse" has a password, but this worker has no secretKey to decrypt it'); };
+  await assert.rejects(resolveShellEnv({ PW: { connection: 'warehouse', field: 'password' } }, refusing), /^Error: env\.PW: connection "warehouse" has a password, but this worker has no secretKey/, 'the worker\'s reason, naming the variable');
 });
