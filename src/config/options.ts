@@ -481,7 +481,7 @@ export const OPTION_SPECS = {
     env: 'KEEL_SECRET_KEY',
     schema: z.string().min(16).optional(),
     default: undefined,
-    doc: 'Key (16+ characters) that encrypts connection passwords at rest (AES-256-GCM); workers use it to mask the passwords in task logs. Unset: connections cannot hold passwords; on the embedded database Keel creates one in `<dataDir>/secret-key` (0600).',
+    doc: 'Key (16+ characters) that encrypts connection passwords at rest (AES-256-GCM); workers use it to hand the passwords to tasks (`ctx.connections`, shell `env`) and mask them in task logs. Unset: connections cannot hold passwords; on the embedded database Keel creates one in `<dataDir>/secret-key` (0600).',
   },
 } as const;
 

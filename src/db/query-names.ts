@@ -192,6 +192,7 @@ export type QueryName =
   | 'triggerer/triggers_cancel_orphaned'
   | 'triggerer/triggers_release'
   | 'triggerer/triggers_renew'
+  | 'worker/connection_for_task'
   | 'worker/connection_secrets'
   | 'worker/dag_bundle_get'
   | 'worker/dag_run_lock_one'
@@ -203,4 +204,5 @@ export type QueryName =
   | 'worker/task_instances_renew_leases'
   | 'worker/task_instances_results'
   | 'worker/task_instances_unknown_to_worker'
+  | 'worker/variable_for_task'
   | 'worker/variable_sensitive_values';
