@@ -77,6 +77,29 @@ export function connectionUri(c: TaskConnection): string {
   return `${c.connType.replaceAll('_', '-')}://${auth}${c.host ?? ''}${c.port !== null ? `:${c.port}` : ''}${c.schema ? `/${enc(c.schema)}` : ''}${query ? `?${query}` : ''}`;
 }
 
+/** The environment variable `keel dags test` reads a variable or connection from: the prefix and the name in upper case, other characters as "_". */
+export function localSecretEnvName(prefix: 'KEEL_VAR_' | 'KEEL_CONN_', name: string): string {
+  return `${prefix}${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** A connection from its URI (the inverse of connectionUri), or why the text is not one. */
+export function parseConnectionUri(connId: string, text: string): TaskConnection | string {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return `not a connection URI (type://login:password@host:port/schema?extra), got "${text.replace(/:[^:@/]*@/, ':***@')}"`;
+  }
+  const dec = decodeURIComponent;
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of u.searchParams) extra[k] = v;
+  return {
+    connId, connType: u.protocol.slice(0, -1).replaceAll('-', '_'), host: u.hostname ? dec(u.hostname) : null,
+    port: u.port ? Number(u.port) : null, login: u.username ? dec(u.username) : null, password: u.password ? dec(u.password) : null,
+    schema: u.pathname.length > 1 ? dec(u.pathname.slice(1)) : null, extra,
+  };
+}
+
 /** One field of a connection as an environment value; an unset field is empty, `extra` is JSON. */
 export function connectionField(c: TaskConnection, field: ConnectionField): string {
   switch (field) {

@@ -5,6 +5,7 @@
 // tries are src/core/local-run.ts's, which are the scheduler's rules. Deferrals on local
 // trigger kinds (time, file, http, custom) are waited on here; the kinds that read Keel's
 // database (external events, other DAGs' states) fail their task with a message saying so.
+import { localSecretAnswer } from './local-secrets.js';
 import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
@@ -133,7 +134,7 @@ export async function localTest(o: LocalTestOptions): Promise<LocalTestResult> {
   // Runners start (about a second each) while the DAG file loads.
   const runners = new RunnerPool({
     size: concurrency, spares: 0, memoryMb: o.runnerMemoryMb, maxTasksPerRunner: Number.MAX_SAFE_INTEGER,
-    watchdogMs: 0, envAllow: o.taskEnvAllow, log: o.log,
+    watchdogMs: 0, envAllow: o.taskEnvAllow, answerSecret: localSecretAnswer(process.env), log: o.log,
   });
   const started = runners.start();
   started.catch((err) => o.log.debug({ err }, 'no runner process started; each try reports why'));
