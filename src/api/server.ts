@@ -16,6 +16,7 @@ import addFormats from 'ajv-formats';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { KeelOptions } from '../config/options.js';
+import type { AuditOptions } from '../ha/audit.js';
 import { isLoopback } from '../config/address-list.js';
 import type { Database } from '../db/database.js';
 import { sql } from '../db/sql.js';
@@ -56,7 +57,7 @@ const READY_TIMEOUT_MS = 2000;
 
 export type ApiOptions = Pick<KeelOptions, 'apiTrustProxy' | 'apiCookieSecure' | 'apiSessionIdleSec' | 'apiSessionMaxSec' | 'apiLoginRateLimit' | 'apiLoginBackoffAfter' | 'apiLoginBackoffMaxSec'
   | 'apiTokenDefaultLifetimeSec' | 'apiTokenMaxLifetimeSec' | 'apiWriteRateLimit' | 'secretKey' | 'componentDeadAfterSec' | 'apiSessionStore' | 'redisUrl' | 'dbConnectRetrySec' | 'metricsAllow' | 'metricsToken'
-  | 'workerLostAfterSec' | 'dbOutageGraceSec'>;
+  | 'workerLostAfterSec' | 'dbOutageGraceSec'> & AuditOptions;
 
 export interface ApiServer {
   app: FastifyInstance;
@@ -177,7 +178,7 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
     dagRoutes(api, db);
     runRoutes(api, db, { workerLostAfterSec: options.workerLostAfterSec, dbOutageGraceSec: options.dbOutageGraceSec });
     resourceRoutes(api, db, secrets);
-    haRoutes(api, db);
+    haRoutes(api, db, options);
     triggerRoutes(api, db);
   }, { prefix: API_PREFIX });
   await registerUi(app);

@@ -16,9 +16,11 @@ import { idempotencyKeyProblem, triggerDagWithKey } from '../runs/idempotency-ke
 import { cancelRun, clearTasks, listAudit, markTasks, type Actor, type LifecycleResult } from '../runs/lifecycle.js';
 import { whyWaiting } from '../runs/waiting.js';
 import { fenceComponents } from '../fencing/operator-fence.js';
+import { runAudit } from '../ha/audit.js';
+import { parseDuration } from '../core/schedule.js';
 import { userInfo } from 'node:os';
 import { postExternalEvent } from '../deferral/external-events.js';
-import { print, printChaosSummary, printJson } from './output.js';
+import { print, printAudit, printChaosSummary, printJson } from './output.js';
 import { addLocalTestCommands } from './local-test.js';
 import { runChaos } from '../ops/chaos/harness.js';
 import { createToken, createUser, endUserSessions, listTokens, listUsers, revokeToken, setUserDisabled, setUserPassword, setUserRole, userIdOf } from '../auth/users.js';
@@ -453,6 +455,24 @@ export function buildProgram(): Command {
         ['role', 'hostname', 'pid', 'state', 'heartbeat_age_sec', 'holds', 'db', 'started_at', 'id', 'fence_reason']);
     });
   });
+  ha.command('audit').description('the deployment as Keel sees it: copies per role, node and zone, the database topology (replicas; Patroni and etcd when configured), each single point of failure, and whether the workers keep up without their largest node (N+1) or two (N+2); exit 1 on a single point of failure, so it can gate a deployment')
+    .option('--window <duration>', 'the load to check capacity against: the last 30m, 1h, 1d, …', '1h')
+    .action(async (o: { window: string }, cmd: Command) => {
+      let windowSec: number;
+      try {
+        windowSec = parseDuration(o.window);
+      } catch (err) {
+        throw new UsageError(`--window: ${(err as Error).message}`);
+      }
+      if (!(windowSec >= 60 && windowSec <= 30 * 86400)) throw new UsageError(`--window must be from 1m to 30d, got "${o.window}"`);
+      const options = optionsFrom(cmd);
+      await withDb(cmd, async (d, json) => {
+        const report = await runAudit(d, options, windowSec);
+        if (json) printJson(report);
+        else printAudit(report);
+        if (!report.ok) process.exitCode = 1;
+      });
+    });
   ha.command('fence [componentIds...]').description("fence components by hand (a host partitioned or misbehaving but alive): they take no more work and never rejoin; their running attempts are fenced and retried now, their triggers and DAG-file leases freed for the other copies")
     .option('--host <hostname>', 'every component on this host')
     .requiredOption('--reason <text>', 'why: shown by the fenced process, `ha events` and `ha status`')

@@ -126,6 +126,8 @@ export type QueryName =
   | 'fencing/task_instances_lock_of_workers'
   | 'fencing/task_instances_lock_orphaned'
   | 'fencing/triggers_release_of'
+  | 'ha/audit_components'
+  | 'ha/audit_load'
   | 'ha/component_heartbeat'
   | 'ha/component_lock'
   | 'ha/component_register'
