@@ -17,6 +17,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Registry } from 'prom-client';
 import type { KeelOptions } from '../config/options.js';
 import type { AuditOptions } from '../ha/audit.js';
+import { DatabaseWritability } from './writability.js';
 import { isLoopback } from '../config/address-list.js';
 import type { Database } from '../db/database.js';
 import { sql } from '../db/sql.js';
@@ -131,7 +132,8 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
 
   const secrets = options.secretKey ? new SecretBox(options.secretKey) : null;
   const health = async () => readHealth(db, options.componentDeadAfterSec);
-  const authentication = { sessionIdleSec: options.apiSessionIdleSec };
+  const writability = new DatabaseWritability(db, deps.log);
+  const authentication = { sessionIdleSec: options.apiSessionIdleSec, writability };
 
   app.get('/health/live', { config: { public: true }, schema: { tags: ['health'], summary: 'Liveness: the process answers' } }, async () => ({ status: 'live' }));
   app.get('/health/ready', { config: { public: true }, schema: { tags: ['health'], summary: 'Readiness: this copy reaches the database and its session store (503 otherwise; 404 while draining on SIGTERM)' } }, async (_req, reply) => {
@@ -178,7 +180,7 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
     dagRoutes(api, db);
     runRoutes(api, db, { workerLostAfterSec: options.workerLostAfterSec, dbOutageGraceSec: options.dbOutageGraceSec });
     resourceRoutes(api, db, secrets);
-    haRoutes(api, db, options);
+    haRoutes(api, db, options, writability);
     triggerRoutes(api, db);
   }, { prefix: API_PREFIX });
   await registerUi(app);
