@@ -17,6 +17,7 @@ import { cancelRun, clearTasks, listAudit, markTasks, type Actor, type Lifecycle
 import { whyWaiting } from '../runs/waiting.js';
 import { fenceComponents } from '../fencing/operator-fence.js';
 import { runAudit } from '../ha/audit.js';
+import { runDiagnosis } from '../ha/diagnose.js';
 import { parseDuration } from '../core/schedule.js';
 import { userInfo } from 'node:os';
 import { postExternalEvent } from '../deferral/external-events.js';
@@ -472,6 +473,29 @@ export function buildProgram(): Command {
         else printAudit(report);
         if (!report.ok) process.exitCode = 1;
       });
+    });
+  ha.command('diagnose').description("why a failover did not happen or did not finish: the database this process reaches, its replicas, Patroni (KEEL_PATRONI_URLS) and etcd (KEEL_ETCD_ENDPOINTS), components on an old primary, leases nobody acts on; each finding with the command that fixes it; exit 1 when anything is found")
+    .action(async (_o, cmd: Command) => {
+      // Fast: a database that does not answer is a finding, not a reason to wait.
+      const options = { ...optionsFrom(cmd), dbConnectRetrySec: 3, dbRetryDeadlineMs: 2000 };
+      const log = createLogger({ level: 'error', format: options.logFormat });
+      let database: Database | null = null;
+      let dbError: string | null = null;
+      try {
+        database = await openDatabase(options, log, 'cli');
+      } catch (err) {
+        dbError = (err as Error).message;
+      }
+      try {
+        const findings = await runDiagnosis(database, dbError, options);
+        if (cmd.optsWithGlobals<GlobalFlags>().json) printJson({ ok: findings.length === 0, findings });
+        else if (findings.length === 0) console.log('nothing found: the database, its replicas and every component agree on one primary');
+        else for (const f of findings) console.log(`- ${f.problem}
+  fix: ${f.fix}`);
+        if (findings.length > 0) process.exitCode = 1;
+      } finally {
+        await database?.close();
+      }
     });
   ha.command('fence [componentIds...]').description("fence components by hand (a host partitioned or misbehaving but alive): they take no more work and never rejoin; their running attempts are fenced and retried now, their triggers and DAG-file leases freed for the other copies")
     .option('--host <hostname>', 'every component on this host')

@@ -200,11 +200,11 @@ export const OPTION_SPECS = {
     default: '',
     doc: 'Copies of each role the deployment is meant to run, as `role=count,…` (e.g. `scheduler=2,worker=3,dag-processor=2,triggerer=2,api=2`): exported as `keel_role_copies_expected{role}` for the KeelRoleBelowConfiguredCopies alert and read by `keel ha audit`. Unset: no role has a configured count.',
   },
-  patroniUrl: {
-    env: 'KEEL_PATRONI_URL',
-    schema: z.string().url().optional(),
+  patroniUrls: {
+    env: 'KEEL_PATRONI_URLS',
+    schema: z.string().optional(),
     default: undefined,
-    doc: 'REST API of a Patroni member (e.g. `http://10.0.0.11:8008`): `keel ha audit` reads the cluster\'s members from its `/cluster`. Unset: Patroni is not audited.',
+    doc: 'REST APIs of the Patroni members, comma-separated (e.g. `http://10.0.0.11:8008,http://10.0.0.12:8008,http://10.0.0.13:8008`): `keel ha audit` and `keel ha diagnose` read the cluster from the first that answers (`/cluster`), and `diagnose` names each member that does not. Unset: Patroni is not looked at.',
   },
   etcdEndpoints: {
     env: 'KEEL_ETCD_ENDPOINTS',

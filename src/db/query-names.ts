@@ -137,6 +137,8 @@ export type QueryName =
   | 'ha/component_stopped'
   | 'ha/db_failover_events'
   | 'ha/db_replicas'
+  | 'ha/diagnose_components'
+  | 'ha/diagnose_leases'
   | 'ha/ha_event_insert'
   | 'ha/ha_event_primary_changed'
   | 'ha/server_identity'

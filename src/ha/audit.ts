@@ -5,25 +5,27 @@ import { auditDeployment, AUDITED_ROLES, type AuditComponent, type AuditInput, t
 import type { KeelOptions } from '../config/options.js';
 import type { Database } from '../db/database.js';
 import { sql } from '../db/sql.js';
+import { getJson, splitUrls } from './http-json.js';
 
-const FETCH_TIMEOUT_MS = 3000;
 
-async function getJson(url: string, init: RequestInit = {}): Promise<unknown> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
-  return res.json();
-}
-
-/** Patroni's members from GET /cluster. */
-async function patroniMembers(url: string): Promise<NonNullable<AuditInput['database']['patroni']>> {
-  const body = (await getJson(new URL('/cluster', url).toString())) as { members?: { name: string; role: string; state: string; lag?: number | string }[] };
-  return (body.members ?? []).map((m) => ({ name: m.name, role: m.role, state: m.state, lagBytes: typeof m.lag === 'number' ? m.lag : null }));
+/** Patroni's members from GET /cluster of the first member that answers. */
+async function patroniMembers(urls: string): Promise<NonNullable<AuditInput['database']['patroni']>> {
+  const errors: string[] = [];
+  for (const url of splitUrls(urls)) {
+    try {
+      const body = (await getJson(new URL('/cluster', url).toString())) as { members?: { name: string; role: string; state: string; lag?: number | string }[] };
+      return (body.members ?? []).map((m) => ({ name: m.name, role: m.role, state: m.state, lagBytes: typeof m.lag === 'number' ? m.lag : null }));
+    } catch (err) {
+      errors.push(`${url}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(errors.join('; ') || 'no URL configured');
 }
 
 /** etcd's member count from the first endpoint that answers (POST /v3/cluster/member/list). */
 async function etcdMemberCount(endpoints: string): Promise<number> {
   const errors: string[] = [];
-  for (const endpoint of endpoints.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const endpoint of splitUrls(endpoints)) {
     try {
       const body = (await getJson(new URL('/v3/cluster/member/list', endpoint).toString(), { method: 'POST', body: '{}' })) as { members?: unknown[] };
       return body.members?.length ?? 0;
@@ -40,7 +42,7 @@ export interface AuditOutcome extends AuditReport {
 }
 
 /** The options the audit reads. */
-export type AuditOptions = Pick<KeelOptions, 'componentDeadAfterSec' | 'expectedCopies' | 'patroniUrl' | 'etcdEndpoints' | 'replicaMaxLagMs' | 'databaseUrl'>;
+export type AuditOptions = Pick<KeelOptions, 'componentDeadAfterSec' | 'expectedCopies' | 'patroniUrls' | 'etcdEndpoints' | 'replicaMaxLagMs' | 'databaseUrl'>;
 
 export async function runAudit(db: Database, options: AuditOptions, windowSec: number): Promise<AuditOutcome> {
   const components = (await db.query<{ role: string; node: string; zone: string | null; capacity: number }>(sql('ha/audit_components'), [options.componentDeadAfterSec])).rows
@@ -56,7 +58,7 @@ export async function runAudit(db: Database, options: AuditOptions, windowSec: n
       return null;
     }
   };
-  const patroni = options.patroniUrl ? await read('Patroni', () => patroniMembers(options.patroniUrl!)) : null;
+  const patroni = options.patroniUrls ? await read('Patroni', () => patroniMembers(options.patroniUrls!)) : null;
   const etcdMembers = options.etcdEndpoints ? await read('etcd', () => etcdMemberCount(options.etcdEndpoints!)) : null;
   const report = auditDeployment({
     components, expectedCopies: options.expectedCopies,

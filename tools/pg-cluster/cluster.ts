@@ -108,6 +108,7 @@ export class PgCluster {
   statsUrl = '';
   synchronous: boolean;
   private etcd: ChildProcess | null = null;
+  private etcdPorts = { client: 0, peer: 0 };
   private haproxy: ChildProcess | null = null;
   private pgbouncer: ChildProcess | null = null;
   private readonly password = randomBytes(12).toString('hex');
@@ -138,17 +139,10 @@ export class PgCluster {
 
   private async boot(): Promise<void> {
     const t0 = Date.now();
-    const etcdClient = await freePort();
-    const etcdPeer = await freePort();
+    this.etcdPorts = { client: await freePort(), peer: await freePort() };
+    const etcdClient = this.etcdPorts.client;
     mkdirSync(join(this.dir, 'etcd'));
-    const etcdLog = openSync(join(this.dir, 'etcd', 'etcd.log'), 'a');
-    this.etcd = spawn(BINARIES.etcd, [
-      '--name', 'keel-etcd', '--data-dir', join(this.dir, 'etcd', 'data'),
-      '--listen-client-urls', `http://127.0.0.1:${etcdClient}`, '--advertise-client-urls', `http://127.0.0.1:${etcdClient}`,
-      '--listen-peer-urls', `http://127.0.0.1:${etcdPeer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${etcdPeer}`,
-      '--initial-cluster', `keel-etcd=http://127.0.0.1:${etcdPeer}`, '--logger', 'zap',
-    ], { stdio: ['ignore', etcdLog, etcdLog] });
-    await this.until('etcd', async () => (await fetch(`http://127.0.0.1:${etcdClient}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null))?.ok === true, 20_000);
+    await this.startEtcd();
 
     const template = readFileSync(TEMPLATES.patroni, 'utf8');
     for (const name of ['node1', 'node2', 'node3']) {
@@ -205,6 +199,45 @@ export class PgCluster {
       await sleep(everyMs);
     }
     throw new Error(`pg-cluster: timed out after ${timeoutMs} ms waiting for ${what}`);
+  }
+
+  /** etcd's client URL (one member: stopping it loses quorum). */
+  get etcdUrl(): string {
+    return `http://127.0.0.1:${this.etcdPorts.client}`;
+  }
+
+  /** Starts etcd on its ports and data folder, and waits until it is healthy. */
+  async startEtcd(): Promise<void> {
+    const { client, peer } = this.etcdPorts;
+    const etcdLog = openSync(join(this.dir, 'etcd', 'etcd.log'), 'a');
+    this.etcd = spawn(BINARIES.etcd, [
+      '--name', 'keel-etcd', '--data-dir', join(this.dir, 'etcd', 'data'),
+      '--listen-client-urls', `http://127.0.0.1:${client}`, '--advertise-client-urls', `http://127.0.0.1:${client}`,
+      '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
+      '--initial-cluster', `keel-etcd=http://127.0.0.1:${peer}`, '--logger', 'zap',
+    ], { stdio: ['ignore', etcdLog, etcdLog] });
+    await this.until('etcd', async () => (await fetch(`${this.etcdUrl}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null))?.ok === true, 20_000);
+  }
+
+  /** Kills etcd (-9): the DCS is gone, so Patroni can renew no leader key. */
+  async stopEtcd(): Promise<void> {
+    const pid = this.etcd?.pid;
+    if (!pid) return;
+    killPids([pid]);
+    await waitGone([pid], 10_000);
+    this.etcd = null;
+  }
+
+  /** Patroni's maintenance mode on or off (PATCH /config on any member): paused, it fails nothing over. */
+  async setPaused(on: boolean): Promise<void> {
+    for (const n of this.nodes) {
+      const res = await fetch(`http://127.0.0.1:${n.apiPort}/config`, { method: 'PATCH', body: JSON.stringify({ pause: on }), signal: AbortSignal.timeout(3000) }).catch(() => null);
+      if (res?.ok) {
+        await this.until(`Patroni ${on ? 'paused' : 'resumed'}`, async () => ((await getCluster(n.apiPort)) as { pause?: boolean } | null)?.pause === (on ? true : undefined), 15_000);
+        return;
+      }
+    }
+    throw new Error(`pg-cluster: no member took the ${on ? 'pause' : 'resume'}`);
   }
 
   node(name: string): PgNode {
