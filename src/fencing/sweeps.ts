@@ -81,9 +81,9 @@ export class AttemptFencing {
   }
 
   private async fence(tx: Tx, ti: FenceCandidate, reason: string, error: string): Promise<void> {
-    const policy = findTask(ti.serialized, ti.task_id) ?? NO_RETRIES;
+    const task = findTask(ti.serialized, ti.task_id);
     const ended = await endAttempt(tx, {
-      taskInstanceId: ti.id, attemptId: ti.attempt_id, tryNumber: ti.try_number, maxTries: ti.max_tries, policy, retryNow: true,
+      taskInstanceId: ti.id, attemptId: ti.attempt_id, tryNumber: ti.try_number, maxTries: ti.max_tries, policy: task ?? NO_RETRIES, task, retryNow: true,
       outcome: { kind: 'failure', error, attemptState: 'fenced' }, componentId: this.opts.componentId,
     });
     await tx.query(sql('ha/ha_event_insert'), ['zombie_fenced', this.opts.componentId, {

@@ -8,7 +8,7 @@ import { TSX_IMPORT, childEntry } from '../child-process.js';
 import { endedByWatchdog, WATCHDOG_REASON } from '../fencing/watchdog.js';
 import { userCodeEnv } from '../user-code-env.js';
 import type { Logger } from '../log.js';
-import type { ChildMessage, Deferral, ParentMessage, RunRequest } from './runner-protocol.js';
+import type { CallbackRequest, ChildMessage, Deferral, ParentMessage, RunRequest } from './runner-protocol.js';
 
 const RUNNER = childEntry('./worker/runner-child.ts');
 /** Time a task gets to react to its abort signal before its process group is killed. */
@@ -201,7 +201,7 @@ export class RunnerPool {
    * `stop` ends the attempt (fenced, self-fenced, handed back): at once if it runs, and
    * before it starts if it still waits for a runner, which may take seconds to start.
    */
-  async run(req: RunRequest, timeoutSec: number | null, onLog: (line: string) => void, stop: AbortSignal): Promise<RunOutcome> {
+  async run(req: RunRequest | CallbackRequest, timeoutSec: number | null, onLog: (line: string) => void, stop: AbortSignal): Promise<RunOutcome> {
     const stopped = (): RunOutcome => ({ ok: false, error: String(stop.reason) });
     if (stop.aborted) return stopped();
     let runner: Runner;
