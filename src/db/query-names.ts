@@ -54,6 +54,7 @@ export type QueryName =
   | 'callbacks/callbacks_hand_back'
   | 'callbacks/callbacks_renew_leases'
   | 'callbacks/callbacks_take_back_expired'
+  | 'callbacks/callbacks_take_back_orphaned'
   | 'chaos/attempts'
   | 'chaos/component_of_pid'
   | 'chaos/components_running_count'

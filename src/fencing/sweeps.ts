@@ -44,6 +44,11 @@ export class AttemptFencing {
     this.grace = new OutageGrace(opts.dbOutageGraceSec);
   }
 
+  /** Whether this sweeper has been up for the outage grace, so that it may act on lock absence alone. */
+  settled(): boolean {
+    return this.grace.observedLongEnough();
+  }
+
   /** Attempts whose lease expired: fenced, then retried or failed per their task's policy. Returns how many. */
   async fenceExpired(): Promise<number> {
     return this.db.inTransaction(async (tx) => {

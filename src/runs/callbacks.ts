@@ -5,6 +5,7 @@
 import { callbackKey, type CallbackEvent } from '../core/callbacks.js';
 import type { Database, Tx } from '../db/database.js';
 import { sql } from '../db/sql.js';
+import { COMPONENT_LOCK_CLASS } from '../ha/session.js';
 import type { Logger } from '../log.js';
 
 /** What a callback function is told besides the run's own facts. */
@@ -27,20 +28,31 @@ export async function recordCallback(tx: Tx, event: CallbackEvent, queue: string
 /** Claims of one callback whose worker was lost before it failed for good: a callback that kills its worker is not run forever. */
 export const CALLBACK_MAX_CLAIMS = 3;
 
+export interface TakeBackOptions {
+  batchSize: number;
+  componentId: string | null;
+  dbOutageGraceSec: number;
+  workerLostAfterSec: number;
+}
+
 /**
- * Callbacks whose worker was lost (lease expired) go back to pending for another worker,
- * which runs them again: execution is at least once, the recorded end at most once (it is
- * conditional on the claim id). Returns how many.
+ * Callbacks whose worker was lost go back to pending for another worker, which runs them
+ * again: execution is at least once, the recorded end at most once (it is conditional on
+ * the claim id). `expired`: the lease ran out (a frozen or cut-off worker, or a dead one
+ * nobody noticed sooner); `orphaned`: the worker's process is gone (session lock released,
+ * heartbeat stale), noticed within about a second. Returns how many.
  */
-export async function takeBackLostCallbacks(db: Database, opts: { batchSize: number; componentId: string | null; dbOutageGraceSec: number }, log: Logger): Promise<number> {
+export async function takeBackLostCallbacks(db: Database, opts: TakeBackOptions, log: Logger, which: 'expired' | 'orphaned'): Promise<number> {
   return db.inTransaction(async (tx) => {
     const lost = (await tx.query<{ id: string; kind: string; dag_run_id: string; task_id: string; state: string; queue: string; claim_id: string; worker_id: string | null }>(
-      sql('callbacks/callbacks_take_back_expired'), [opts.batchSize, opts.dbOutageGraceSec, CALLBACK_MAX_CLAIMS])).rows;
+      which === 'expired' ? sql('callbacks/callbacks_take_back_expired') : sql('callbacks/callbacks_take_back_orphaned'),
+      which === 'expired' ? [opts.batchSize, opts.dbOutageGraceSec, CALLBACK_MAX_CLAIMS]
+        : [opts.batchSize, opts.dbOutageGraceSec, opts.workerLostAfterSec, COMPONENT_LOCK_CLASS, CALLBACK_MAX_CLAIMS])).rows;
     for (const c of lost) {
       await tx.query(sql('ha/ha_event_insert'), ['callback_lost', opts.componentId, {
-        callbackId: c.id, kind: c.kind, dagRunId: c.dag_run_id, taskId: c.task_id || null, claimId: c.claim_id, workerId: c.worker_id, next: c.state,
+        reason: which === 'expired' ? 'lease_expired' : 'worker_gone', callbackId: c.id, kind: c.kind, dagRunId: c.dag_run_id, taskId: c.task_id || null, claimId: c.claim_id, workerId: c.worker_id, next: c.state,
       }]);
-      log.warn({ callbackId: c.id, kind: c.kind, claimId: c.claim_id, next: c.state }, 'callback taken back: its worker was lost');
+      log.warn({ callbackId: c.id, kind: c.kind, claimId: c.claim_id, reason: which, next: c.state }, 'callback taken back: its worker was lost');
     }
     for (const q of new Set(lost.filter((c) => c.state === 'pending').map((c) => c.queue))) await tx.query(sql('db/notify_workers'), [q]);
     return lost.length;

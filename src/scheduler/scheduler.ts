@@ -180,17 +180,20 @@ export class Scheduler {
 
   /** Attempts whose worker process is gone are fenced (src/fencing/sweeps.ts); runtime/roles.ts runs this more often than the main turn. */
   async fenceOrphanedAttempts(): Promise<number> {
-    return this.fencing.fenceOrphaned();
+    const fenced = await this.fencing.fenceOrphaned();
+    // Callbacks of a dead worker: by lock absence only once this sweeper is up for the grace (no evidence path).
+    if (this.fencing.settled()) await takeBackLostCallbacks(this.db, this.opts, this.log, 'orphaned');
+    return fenced;
   }
 
   /**
-   * Run timeouts and deadlines (src/runs/run-limits.ts), and callbacks whose worker was lost
+   * Run timeouts and deadlines (src/runs/run-limits.ts), and callbacks whose lease expired
    * (src/runs/callbacks.ts). Returns the runs failed by their timeout.
    */
   async enforceRunLimits(): Promise<number> {
     const failed = await failTimedOutRuns(this.db, this.opts, this.log);
     await judgeDeadlines(this.db, this.opts, this.log);
-    await takeBackLostCallbacks(this.db, this.opts, this.log);
+    await takeBackLostCallbacks(this.db, this.opts, this.log, 'expired');
     return failed;
   }
 
