@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { recordCallback } from '../../src/runs/callbacks.js';
 import { triggerDag } from '../../src/runs/manual-run.js';
 import { KeelMetrics } from '../../src/observability/metrics.js';
 import { DEBUG_POINT_REACHED } from '../../src/debug-point.js';
@@ -112,6 +113,19 @@ test('each callback kind is recorded once per event and runs once with its conte
   const okRows = await callbacksEnded(okRun.id, 1);
   assert.deepEqual(okRows.map((r) => [r.kind, r.task_id, r.seq]), [['on_success', '', 1]]);
   assertRanOnce(okDir, okRows);
+});
+
+test('recording one event twice (a retried or doubled transaction) leaves one row; another try or run end is another event', async () => {
+  const run = (await t.db.query<{ id: string }>(`SELECT id FROM dag_run WHERE dag_id = 'cb_kinds' LIMIT 1`)).rows[0]!;
+  const recorded = await t.db.inTransaction(async (tx) => [
+    await recordCallback(tx, { kind: 'on_retry', dagRunId: run.id, taskId: 'flaky', tryNumber: 1 }, 'nobody', { state: 'up_for_retry' }),
+    await recordCallback(tx, { kind: 'on_failure', dagRunId: run.id, runEnd: 1 }, 'nobody', { state: 'failed' }),
+    await recordCallback(tx, { kind: 'on_retry', dagRunId: run.id, taskId: 'flaky', tryNumber: 7 }, 'nobody', { state: 'up_for_retry' }),
+    await recordCallback(tx, { kind: 'on_failure', dagRunId: run.id, runEnd: 2 }, 'nobody', { state: 'failed' }),
+  ]);
+  assert.deepEqual(recorded, [false, false, true, true]);
+  const rows = (await t.db.query<{ kind: string; task_id: string; seq: number }>(`SELECT kind, task_id, seq FROM callback WHERE dag_run_id = $1 AND queue = 'nobody' ORDER BY id`, [run.id])).rows;
+  assert.deepEqual(rows, [{ kind: 'on_retry', task_id: 'flaky', seq: 7 }, { kind: 'on_failure', task_id: '', seq: 2 }]);
 });
 
 test('a run past its dagRunTimeoutSec is failed, its attempt stopped, and its onFailure runs once with reason timed_out', async () => {
