@@ -225,7 +225,8 @@ export class RunnerPool {
       }
       runner.active = run;
       if (timeoutSec !== null) {
-        run.timer = setTimeout(() => runner.kill(`the task timed out after ${timeoutSec}s (executionTimeoutSec) and was killed`, ABORT_GRACE_MS), timeoutSec * 1000);
+        const what = req.type === 'callback' ? `the callback timed out after ${timeoutSec}s (callbackTimeoutSec)` : `the task timed out after ${timeoutSec}s (executionTimeoutSec)`;
+        run.timer = setTimeout(() => runner.kill(`${what} and was killed`, ABORT_GRACE_MS), timeoutSec * 1000);
       }
       runner.send(req);
     });

@@ -1,5 +1,5 @@
-// Callbacks, run timeouts and deadlines with real processes (DAG processor, schedulers,
-// two workers): each callback kind is recorded once and runs once with its context; a run
+// Callbacks, run timeouts and deadlines with real processes (a DAG processor, two
+// schedulers, two workers): each callback kind is recorded once and runs once with its context; a run
 // timeout fails the run and stops its attempt; a missed deadline raises one HA event, one
 // step of the metric and one callback; a worker killed (-9) during a callback leaves it to
 // the other worker, which runs it again (at least once: two starts, one recorded end, one
@@ -24,13 +24,13 @@ const DAGS = fileURLToPath(new URL('../fixtures/callback-dags/', import.meta.url
 let t: TestDatabase;
 const started: KeelProcess[] = [];
 const scratch = mkdtempSync(join(tmpdir(), 'keel-callbacks-'));
-let scheduler: KeelProcess;
+const schedulers: KeelProcess[] = [];
 const workers: KeelProcess[] = [];
 
 function keel(args: string[], extra: Record<string, string> = {}): KeelProcess {
   const p = spawnKeel(args, {
     KEEL_DATABASE_URL: t.url, KEEL_DAGS_FOLDER: DAGS, KEEL_WORKER_CONCURRENCY: '2', KEEL_DB_OUTAGE_GRACE_SEC: '0',
-    KEEL_SCHEDULER_LOOP_MS: '200', KEEL_WORKER_POLL_MS: '200', KEEL_WORKER_LOST_AFTER_SEC: '1', KEEL_ATTEMPT_LEASE_SEC: '15', ...extra,
+    KEEL_SCHEDULER_LOOP_MS: '200', KEEL_WORKER_POLL_MS: '200', KEEL_WORKER_LOST_AFTER_SEC: '1', KEEL_ATTEMPT_LEASE_SEC: '15', KEEL_CALLBACK_TIMEOUT_SEC: '4', ...extra,
   });
   started.push(p);
   return p;
@@ -72,9 +72,9 @@ function assertRanOnce(dir: string, rows: CallbackRow[]): void {
 before(async () => {
   t = await freshDatabase();
   keel(['dag-processor']);
-  scheduler = keel(['scheduler']);
+  schedulers.push(keel(['scheduler']), keel(['scheduler']));
   workers.push(keel(['worker']), keel(['worker']));
-  for (const id of ['cb_kinds', 'cb_ok', 'cb_timeout', 'cb_deadline', 'cb_slow']) await waitForDag(t.db, id, 30000);
+  for (const id of ['cb_kinds', 'cb_ok', 'cb_timeout', 'cb_deadline', 'cb_slow', 'cb_bad']) await waitForDag(t.db, id, 30000);
 });
 after(async () => {
   await killAll(started);
@@ -115,6 +115,17 @@ test('each callback kind is recorded once per event and runs once with its conte
   assertRanOnce(okDir, okRows);
 });
 
+test('a callback that throws, or outlives callbackTimeoutSec, is recorded failed and not run again', async () => {
+  const dir = dirFor('bad');
+  const run = await triggerDag(t.db, 'cb_bad', { params: { dir } });
+  assert.equal(await waitForRunEnd(t.db, run.id), 'success', 'a callback does not change its event');
+  const rows = await callbacksEnded(run.id, 2);
+  assert.deepEqual(rows.map((r) => [r.kind, r.task_id, r.state, r.claims]), [['on_success', '', 'failed', 1], ['on_success', 'fine', 'failed', 1]]);
+  assert.match(rows[0]!.error!, /the pager is down/);
+  assert.match(rows[1]!.error!, /the callback timed out after 4s \(callbackTimeoutSec\)/);
+  assert.deepEqual(executions(dir).map((e) => [e.event, e.callbackId]).sort(), [['start', rows[0]!.id], ['start', rows[1]!.id]].sort());
+});
+
 test('recording one event twice (a retried or doubled transaction) leaves one row; another try or run end is another event', async () => {
   const run = (await t.db.query<{ id: string }>(`SELECT id FROM dag_run WHERE dag_id = 'cb_kinds' LIMIT 1`)).rows[0]!;
   const recorded = await t.db.inTransaction(async (tx) => [
@@ -141,9 +152,12 @@ test('a run past its dagRunTimeoutSec is failed, its attempt stopped, and its on
   assert.ok(r.ended_at.getTime() - r.started_at.getTime() >= 2000, 'not failed before its timeout');
   assert.deepEqual(await taskStates(t.db, run.id), { sleep: 'failed' });
   await waitFor('the stopped attempt\'s runner to be gone', async () => !isRunning(pid), 15000);
-  const attempts = (await t.db.query<{ state: string; ended_at: Date | null }>(`SELECT a.state, a.ended_at FROM task_attempt a JOIN task_instance ti ON ti.id = a.task_instance_id WHERE ti.dag_run_id = $1`, [run.id])).rows;
+  // Its worker records the stopped attempt's end once its runner is gone.
+  const attempts = await waitFor('the stopped attempt to be recorded ended', async () => {
+    const rows = (await t.db.query<{ state: string; ended_at: Date | null }>(`SELECT a.state, a.ended_at FROM task_attempt a JOIN task_instance ti ON ti.id = a.task_instance_id WHERE ti.dag_run_id = $1`, [run.id])).rows;
+    return rows.every((r) => r.ended_at) ? rows : null;
+  }, 15000);
   assert.equal(attempts.length, 1);
-  assert.ok(attempts[0]!.ended_at, 'the attempt has an end');
   const audit = (await t.db.query<{ action: string; task_id: string | null }>('SELECT action, task_id FROM lifecycle_audit WHERE dag_run_id = $1 ORDER BY id', [run.id])).rows;
   assert.deepEqual(audit, [{ action: 'timeout', task_id: null }, { action: 'timeout', task_id: 'sleep' }]);
   const rows = await callbacksEnded(run.id, 1);
@@ -210,9 +224,12 @@ test('a worker killed (-9) during a callback: the other worker runs it again; on
 });
 
 test('a scheduler killed (-9) inside the transaction that ends a run: the other scheduler records the end and its callback once', async () => {
-  scheduler.child.kill('SIGKILL');
-  await scheduler.exited;
+  // The scheduler that will stop inside the run's end must be the one that ends it: it runs
+  // alone until then; the second scheduler starts while it is stopped there. Two workers.
+  for (const s of schedulers) s.child.kill('SIGKILL');
+  await Promise.all(schedulers.map((s) => s.exited));
   const stopping = keel(['scheduler'], { KEEL_DEBUG_STOP_AT: 'run_end' });
+  if (workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null).length < 2) workers.push(keel(['worker']));
   const dir = dirFor('scheduler-kill');
   const run = await triggerDag(t.db, 'cb_timeout', { params: { dir, ms: 60000 } });
   await waitFor('the scheduler to stop inside the run\'s end', async () => stopping.output().includes(`${DEBUG_POINT_REACHED} run_end`), 30000);
