@@ -73,6 +73,7 @@ export type QueryName =
   | 'chaos/triggers'
   | 'chaos/triggers_taken_over'
   | 'chaos/zombies_fenced'
+  | 'cli/callbacks_of_run'
   | 'cli/component_healthy_of_role'
   | 'cli/dag_file_import_errors'
   | 'cli/dag_run_show'

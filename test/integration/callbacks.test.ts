@@ -7,6 +7,7 @@
 // and the other scheduler records the run's end and its callback once.
 // The guarantee: docs/decisions/0008-callbacks-recorded-once.md.
 import { after, before, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ import { KeelMetrics } from '../../src/observability/metrics.js';
 import { DEBUG_POINT_REACHED } from '../../src/debug-point.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { taskStates, waitFor, waitForDag, waitForRunEnd } from '../support/cluster.js';
-import { isRunning, killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
+import { KEEL_BIN, isRunning, killAll, spawnKeel, type KeelProcess } from '../support/processes.js';
 
 const DAGS = fileURLToPath(new URL('../fixtures/callback-dags/', import.meta.url));
 let t: TestDatabase;
@@ -191,6 +192,11 @@ test('a run not finished by its deadline raises one HA event, one step of the me
   assert.equal(missed.deadline, r.deadline_at.toISOString());
   assert.equal(missed.state, 'running');
   assert.equal(await metric(), 1);
+  const shown = spawnSync(process.execPath, [KEEL_BIN, 'runs', 'show', run.id, '--json'], { env: { ...process.env, KEEL_DATABASE_URL: t.url }, encoding: 'utf8' });
+  assert.equal(shown.status, 0, shown.stderr);
+  const json = JSON.parse(shown.stdout) as { deadline_missed_at: string | null; callbacks: { id: string; kind: string; task_id: string | null; state: string; claims: number }[] };
+  assert.ok(json.deadline_missed_at);
+  assert.deepEqual(json.callbacks.map((c) => [c.kind, c.task_id, c.state, c.claims]), [['on_deadline_missed', null, 'success', 1], ['on_success', null, 'success', 1]]);
 });
 
 test('a worker killed (-9) during a callback: the other worker runs it again; one record, one recorded end, one effect', async (tc) => {
