@@ -20,7 +20,8 @@ export interface RunLimitOptions {
   dbOutageGraceSec: number;
 }
 
-export const TIMED_OUT = 'timed_out';
+/** The reason a run failed by its timeout gives its onFailure callback. */
+const TIMED_OUT = 'timed_out';
 
 /** Fails the runs that outlived their dagRunTimeoutSec. Returns how many. */
 export async function failTimedOutRuns(db: Database, opts: RunLimitOptions, log: Logger): Promise<number> {

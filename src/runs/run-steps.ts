@@ -56,10 +56,8 @@ export async function decideLockedRuns(tx: Tx, runs: readonly LockedRun[], dags:
       const ended = (await tx.query<{ end_count: number }>(sql('runs/dag_run_finish'), [run.id, decision.runState])).rows[0];
       // The run's end is decided here (or by an operator's mark, or its timeout): its callback is recorded with it.
       const kind = ended ? runCallbackFor(dag, decision.runState) : null;
-      if (kind && ended) {
-        await recordCallback(tx, { kind, dagRunId: run.id, runEnd: ended.end_count }, dag.callbackQueue ?? 'default', { state: decision.runState });
-        await debugPoint('run_end');
-      }
+      if (kind && ended) await recordCallback(tx, { kind, dagRunId: run.id, runEnd: ended.end_count }, dag.callbackQueue ?? 'default', { state: decision.runState });
+      if (ended) await debugPoint('run_end');
       finished++;
       log?.info({ dagId: run.dag_id, runId: run.id, state: decision.runState }, `run ${decision.runState}`);
     }
