@@ -138,16 +138,14 @@ export class Worker {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       this.opts.onLoopTurn?.();
-      let free = this.opts.concurrency - this.active.size - this.callbacks.size;
+      const free = this.opts.concurrency - this.active.size - this.callbacks.size;
       let claimed = 0;
       if (this.opts.unfit?.()) this.selfFence();
       if (free > 0 && !this.opts.unfit?.()) {
         try {
           // Callbacks first: they are short, and an alert should not wait behind a long queue.
           const callbacks = await this.callbacks.claimAndStart(free);
-          free -= callbacks;
-          claimed = callbacks + (free > 0 ? await this.claimAndStart(free) : 0);
-          free += callbacks;
+          claimed = callbacks + (free > callbacks ? await this.claimAndStart(free - callbacks) : 0);
         } catch (err) {
           this.log.warn({ err }, 'claim failed; will retry');
         }
