@@ -235,17 +235,23 @@ export function buildProgram(): Command {
         print(json, (await d.query(sql('cli/runs_list'), [o.dag ?? null, o.state ?? null, limit])).rows, ['id', 'dag_id', 'run_id', 'run_type', 'state', 'logical_date', 'started_at', 'ended_at']);
       });
     });
-  runs.command('show <runId>').description('a run and its task instances').action(async (runId: string, _o, cmd: Command) => {
+  runs.command('show <runId>').description('a run, its task instances and its callbacks').action(async (runId: string, _o, cmd: Command) => {
     positiveId(runId, 'run id');
     await withDb(cmd, async (d, json) => {
       const run = (await d.query(sql('cli/dag_run_show'), [runId])).rows[0];
       if (!run) throw new UsageError(`no DAG run with id ${runId}; see \`keel runs list\``);
       const waiting = await whyWaiting(d, runId);
       const tasks = (await d.query(sql('cli/task_instances_of_run'), [runId])).rows.map((t) => ({ ...t, waiting_reason: waiting?.tasks[t.task_id] ?? null }));
-      if (json) return printJson({ ...run, waiting_reason: waiting?.run ?? null, tasks });
-      console.log(`run ${run.id}  ${run.dag_id}  ${run.run_id}  ${run.state}  params ${JSON.stringify(run.params)}`);
+      const callbacks = (await d.query(sql('cli/callbacks_of_run'), [runId])).rows;
+      if (json) return printJson({ ...run, waiting_reason: waiting?.run ?? null, tasks, callbacks });
+      const deadline = run.deadline_at ? `  deadline ${(run.deadline_at as Date).toISOString()}${run.deadline_missed_at ? ' (missed)' : ''}` : '';
+      console.log(`run ${run.id}  ${run.dag_id}  ${run.run_id}  ${run.state}  params ${JSON.stringify(run.params)}${deadline}`);
       if (waiting?.run) console.log(`waiting: ${waiting.run}`);
       print(false, tasks.map((t) => ({ ...t, waiting_reason: t.waiting_reason ?? '' })), ['task_id', 'state', 'try_number', 'max_tries', 'started_at', 'ended_at', 'waiting_reason']);
+      if (callbacks.length) {
+        console.log('callbacks:');
+        print(false, callbacks, ['id', 'kind', 'task_id', 'seq', 'state', 'claims', 'ended_at', 'error']);
+      }
     });
   });
 

@@ -339,6 +339,12 @@ export const OPTION_SPECS = {
     default: 1048576,
     doc: "Largest JSON result a task may return (it is stored for downstream tasks).",
   },
+  callbackTimeoutSec: {
+    env: 'KEEL_CALLBACK_TIMEOUT_SEC',
+    schema: positiveNumber,
+    default: 300,
+    doc: 'Time limit of one callback (onFailure, onSuccess, onRetry, onDeadlineMissed); past it the callback is killed and recorded failed.',
+  },
   taskLogMaxBytes: {
     env: 'KEEL_TASK_LOG_MAX_BYTES',
     schema: positiveInt,

@@ -1,5 +1,6 @@
 // The task graph of a DAG: whole-DAG validation (every problem at once, each saying what to
 // fix, so a DAG author fixes a file in one pass) and the graph queries the scheduler needs.
+import { validateRunLimits } from './callbacks.js';
 import { validateParamSpecs } from './params.js';
 import { validateRetryPolicy } from './retry-policy.js';
 import { validateSchedule } from './schedule.js';
@@ -199,6 +200,7 @@ export function validateDag(dag: SerializedDag): string[] {
   if (!isPositiveInteger(dag.maxActiveRuns)) errors.push(`maxActiveRuns must be an integer >= 1, got ${String(dag.maxActiveRuns)}`);
   if (!isPositiveInteger(dag.maxActiveTasks)) errors.push(`maxActiveTasks must be an integer >= 1, got ${String(dag.maxActiveTasks)}`);
   errors.push(...validateParamSpecs(dag.params));
+  errors.push(...validateRunLimits(dag));
 
   const tasks = Array.isArray(dag.tasks) ? dag.tasks : [];
   if (tasks.length === 0) {

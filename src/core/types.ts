@@ -85,6 +85,17 @@ export interface SerializedTask extends RetryPolicy {
   poolSlots: number;
   priorityWeight: number;
   queue: string;
+  /** The task's callbacks that the DAG file defines (absent: none). */
+  callbacks?: TaskCallbackName[];
+}
+
+export type TaskCallbackName = 'onFailure' | 'onSuccess' | 'onRetry';
+export type DagCallbackName = 'onFailure' | 'onSuccess' | 'onDeadlineMissed';
+
+/** A run must be finished `offsetSec` after its logical date or after it was queued (created). */
+export interface DeadlineSpec {
+  reference: 'logical_date' | 'queued_at';
+  offsetSec: number;
 }
 
 /** The connection fields a shell task's env may name; `uri` is the whole connection as a URI (Airflow's form). */
@@ -127,4 +138,11 @@ export interface SerializedDag {
   tags: string[];
   params: Record<string, ParamSpec>;
   tasks: SerializedTask[];
+  /** The DAG's run-level callbacks that the DAG file defines (absent: none). */
+  callbacks?: DagCallbackName[];
+  /** The queue whose workers run the DAG-level callbacks: the DAG's default task queue (set with callbacks). */
+  callbackQueue?: string;
+  /** Seconds a run may stay running (absent: no limit). */
+  dagRunTimeoutSec?: number;
+  deadline?: DeadlineSpec;
 }

@@ -61,6 +61,46 @@ ALTER TABLE public.api_token ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
+-- Name: callback; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.callback (
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    dag_run_id bigint NOT NULL,
+    dag_id text NOT NULL,
+    task_id text NOT NULL,
+    seq integer NOT NULL,
+    queue text NOT NULL,
+    context jsonb NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    claim_id uuid,
+    worker_id uuid,
+    lease_expires_at timestamp with time zone,
+    claims integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_at timestamp with time zone,
+    ended_at timestamp with time zone,
+    error text,
+    log text DEFAULT ''::text NOT NULL,
+    CONSTRAINT callback_kind_check CHECK ((kind = ANY (ARRAY['on_success'::text, 'on_failure'::text, 'on_retry'::text, 'on_deadline_missed'::text]))),
+    CONSTRAINT callback_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'running'::text, 'success'::text, 'failed'::text])))
+);
+
+--
+-- Name: callback_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.callback ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.callback_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: component; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -172,6 +212,9 @@ CREATE TABLE public.dag_run (
     ended_at timestamp with time zone,
     last_scheduling_decision timestamp with time zone,
     trigger_key uuid,
+    end_count integer DEFAULT 0 NOT NULL,
+    deadline_at timestamp with time zone,
+    deadline_missed_at timestamp with time zone,
     CONSTRAINT dag_run_run_type_check CHECK ((run_type = ANY (ARRAY['scheduled'::text, 'manual'::text]))),
     CONSTRAINT dag_run_state_check CHECK ((state = ANY (ARRAY['queued'::text, 'running'::text, 'success'::text, 'failed'::text])))
 );
@@ -317,7 +360,7 @@ CREATE TABLE public.lifecycle_audit (
     try_number integer,
     attempt_id uuid,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
-    CONSTRAINT lifecycle_audit_action_check CHECK ((action = ANY (ARRAY['clear'::text, 'mark_success'::text, 'mark_failed'::text, 'cancel'::text])))
+    CONSTRAINT lifecycle_audit_action_check CHECK ((action = ANY (ARRAY['clear'::text, 'mark_success'::text, 'mark_failed'::text, 'cancel'::text, 'timeout'::text])))
 );
 
 --
@@ -514,6 +557,20 @@ ALTER TABLE ONLY public.api_token
 
 ALTER TABLE ONLY public.api_token
     ADD CONSTRAINT api_token_token_hash_key UNIQUE (token_hash);
+
+--
+-- Name: callback callback_kind_dag_run_id_task_id_seq_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.callback
+    ADD CONSTRAINT callback_kind_dag_run_id_task_id_seq_key UNIQUE (kind, dag_run_id, task_id, seq);
+
+--
+-- Name: callback callback_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.callback
+    ADD CONSTRAINT callback_pkey PRIMARY KEY (id);
 
 --
 -- Name: component component_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -724,6 +781,18 @@ CREATE INDEX api_token_parent ON public.api_token USING btree (parent_id) WHERE 
 CREATE INDEX api_token_user ON public.api_token USING btree (user_id);
 
 --
+-- Name: callback_pending; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX callback_pending ON public.callback USING btree (queue, id) WHERE (state = 'pending'::text);
+
+--
+-- Name: callback_running; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX callback_running ON public.callback USING btree (lease_expires_at) WHERE (state = 'running'::text);
+
+--
 -- Name: component_live; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -752,6 +821,12 @@ CREATE INDEX dag_file_lease_holder ON public.dag_file_lease USING btree (holder_
 --
 
 CREATE INDEX dag_run_active ON public.dag_run USING btree (last_scheduling_decision NULLS FIRST) WHERE (state = 'running'::text);
+
+--
+-- Name: dag_run_deadline_open; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dag_run_deadline_open ON public.dag_run USING btree (deadline_at) WHERE ((deadline_at IS NOT NULL) AND (deadline_missed_at IS NULL) AND ((ended_at IS NULL) OR (ended_at > deadline_at)));
 
 --
 -- Name: dag_run_queued; Type: INDEX; Schema: public; Owner: -
@@ -886,6 +961,13 @@ ALTER TABLE ONLY public.api_token
 
 ALTER TABLE ONLY public.api_token
     ADD CONSTRAINT api_token_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.keel_user(id) ON DELETE CASCADE;
+
+--
+-- Name: callback callback_dag_run_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.callback
+    ADD CONSTRAINT callback_dag_run_id_fkey FOREIGN KEY (dag_run_id) REFERENCES public.dag_run(id) ON DELETE CASCADE;
 
 --
 -- Name: dag_run dag_run_dag_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

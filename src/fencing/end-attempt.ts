@@ -4,10 +4,12 @@
 // its late write is recorded as an HA event instead.
 // Rules "at most one live attempt" and "late writes rejected": src/fencing/INVARIANTS.md;
 // docs/decisions/0001-attempt-ids-are-fencing-tokens.md.
+import { taskCallbackFor } from '../core/callbacks.js';
 import { decideRetry } from '../core/retry-policy.js';
-import type { RetryPolicy } from '../core/types.js';
+import type { RetryPolicy, SerializedTask } from '../core/types.js';
 import type { Tx } from '../db/database.js';
 import { sql } from '../db/sql.js';
+import { recordCallback } from '../runs/callbacks.js';
 
 export type AttemptOutcome = { kind: 'success'; result: unknown } | { kind: 'failure'; error: string; attemptState?: 'failed' | 'fenced' };
 
@@ -18,6 +20,8 @@ export interface EndAttemptInput {
   /** Tries this task instance may use in all (a clear grants more). */
   maxTries: number;
   policy: RetryPolicy;
+  /** The task's definition, for its callbacks (undefined: it is gone from its DAG version, no callback). */
+  task?: Pick<SerializedTask, 'taskId' | 'callbacks' | 'queue'>;
   outcome: AttemptOutcome;
   /** The attempt was lost with its worker, not failed by its task: a retry is due at once. */
   retryNow?: boolean;
@@ -56,6 +60,13 @@ export async function endAttempt(tx: Tx, input: EndAttemptInput): Promise<EndAtt
   const attemptState = outcome.kind === 'success' ? 'success' : (outcome.attemptState ?? 'failed');
   if (accepted) {
     await tx.query(sql('fencing/task_attempt_end'), [input.attemptId, attemptState, outcome.kind === 'failure' ? outcome.error : null, input.log ?? null]);
+    // The task's end and the retry decision are made here and only here: so is their callback's record.
+    const kind = input.task ? taskCallbackFor(input.task, state) : null;
+    if (kind && input.task) {
+      await recordCallback(tx, { kind, dagRunId, taskId: input.task.taskId, tryNumber: input.tryNumber }, input.task.queue, {
+        state, error: outcome.kind === 'failure' ? outcome.error : null,
+      });
+    }
     if (input.notify !== false) await tx.query(sql('db/notify_scheduler'), [dagRunId]);
   } else {
     await recordLateWrite(tx, input, outcome.kind);

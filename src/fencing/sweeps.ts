@@ -44,6 +44,11 @@ export class AttemptFencing {
     this.grace = new OutageGrace(opts.dbOutageGraceSec);
   }
 
+  /** Whether this sweeper has been up for the outage grace, so that it may act on lock absence alone. */
+  settled(): boolean {
+    return this.grace.observedLongEnough();
+  }
+
   /** Attempts whose lease expired: fenced, then retried or failed per their task's policy. Returns how many. */
   async fenceExpired(): Promise<number> {
     return this.db.inTransaction(async (tx) => {
@@ -81,9 +86,9 @@ export class AttemptFencing {
   }
 
   private async fence(tx: Tx, ti: FenceCandidate, reason: string, error: string): Promise<void> {
-    const policy = findTask(ti.serialized, ti.task_id) ?? NO_RETRIES;
+    const task = findTask(ti.serialized, ti.task_id);
     const ended = await endAttempt(tx, {
-      taskInstanceId: ti.id, attemptId: ti.attempt_id, tryNumber: ti.try_number, maxTries: ti.max_tries, policy, retryNow: true,
+      taskInstanceId: ti.id, attemptId: ti.attempt_id, tryNumber: ti.try_number, maxTries: ti.max_tries, policy: task ?? NO_RETRIES, task, retryNow: true,
       outcome: { kind: 'failure', error, attemptState: 'fenced' }, componentId: this.opts.componentId,
     });
     await tx.query(sql('ha/ha_event_insert'), ['zombie_fenced', this.opts.componentId, {

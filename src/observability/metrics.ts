@@ -112,6 +112,8 @@ export class KeelMetrics {
     const scrapeOk = gauge('keel_scrape_ok', '1 when the database answered this scrape');
     const haEvents = counter('keel_ha_events_total', 'HA events recorded, by kind (cluster-wide)', ['kind']);
     const attempts = counter('keel_task_attempts_total', 'Task attempts that ended, by DAG and outcome (success, failed, fenced, handed_back, deferred; cluster-wide)', ['dag_id', 'state']);
+    const deadlinesMissed = counter('keel_dag_run_deadlines_missed_total', 'DAG runs that were not finished by their deadline, by DAG (cluster-wide; each run counted once)', ['dag_id']);
+    const callbacks = counter('keel_callbacks_total', 'Callbacks that ended, by kind (on_success, on_failure, on_retry, on_deadline_missed) and outcome (cluster-wide)', ['kind', 'state']);
     const components = gauge('keel_components', 'Live components, by role and host (cluster-wide; standalone counts as one of each role)', ['role', 'hostname']);
     const queued = gauge('keel_task_queue_length', 'Task instances waiting in each queue (cluster-wide)', ['queue']);
     const oldestWait = gauge('keel_task_queue_oldest_wait_seconds', 'How long the oldest queued task instance of each queue has waited (cluster-wide)', ['queue']);
@@ -171,6 +173,10 @@ export class KeelMetrics {
         importErrors.set((await db.query<{ n: number }>(sql('observability/metrics_import_errors'))).rows[0]!.n);
         attempts.reset();
         for (const r of (await db.query<{ dag_id: string; state: string; n: number }>(sql('observability/metrics_task_attempts'))).rows) attempts.set({ dag_id: r.dag_id, state: r.state }, r.n);
+        deadlinesMissed.reset();
+        for (const r of (await db.query<{ dag_id: string; n: number }>(sql('observability/metrics_deadlines_missed'))).rows) deadlinesMissed.set({ dag_id: r.dag_id }, r.n);
+        callbacks.reset();
+        for (const r of (await db.query<{ kind: string; state: string; n: number }>(sql('observability/metrics_callbacks'))).rows) callbacks.set({ kind: r.kind, state: r.state }, r.n);
         runDurations.load((await db.query<{ dag_id: string; state: string; le: number; n: number; sum_sec: number }>(sql('observability/metrics_run_durations'), [RUN_DURATION_BUCKETS])).rows);
         components.reset();
         for (const r of (await db.query<{ role: string; hostname: string; n: number }>(sql('observability/metrics_components'))).rows) components.set({ role: r.role, hostname: r.hostname }, r.n);

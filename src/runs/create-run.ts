@@ -1,5 +1,6 @@
 // Creating a DAG run with its task instances: one transaction, idempotent through the
 // unique constraints (a second scheduler or a repeated trigger creates nothing).
+import { deadlineAt } from '../core/callbacks.js';
 import type { SerializedDag } from '../core/types.js';
 import type { Tx } from '../db/database.js';
 import { sql } from '../db/sql.js';
@@ -21,8 +22,11 @@ export function runIdFor(runType: NewRun['runType'], logicalDate: Date): string 
 
 /** Returns the new run's id, or null when such a run already exists. */
 export async function createRun(tx: Tx, dag: SerializedDag, versionHash: string, run: NewRun): Promise<string | null> {
+  // now() is the transaction's start: the created_at the insert records, the run's queued time.
+  const queuedAt = dag.deadline?.reference === 'queued_at' ? (await tx.query<{ now: Date }>(sql('db/now'))).rows[0]!.now : run.logicalDate;
+  const deadline = deadlineAt(dag.deadline, { logicalDate: run.logicalDate, queuedAt });
   const inserted = await tx.query<{ id: string }>(sql('runs/dag_run_insert'), [
-    dag.dagId, run.runId, run.runType, run.logicalDate, run.dataIntervalStart, run.dataIntervalEnd, run.params, versionHash, run.triggerKey ?? null,
+    dag.dagId, run.runId, run.runType, run.logicalDate, run.dataIntervalStart, run.dataIntervalEnd, run.params, versionHash, run.triggerKey ?? null, deadline,
   ]);
   const id = inserted.rows[0]?.id;
   if (!id) return null;

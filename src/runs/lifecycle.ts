@@ -174,34 +174,46 @@ export async function cancelRun(db: Database, runId: string, who: Actor, dryRun 
 }
 
 async function stopAndMark(db: Database, runId: string, req: MarkRequest, who: Actor, action: string, reason: string): Promise<LifecycleResult> {
-  return db.inTransaction(async (tx) => {
-    const locked = await lockRun(tx, runId, who);
-    const wholeRun = !req.taskIds || req.taskIds.length === 0;
-    if (action === 'cancel' && locked.run.state !== 'queued' && locked.run.state !== 'running') {
-      throw new LifecycleConflictError(`run ${runId} is already ${locked.run.state}; only a queued or running run can be cancelled`);
-    }
-    const selected = select(locked, req.taskIds, req);
-    const plan = planMark(selected, locked.seen, req.state, { unfinishedOnly: wholeRun && req.state === 'failed' }) as (SeenInstance & { id: string })[];
-    checkConfirmed(plan, req.expected);
-    const runTo = wholeRun ? req.state : locked.run.state === 'success' || locked.run.state === 'failed' ? 'running' : locked.run.state;
-    const result: LifecycleResult = {
-      runId: locked.run.id, dagId: locked.run.dag_id, dryRun: Boolean(req.dryRun),
-      runState: { from: locked.run.state, to: runTo }, tasks: plan.map((p) => toChange(p, req.state)),
-    };
-    if (req.dryRun) return result;
-    if (!plan.length && runTo === locked.run.state) return result;
-    await markConditional(tx, plan, req.state, reason);
-    const live = plan.filter((p) => p.state === 'running' && p.attemptId).map((p) => p.attemptId!);
-    if (live.length) await tx.query(sql('lifecycle/task_attempts_stop'), [live, reason]);
-    if (wholeRun) await tx.query(sql('lifecycle/dag_run_mark'), [runId, req.state]);
-    else if (runTo === 'running' && locked.run.state !== 'running') await tx.query(sql('lifecycle/dag_run_reopen'), [runId]);
-    await audit(tx, who, action, locked.run, [
-      ...(runTo !== locked.run.state ? [{ taskId: null, from: locked.run.state, to: runTo, tryNumber: null, attemptId: null }] : []),
-      ...plan.map((p) => ({ taskId: p.taskId, from: p.state, to: req.state, tryNumber: p.tryNumber, attemptId: p.attemptId })),
-    ], { taskIds: req.taskIds, downstream: Boolean(req.downstream), upstream: Boolean(req.upstream), recursive: Boolean(req.recursive) });
-    await tx.query(sql('db/notify_scheduler'), [runId]);
-    return result;
-  }, { idempotent: false, what: `the ${action.replace('_', ' ')}` });
+  return db.inTransaction(async (tx) => (await stopAndMarkIn(tx, runId, req, who, action, reason)).result, { idempotent: false, what: `the ${action.replace('_', ' ')}` });
+}
+
+/**
+ * Fails a running run that outlived its DAG's dagRunTimeoutSec, as a cancel does (its
+ * running attempts are stopped), in the caller's transaction, audited as `timeout`.
+ * Returns the run's end number (the key of its end's callback), or null if it had ended.
+ */
+export async function failTimedOutRun(tx: Tx, runId: string, who: Actor, reason: string): Promise<number | null> {
+  return (await stopAndMarkIn(tx, runId, { state: 'failed', taskIds: null }, who, 'timeout', reason)).endCount;
+}
+
+async function stopAndMarkIn(tx: Tx, runId: string, req: MarkRequest, who: Actor, action: string, reason: string): Promise<{ result: LifecycleResult; endCount: number | null }> {
+  const locked = await lockRun(tx, runId, who);
+  const wholeRun = !req.taskIds || req.taskIds.length === 0;
+  if (action === 'cancel' && locked.run.state !== 'queued' && locked.run.state !== 'running') {
+    throw new LifecycleConflictError(`run ${runId} is already ${locked.run.state}; only a queued or running run can be cancelled`);
+  }
+  const selected = select(locked, req.taskIds, req);
+  const plan = planMark(selected, locked.seen, req.state, { unfinishedOnly: wholeRun && req.state === 'failed' }) as (SeenInstance & { id: string })[];
+  checkConfirmed(plan, req.expected);
+  const runTo = wholeRun ? req.state : locked.run.state === 'success' || locked.run.state === 'failed' ? 'running' : locked.run.state;
+  const result: LifecycleResult = {
+    runId: locked.run.id, dagId: locked.run.dag_id, dryRun: Boolean(req.dryRun),
+    runState: { from: locked.run.state, to: runTo }, tasks: plan.map((p) => toChange(p, req.state)),
+  };
+  if (req.dryRun) return { result, endCount: null };
+  if (!plan.length && runTo === locked.run.state) return { result, endCount: null };
+  await markConditional(tx, plan, req.state, reason);
+  const live = plan.filter((p) => p.state === 'running' && p.attemptId).map((p) => p.attemptId!);
+  if (live.length) await tx.query(sql('lifecycle/task_attempts_stop'), [live, reason]);
+  let endCount: number | null = null;
+  if (wholeRun) endCount = (await tx.query<{ end_count: number }>(sql('lifecycle/dag_run_mark'), [runId, req.state])).rows[0]?.end_count ?? null;
+  else if (runTo === 'running' && locked.run.state !== 'running') await tx.query(sql('lifecycle/dag_run_reopen'), [runId]);
+  await audit(tx, who, action, locked.run, [
+    ...(runTo !== locked.run.state ? [{ taskId: null, from: locked.run.state, to: runTo, tryNumber: null, attemptId: null }] : []),
+    ...plan.map((p) => ({ taskId: p.taskId, from: p.state, to: req.state, tryNumber: p.tryNumber, attemptId: p.attemptId })),
+  ], { taskIds: req.taskIds, downstream: Boolean(req.downstream), upstream: Boolean(req.upstream), recursive: Boolean(req.recursive) });
+  await tx.query(sql('db/notify_scheduler'), [runId]);
+  return { result, endCount };
 }
 
 export type AuditRow = {

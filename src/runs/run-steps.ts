@@ -3,14 +3,17 @@
 // queueing within the shared budget. Schedulers run them on every turn; a worker runs them
 // for the run of a task it just ended, in the same transaction, so the next task of a
 // chain is queued without waiting for a scheduler turn.
+import { runCallbackFor } from '../core/callbacks.js';
 import { decideRun, type TaskInstanceView } from '../core/run-decision.js';
 import { pickToQueue, type QueueCandidate } from '../core/queueing.js';
 import type { TaskState } from '../core/types.js';
 import type { DagVersionCache, VersionKey } from '../db/dag-versions.js';
 import { underSavepoint, type Tx } from '../db/database.js';
 import { sql } from '../db/sql.js';
+import { debugPoint } from '../debug-point.js';
 import { maintenanceOn } from '../ha/operator-notice.js';
 import type { Logger } from '../log.js';
+import { recordCallback } from './callbacks.js';
 
 /** "keel queueing critical section": one transaction at a time spends the pools' budget. */
 export const QUEUE_LOCK_KEY = 7_283_310_002;
@@ -50,7 +53,11 @@ export async function decideLockedRuns(tx: Tx, runs: readonly LockedRun[], dags:
       states.push(c.to);
     }
     if (decision.runState !== 'running') {
-      await tx.query(sql('runs/dag_run_finish'), [run.id, decision.runState]);
+      const ended = (await tx.query<{ end_count: number }>(sql('runs/dag_run_finish'), [run.id, decision.runState])).rows[0];
+      // The run's end is decided here (or by an operator's mark, or its timeout): its callback is recorded with it.
+      const kind = ended ? runCallbackFor(dag, decision.runState) : null;
+      if (kind && ended) await recordCallback(tx, { kind, dagRunId: run.id, runEnd: ended.end_count }, dag.callbackQueue ?? 'default', { state: decision.runState });
+      if (ended) await debugPoint('run_end');
       finished++;
       log?.info({ dagId: run.dag_id, runId: run.id, state: decision.runState }, `run ${decision.runState}`);
     }

@@ -171,7 +171,7 @@ async function startWorker(database: Database, options: KeelOptions, session: Co
     pollMs: options.workerPollMs, leaseSec: options.attemptLeaseSec, shutdownGraceSec: options.workerShutdownGraceSec,
     runnerMemoryMb: options.runnerMemoryMb, runnerMaxTasks: options.runnerMaxTasks, runnerSpares: options.runnerSpares, taskEnvAllow: options.taskEnvAllow,
     secretKey: secretKeyOf(options), bundleCacheDir: join(resolve(options.dataDir), 'bundles'),
-    taskResultMaxBytes: options.taskResultMaxBytes, taskLogMaxBytes: options.taskLogMaxBytes,
+    taskResultMaxBytes: options.taskResultMaxBytes, taskLogMaxBytes: options.taskLogMaxBytes, callbackTimeoutSec: options.callbackTimeoutSec,
     queueBatchSize: options.schedulerBatchSize,
     onLoopTurn: () => session.loopTurned(),
     onClaimed: (queue, waitedSec) => metrics.queueWaitSeconds.observe({ queue }, waitedSec),

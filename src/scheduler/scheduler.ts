@@ -14,6 +14,8 @@ import { computeNextDue, lastScheduledLogicalDate } from '../runs/next-due.js';
 import { AttemptFencing } from '../fencing/sweeps.js';
 import { createRun, runIdFor } from '../runs/create-run.js';
 import { maintenanceOn } from '../ha/operator-notice.js';
+import { takeBackLostCallbacks } from '../runs/callbacks.js';
+import { failTimedOutRuns, judgeDeadlines } from '../runs/run-limits.js';
 import { decideLockedRuns, queueScheduled, type LockedRun, type QueueResult } from '../runs/run-steps.js';
 
 export { QUEUE_LOCK_KEY } from '../runs/run-steps.js';
@@ -101,6 +103,7 @@ export class Scheduler {
     if (periodic) {
       stats.fenced = await this.fenceExpiredAttempts();
       await this.markDeadComponents();
+      stats.runsFinished += await this.enforceRunLimits();
     }
     stats.full = examined.examined >= this.opts.batchSize || stats.queued >= this.opts.batchSize || stats.runsCreated > 0 || stats.fenced > 0;
     return stats;
@@ -177,7 +180,21 @@ export class Scheduler {
 
   /** Attempts whose worker process is gone are fenced (src/fencing/sweeps.ts); runtime/roles.ts runs this more often than the main turn. */
   async fenceOrphanedAttempts(): Promise<number> {
-    return this.fencing.fenceOrphaned();
+    const fenced = await this.fencing.fenceOrphaned();
+    // Callbacks of a dead worker: by lock absence only once this sweeper is up for the grace (no evidence path).
+    if (this.fencing.settled()) await takeBackLostCallbacks(this.db, this.opts, this.log, 'orphaned');
+    return fenced;
+  }
+
+  /**
+   * Run timeouts and deadlines (src/runs/run-limits.ts), and callbacks whose lease expired
+   * (src/runs/callbacks.ts). Returns the runs failed by their timeout.
+   */
+  async enforceRunLimits(): Promise<number> {
+    const failed = await failTimedOutRuns(this.db, this.opts, this.log);
+    await judgeDeadlines(this.db, this.opts, this.log);
+    await takeBackLostCallbacks(this.db, this.opts, this.log, 'expired');
+    return failed;
   }
 
   /** Components whose heartbeat is stale are marked dead (each with an HA event). */

@@ -62,3 +62,32 @@ export interface TaskContext<P = Record<string, unknown>> {
   /** Connections (`await ctx.connections.get('id')`); the password is masked in the task's log. */
   connections: TaskConnections;
 }
+
+/** What a callback (onFailure, onSuccess, onRetry, onDeadlineMissed) receives. Built by the runner process. */
+export interface CallbackContext {
+  /** on_success | on_failure | on_retry | on_deadline_missed */
+  kind: string;
+  /** The id of this callback's row: the same on every execution of it, so it keys the callback's own writes. */
+  callbackId: string;
+  dagId: string;
+  runId: string;
+  /** Set for a task's callback. */
+  taskId?: string;
+  /** The try that ended (a task's callback). */
+  tryNumber?: number;
+  /** The error of the failed try, or why the run failed ("the run timed out ..."). */
+  error?: string;
+  /** The state the task or run was given (success, failed, up_for_retry), or the run's state when its deadline passed. */
+  state: string;
+  /** timed_out for a run failed by dagRunTimeoutSec. */
+  reason?: string;
+  /** The deadline a run missed (onDeadlineMissed). */
+  deadline?: Date;
+  logicalDate: Date;
+  params: Record<string, unknown>;
+  log: TaskLogger;
+  /** Aborted when the callback times out or its worker stops it. */
+  signal: AbortSignal;
+}
+
+export type CallbackFunction = (ctx: CallbackContext) => unknown;

@@ -2,7 +2,7 @@
 // Nothing here runs tasks; the DAG processor serializes what it describes and the runner
 // process looks task functions up by id.
 import type { ParamSpec, Schedule, ShellEnvValue, TriggerRule } from '../core/types.js';
-import type { TaskContext } from './context.js';
+import type { CallbackFunction, TaskContext } from './context.js';
 import { pokeUntilFired } from '../deferral/triggers/poke.js';
 import { LOCAL_TRIGGER_KINDS, parseTriggerSpec, type TriggerSpec } from '../deferral/triggers/spec.js';
 import type { ParamsShape, ParamValues } from './params.js';
@@ -23,7 +23,16 @@ export interface TaskOptions {
   poolSlots?: number;
   priorityWeight?: number;
   queue?: string;
+  /** Runs once this task's try fails for good (no retry left). */
+  onFailure?: CallbackFunction;
+  /** Runs once this task succeeds. */
+  onSuccess?: CallbackFunction;
+  /** Runs once a failed try of this task is to be retried. */
+  onRetry?: CallbackFunction;
 }
+
+/** When a run must be finished by; a run still unfinished then raises a deadline alert. */
+export type DeadlineInput = { afterLogicalDateSec: number } | { afterQueuedSec: number };
 
 export interface ShellTaskOptions extends TaskOptions {
   /**
@@ -60,7 +69,18 @@ export interface DagOptions<P extends ParamsShape> {
   maxActiveTasks?: number;
   tags?: string[];
   params?: P;
+  /** Task options of every task (a task's own options win); callbacks set here run for every task. */
   defaultTaskOptions?: TaskOptions;
+  /** A run still unfinished this many seconds after it started is failed, its running attempts stopped. */
+  dagRunTimeoutSec?: number;
+  /** A run not finished by then raises a deadline alert (HA event, metric, onDeadlineMissed); the run goes on. */
+  deadline?: DeadlineInput;
+  /** Runs once a run of this DAG fails (its leaves failed, or it timed out). */
+  onFailure?: CallbackFunction;
+  /** Runs once a run of this DAG succeeds. */
+  onSuccess?: CallbackFunction;
+  /** Runs once a run misses its deadline. */
+  onDeadlineMissed?: CallbackFunction;
 }
 
 export type TaskFunction<P> = (ctx: TaskContext<P>) => unknown;

@@ -1,5 +1,6 @@
 // Dag (authoring objects with functions) → SerializedDag (plain JSON stored in the
 // database). Defaults live here, so a stored DAG is complete and needs no code to read.
+import { DAG_CALLBACKS, parseDeadline, TASK_CALLBACKS } from '../core/callbacks.js';
 import { parseScheduleInput } from '../core/schedule.js';
 import type { SerializedDag, SerializedTask } from '../core/types.js';
 import type { Dag, TaskOptions, TaskRef } from './dag.js';
@@ -30,6 +31,16 @@ function upstreamIds(upstream: TaskOptions['upstream']): string[] {
   if (upstream === undefined) return [];
   const list = typeof upstream === 'string' || !Array.isArray(upstream) ? [upstream as TaskRef | string] : (upstream as (TaskRef | string)[]);
   return list.map((u) => (typeof u === 'string' ? u : u.taskId));
+}
+
+/** The callback options that are set, each checked to be a function. */
+function callbackNames<N extends string>(options: Partial<Record<N, unknown>>, names: readonly N[], where: string): N[] {
+  return names.filter((name) => {
+    const fn = options[name];
+    if (fn === undefined) return false;
+    if (typeof fn !== 'function') throw new Error(`${where}: ${name} must be a function (the callback), got ${JSON.stringify(fn)}`);
+    return true;
+  });
 }
 
 export function serializeDag(dag: Dag, fileloc: string): SerializedDag {
@@ -63,8 +74,16 @@ export function serializeDag(dag: Dag, fileloc: string): SerializedDag {
       poolSlots: opt.poolSlots,
       priorityWeight: opt.priorityWeight,
       queue: opt.queue,
+      ...optional('callbacks', callbackNames(opt, TASK_CALLBACKS, `task "${t.taskId}" of DAG "${dag.id}"`)),
     };
   });
+  const dagCallbacks = callbackNames(o, DAG_CALLBACKS, `DAG "${dag.id}"`);
+  let deadline;
+  try {
+    deadline = parseDeadline(o.deadline);
+  } catch (err) {
+    throw new Error(`DAG "${dag.id}": ${(err as Error).message}`, { cause: err });
+  }
   return {
     dagId: dag.id,
     fileloc,
@@ -78,5 +97,14 @@ export function serializeDag(dag: Dag, fileloc: string): SerializedDag {
     tags: o.tags ?? [],
     params: { ...(o.params ?? {}) },
     tasks,
+    // Set only when used, so that a DAG without them keeps its version hash.
+    ...optional('callbacks', dagCallbacks),
+    ...(dagCallbacks.length ? { callbackQueue: defaults.queue } : {}),
+    ...(o.dagRunTimeoutSec !== undefined ? { dagRunTimeoutSec: o.dagRunTimeoutSec } : {}),
+    ...(deadline ? { deadline } : {}),
   };
+}
+
+function optional<K extends string, T>(key: K, list: T[]): Partial<Record<K, T[]>> {
+  return (list.length ? { [key]: list } : {}) as Partial<Record<K, T[]>>;
 }

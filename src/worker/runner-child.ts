@@ -10,12 +10,13 @@ import { UPSTREAM_FILE_ENV, upstreamEnvName, upstreamEnvValue } from '../core/ta
 import type { SecretRequest, TaskConnection } from '../core/types.js';
 import { importDagFile } from '../sdk/import-dag-file.js';
 import type { Dag } from '../sdk/dag.js';
-import type { TaskContext, TaskLogger } from '../sdk/context.js';
+import type { CallbackContext, TaskContext, TaskLogger } from '../sdk/context.js';
+import { callbackOption } from '../core/callbacks.js';
 import { isTaskDeferral, TaskDeferral, type DeferOptions } from '../sdk/defer.js';
 import { resolveShellEnv, secretAccessors } from '../sdk/secret-accessors.js';
 import { parseTriggerSpec, type TriggerSpec } from '../deferral/triggers/spec.js';
 import { LeaseWatchdog, watchdogNotice } from '../fencing/watchdog.js';
-import type { ChildMessage, ParentMessage, RunRequest } from './runner-protocol.js';
+import type { CallbackRequest, ChildMessage, ParentMessage, RunRequest } from './runner-protocol.js';
 import { LineTail, ShellTaskError, taskErrorText } from './failure-message.js';
 
 const send = (m: ChildMessage) => process.send!(m);
@@ -101,6 +102,29 @@ async function runFunction(req: RunRequest, signal: AbortSignal): Promise<unknow
   return await (task.fn as (ctx: TaskContext) => unknown)(ctx);
 }
 
+/** A callback is found like a task function: by DAG id, task id and option name, in the file's current import. */
+async function runCallback(req: CallbackRequest, signal: AbortSignal): Promise<void> {
+  const dags = await dagsOf(req.file);
+  const dag = dags.find((d) => d.id === req.dagId);
+  if (!dag) throw new Error(`DAG "${req.dagId}" is no longer defined in ${req.file}`);
+  const name = callbackOption(req.kind);
+  let fn: unknown;
+  if (req.taskId !== null) {
+    const task = dag.tasks.find((t) => t.taskId === req.taskId);
+    if (!task) throw new Error(`task "${req.taskId}" is no longer defined in DAG "${req.dagId}" (${req.file})`);
+    fn = (task.options as Record<string, unknown>)[name] ?? (dag.options.defaultTaskOptions as Record<string, unknown> | undefined)?.[name];
+  } else {
+    fn = (dag.options as unknown as Record<string, unknown>)[name];
+  }
+  const where = req.taskId !== null ? `task "${req.taskId}" of DAG "${req.dagId}"` : `DAG "${req.dagId}"`;
+  if (typeof fn !== 'function') throw new Error(`${name} is no longer defined for ${where} (${req.file})`);
+  const { deadline, logicalDate, ...c } = req.context;
+  const ctx: CallbackContext = {
+    ...c, kind: req.kind, logicalDate: new Date(logicalDate), ...(deadline ? { deadline: new Date(deadline) } : {}), log: taskLogger(), signal,
+  };
+  await (fn as (ctx: CallbackContext) => unknown)(ctx);
+}
+
 /** A shell task's environment: the runner's (already the allow-list, user-code-env.ts), its declared env, then Keel's variables. */
 async function shellEnv(req: RunRequest, upstreamFile: string): Promise<NodeJS.ProcessEnv> {
   const c = req.context;
@@ -177,11 +201,22 @@ function runCommand(req: RunRequest, env: NodeJS.ProcessEnv, signal: AbortSignal
   });
 }
 
-async function run(req: RunRequest): Promise<void> {
+async function run(req: RunRequest | CallbackRequest): Promise<void> {
   watchdog.started(performance.now());
   const abort = new AbortController();
   current = { attemptId: req.attemptId, abort };
   let msg: ChildMessage;
+  if (req.type === 'callback') {
+    try {
+      await runCallback(req, abort.signal);
+      msg = { type: 'done', attemptId: req.attemptId, ok: true, result: null };
+    } catch (err) {
+      msg = { type: 'done', attemptId: req.attemptId, ok: false, error: err instanceof Error ? taskErrorText(err) : format(err) };
+    }
+    current = null;
+    send(msg);
+    return;
+  }
   try {
     const value = req.kind === 'shell' ? await runShell(req, abort.signal) : await runFunction(req, abort.signal);
     const json = JSON.stringify(value ?? null);
@@ -203,7 +238,7 @@ async function run(req: RunRequest): Promise<void> {
 }
 
 process.on('message', (m: ParentMessage) => {
-  if (m.type === 'run') void run(m);
+  if (m.type === 'run' || m.type === 'callback') void run(m);
   else if (m.type === 'abort' && current?.attemptId === m.attemptId) current.abort.abort(new Error(m.reason));
   else if (m.type === 'lease') watchdog.confirmed(performance.now(), m.validForMs);
   else if (m.type === 'secret') {

@@ -9,7 +9,7 @@ import { endedByWatchdog, WATCHDOG_REASON } from '../fencing/watchdog.js';
 import { userCodeEnv } from '../user-code-env.js';
 import type { Logger } from '../log.js';
 import type { SecretAnswer } from '../core/types.js';
-import type { ChildMessage, Deferral, ParentMessage, RunRequest, SecretMessage } from './runner-protocol.js';
+import type { CallbackRequest, ChildMessage, Deferral, ParentMessage, RunRequest, SecretMessage } from './runner-protocol.js';
 
 const RUNNER = childEntry('./worker/runner-child.ts');
 /** Time a task gets to react to its abort signal before its process group is killed. */
@@ -218,7 +218,7 @@ export class RunnerPool {
    * `stop` ends the attempt (fenced, self-fenced, handed back): at once if it runs, and
    * before it starts if it still waits for a runner, which may take seconds to start.
    */
-  async run(req: RunRequest, timeoutSec: number | null, onLog: (line: string) => void, stop: AbortSignal): Promise<RunOutcome> {
+  async run(req: RunRequest | CallbackRequest, timeoutSec: number | null, onLog: (line: string) => void, stop: AbortSignal): Promise<RunOutcome> {
     const stopped = (): RunOutcome => ({ ok: false, error: String(stop.reason) });
     if (stop.aborted) return stopped();
     let runner: Runner;
@@ -242,7 +242,8 @@ export class RunnerPool {
       }
       runner.active = run;
       if (timeoutSec !== null) {
-        run.timer = setTimeout(() => runner.kill(`the task timed out after ${timeoutSec}s (executionTimeoutSec) and was killed`, ABORT_GRACE_MS), timeoutSec * 1000);
+        const what = req.type === 'callback' ? `the callback timed out after ${timeoutSec}s (callbackTimeoutSec)` : `the task timed out after ${timeoutSec}s (executionTimeoutSec)`;
+        run.timer = setTimeout(() => runner.kill(`${what} and was killed`, ABORT_GRACE_MS), timeoutSec * 1000);
       }
       runner.send(req);
     });

@@ -1,5 +1,6 @@
 // Messages between a worker and its runner processes.
 import type { SecretAnswer, SecretRequest, ShellEnvValue } from '../core/types.js';
+import type { CallbackKind } from '../core/callbacks.js';
 import type { TriggerSpec } from '../deferral/triggers/spec.js';
 
 /** A task that deferred itself: what it waits on. */
@@ -37,8 +38,34 @@ export interface RunRequest {
   };
 }
 
+/** Run a callback of the DAG file (onFailure ...): found by kind, and task id for a task's callback. */
+export interface CallbackRequest {
+  type: 'callback';
+  /** The callback's claim id: its fencing token, standing for the attempt id in lease and done messages. */
+  attemptId: string;
+  file: string;
+  dagId: string;
+  /** null for a DAG-level callback. */
+  taskId: string | null;
+  kind: CallbackKind;
+  context: {
+    callbackId: string;
+    dagId: string;
+    runId: string;
+    taskId?: string;
+    tryNumber?: number;
+    error?: string;
+    state: string;
+    reason?: string;
+    deadline?: string;
+    logicalDate: string;
+    params: Record<string, unknown>;
+  };
+}
+
 export type ParentMessage =
   | RunRequest
+  | CallbackRequest
   | { type: 'abort'; attemptId: string; reason: string }
   /** The worker renewed the leases: the running attempt may go on for validForMs more. */
   | { type: 'lease'; validForMs: number }

@@ -20,6 +20,7 @@ import { describeTrigger, type ResumeEnvelope } from '../deferral/triggers/spec.
 import { BundleCache } from '../runs/dag-bundle.js';
 import { SecretBox } from '../secrets/secret-box.js';
 import { AttemptLog } from './attempt-log.js';
+import { WorkerCallbacks } from './callbacks.js';
 import { deferAttempt } from './defer-attempt.js';
 import { KnownSecrets } from './known-secrets.js';
 import { RunnerPool, type RunOutcome } from './runner-pool.js';
@@ -45,6 +46,8 @@ export interface WorkerOptions {
   secretKey?: string;
   taskResultMaxBytes: number;
   taskLogMaxBytes: number;
+  /** A callback still running after this long is killed and recorded failed. */
+  callbackTimeoutSec: number;
   /** Most task instances queued at once when an ending attempt queues its run's next tasks. */
   queueBatchSize: number;
   /** Called on every turn of the claim loop (liveness). */
@@ -102,6 +105,7 @@ export class Worker {
   private readonly secrets: KnownSecrets;
   private readonly taskSecrets: TaskSecrets;
   private readonly bundles: BundleCache;
+  private readonly callbacks: WorkerCallbacks;
   private stopping = false;
   private loopDone: Promise<void> | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
@@ -123,6 +127,9 @@ export class Worker {
     const box = opts.secretKey ? new SecretBox(opts.secretKey) : null;
     this.secrets = new KnownSecrets(db, box, log);
     this.taskSecrets = new TaskSecrets(db, box, log);
+    this.callbacks = new WorkerCallbacks(db, this.runners, {
+      componentId: opts.componentId, queues: opts.queues, leaseSec: opts.leaseSec, timeoutSec: opts.callbackTimeoutSec, logMaxBytes: opts.taskLogMaxBytes,
+    }, (c) => this.taskFile({ ...c, attempt_id: c.claim_id }), () => this.secrets.masker, log, () => this.wakeup.wake());
   }
 
   async start(): Promise<void> {
@@ -140,12 +147,14 @@ export class Worker {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       this.opts.onLoopTurn?.();
-      const free = this.opts.concurrency - this.active.size;
+      const free = this.opts.concurrency - this.active.size - this.callbacks.size;
       let claimed = 0;
       if (this.opts.unfit?.()) this.selfFence();
       if (free > 0 && !this.opts.unfit?.()) {
         try {
-          claimed = await this.claimAndStart(free);
+          // Callbacks first: they are short, and an alert should not wait behind a long queue.
+          const callbacks = await this.callbacks.claimAndStart(free);
+          claimed = callbacks + (free > callbacks ? await this.claimAndStart(free - callbacks) : 0);
         } catch (err) {
           this.log.warn({ err }, 'claim failed; will retry');
         }
@@ -235,7 +244,7 @@ export class Worker {
         // decide its next tasks and queue them here, without waiting for a scheduler turn.
         const run = (await tx.query<LockedRun>(sql('worker/dag_run_lock_one'), [c.dag_run_id])).rows[0];
         const result = await endAttempt(tx, {
-          taskInstanceId: c.id, attemptId: c.attempt_id, tryNumber: c.try_number, maxTries: c.max_tries, policy,
+          taskInstanceId: c.id, attemptId: c.attempt_id, tryNumber: c.try_number, maxTries: c.max_tries, policy, task,
           outcome: outcome.ok ? { kind: 'success', result: outcome.result } : { kind: 'failure', error: outcome.error },
           log: log.text(), componentId: this.opts.componentId, notify: !run,
         });
@@ -260,7 +269,7 @@ export class Worker {
   }
 
   /** The task's file in this worker's bundle cache (from the database), or why it cannot be had. */
-  private async taskFile(c: Claimed): Promise<string | RunOutcome> {
+  private async taskFile(c: Pick<Claimed, 'bundle_hash' | 'bundle_entry' | 'fileloc' | 'dag_id' | 'attempt_id' | 'version_hash'>): Promise<string | RunOutcome> {
     // A version stored before bundles existed still runs from the DAG folder.
     if (!c.bundle_hash || !c.bundle_entry) return join(this.opts.dagsFolder, c.fileloc);
     try {
@@ -333,16 +342,17 @@ export class Worker {
     if (mustSelfFence({ silentMs, leaseSec: this.opts.leaseSec, unfit: this.opts.unfit?.() ?? false })) this.selfFence();
     if (this.renewing) return; // the previous renewal still hangs; the check above still runs
     const ids = [...this.active.keys()];
-    if (ids.length === 0) {
+    if (ids.length === 0 && this.callbacks.size === 0) {
       this.lastRenewalOk = performance.now();
       return;
     }
     this.renewing = true;
     try {
-      const res = await this.db.query<{ attempt_id: string }>(sql('worker/task_instances_renew_leases'), [ids, this.opts.leaseSec]);
+      const res = ids.length ? await this.db.query<{ attempt_id: string }>(sql('worker/task_instances_renew_leases'), [ids, this.opts.leaseSec]) : { rows: [] };
+      const callbacksAlive = await this.callbacks.renew();
       this.lastRenewalOk = performance.now();
       const alive = new Set(res.rows.map((r) => r.attempt_id));
-      this.runners.leaseRenewed(alive, selfFenceAfterMs(this.opts.leaseSec));
+      this.runners.leaseRenewed([...alive, ...callbacksAlive], selfFenceAfterMs(this.opts.leaseSec));
       for (const id of ids) {
         if (!alive.has(id) && this.active.has(id)) {
           this.stopAttempt(id, 'attempt was fenced by a scheduler; killing it', 'the attempt was fenced (its lease had expired) and was stopped by its worker');
@@ -370,6 +380,7 @@ export class Worker {
 
   /** Cannot reach the database for most of a lease: stop every attempt before it may run twice. */
   private selfFence(): void {
+    this.callbacks.stopAll('self-fencing: leases could not be renewed; killing the callback');
     for (const id of this.active.keys()) {
       this.stopAttempt(id, 'self-fencing: leases could not be renewed; killing the attempt', 'self-fenced: the worker could not renew the lease with the database, so it stopped the attempt before another could start');
     }
@@ -389,7 +400,8 @@ export class Worker {
     this.wakeup.wake();
     await this.loopDone;
     const deadline = Date.now() + this.opts.shutdownGraceSec * 1000;
-    while (this.active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (this.active.size + this.callbacks.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await this.callbacks.handBack();
     if (this.active.size > 0) {
       const left = [...this.active.entries()];
       this.active.clear();

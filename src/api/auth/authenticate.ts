@@ -62,7 +62,7 @@ export function registerAuthentication(app: FastifyInstance, db: Database, sessi
     if (readOnly && write) throw readOnlyError();
     const header = request.headers.authorization;
     if (header?.startsWith('Bearer ')) {
-      const row = (await db.query<User & { token_id: string; expires_at: Date | null }>(sql(readOnly ? 'auth/api_token_peek' : 'auth/api_token_use'), [tokenHash(header.slice(7).trim())])).rows[0];
+      const row = (await db.query<User & { token_id: string; expires_at: Date | null }>(readOnly ? sql('auth/api_token_peek') : sql('auth/api_token_use'), [tokenHash(header.slice(7).trim())])).rows[0];
       if (!row && !config.public) throw new HttpError(401, 'the API token is unknown, expired or revoked, or its user is disabled');
       request.user = row ? { id: row.id, username: row.username, role: row.role } : null;
       request.authVia = row ? 'token' : null;

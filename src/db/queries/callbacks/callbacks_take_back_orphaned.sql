@@ -1,0 +1,29 @@
+-- Running callbacks whose worker process is gone (its session advisory lock released, its
+-- heartbeat stale; as for attempts, fencing/task_instances_lock_orphaned.sql): pending again
+-- for another worker, or failed after $5 claims. Not within the grace period after a
+-- database disruption. Rows another scheduler holds are skipped.
+-- $1 limit, $2 grace seconds (dbOutageGraceSec), $3 heartbeat age in seconds that counts
+-- as stale (workerLostAfterSec), $4 component lock class (COMPONENT_LOCK_CLASS), $5 most
+-- claims per callback
+WITH lost AS (
+  SELECT cb.id, cb.claim_id, cb.worker_id FROM callback cb
+  JOIN component c ON c.id = cb.worker_id
+  WHERE cb.state = 'running'
+    AND c.last_heartbeat_at < now() - make_interval(secs => $3::float8)
+    AND NOT EXISTS (
+      SELECT 1 FROM pg_locks l
+      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $4::int::oid AND l.objid = c.lock_key::oid AND l.objsubid = 2
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+    AND keel_fencing_allowed($2::float8)
+  ORDER BY cb.id
+  LIMIT $1
+  FOR UPDATE OF cb SKIP LOCKED
+)
+UPDATE callback c
+SET state = CASE WHEN c.claims >= $5 THEN 'failed' ELSE 'pending' END,
+    claim_id = NULL, worker_id = NULL, lease_expires_at = NULL,
+    ended_at = CASE WHEN c.claims >= $5 THEN now() END,
+    error = CASE WHEN c.claims >= $5 THEN format('its worker was lost during each of its %s claims', c.claims) END
+FROM lost
+WHERE c.id = lost.id
+RETURNING c.id, c.kind, c.dag_run_id, c.task_id, c.state, c.queue, lost.claim_id, lost.worker_id
