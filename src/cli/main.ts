@@ -627,7 +627,8 @@ async function watchToEnd(d: Database, id: string): Promise<void> {
     process.exitCode = 130;
     return;
   }
-  console.log(progressLine(p, null));
+  // Off a terminal the last plain line already said it.
+  if (process.stdout.isTTY) console.log(progressLine(p, null));
   if (p.failed > 0 || p.state === 'cancelled') process.exitCode = 1;
 }
 

@@ -94,7 +94,7 @@ export async function createBackfill(db: Database, req: BackfillRequest): Promis
     if (req.dryRun) return planned;
     const id = (await tx.query<{ id: string }>(sql('backfill/backfill_insert'), [req.dagId, req.from, req.to, req.reprocess, maxActiveRuns, req.createdBy])).rows[0]!.id;
     await tx.query(sql('backfill/backfill_runs_insert'), [
-      id, dates.map((d) => d.logicalDate), dates.map((d) => d.start), dates.map((d) => d.end), dates.map((d) => d.action), dates.map((d) => (d.action === 'skip' ? d.runId : null)), dates.map((d) => d.reason),
+      id, dates.map((d) => d.logicalDate), dates.map((d) => d.start), dates.map((d) => d.end), dates.map((d) => d.action), dates.map((d) => d.runId), dates.map((d) => d.reason),
     ]);
     // An empty payload wakes the schedulers for a full turn, which drives backfills.
     await tx.query(sql('db/notify_scheduler'), ['']);
