@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createUser } from '../../src/auth/users.js';
 import { freePort } from '../../src/free-port.js';
-import { createBackfill, BackfillConflictError, type BackfillRequest } from '../../src/runs/backfill.js';
+import { createBackfill, BackfillConflictError, type BackfillPlanned, type BackfillRequest } from '../../src/runs/backfill.js';
 import { ApiClient } from '../support/api.js';
 import { freshDatabase, type TestDatabase } from '../support/db.js';
 import { waitFor, waitForDag } from '../support/cluster.js';
@@ -104,7 +104,18 @@ test('a backfill over 6 intervals makes exactly 6 runs, all success, at most max
 test('two overlapping backfills started at once: one is refused with a clear message, no run is made twice', async () => {
   const before = await backfillCount();
   const slow = (from: number, to: number, createdBy: string) => createBackfill(t.db, request({ dagId: 'bf_slow', from: new Date(hour(from)), to: new Date(hour(to)), createdBy }));
-  const both = await Promise.allSettled([slow(10, 12, 'one'), slow(11, 13, 'two')]);
+  // Both creations are made to meet: the DAG row is held until both wait on a lock (on the DAG
+  // row itself, as they should; or, were the row not locked, on the insert's foreign key after
+  // both had found no overlapping backfill).
+  const [racing] = await t.db.inTransaction(async (tx) => {
+    await tx.query(`SELECT 1 FROM dag WHERE dag_id = 'bf_slow' FOR UPDATE`);
+    const racing = Promise.allSettled([slow(10, 12, 'one'), slow(11, 13, 'two')]);
+    await waitFor('both creations waiting on a lock', async () => Number((await t.db.query(
+      `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+         AND (query LIKE '%FROM dag WHERE dag_id = $1 FOR UPDATE%' OR query LIKE '%INSERT INTO backfill %')`)).rows[0].n) === 2);
+    return [racing]; // not awaited here: the holder commits first
+  });
+  const both = await racing;
   const won = both.filter((r) => r.status === 'fulfilled');
   const lost = both.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   assert.equal(won.length, 1, JSON.stringify(both.map((r) => r.status)));
@@ -115,14 +126,15 @@ test('two overlapping backfills started at once: one is refused with a clear mes
   const cli = keelCli(['dags', 'backfill', 'bf_slow', '--from', hour(12), '--to', hour(12), '--no-wait']);
   assert.equal(cli.status, 2, cli.stdout);
   assert.match(cli.stderr, /already has running backfill/);
-  const id = (won[0] as PromiseFulfilledResult<{ id: string }>).value.id;
+  const winner = (won[0] as PromiseFulfilledResult<BackfillPlanned>).value;
+  const id = winner.id!;
   await waitFor('its three runs running', async () => (await backfillRunsOf('bf_slow')).filter((r) => r.logical_date >= new Date(hour(10)) && r.state === 'running').length === 3, 30000);
   // Through the API: cancelled, its three runs with it.
   const cancel = await api.req('POST', `/api/v1/backfills/${id}/cancel`);
   assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
   assert.equal(cancel.body.cancelledRuns.length, 3);
   const runs = (await backfillRunsOf('bf_slow')).filter((r) => r.logical_date >= new Date(hour(10)));
-  assert.deepEqual(runs.map((r) => [r.logical_date.toISOString(), r.state]), [[hour(10), 'failed'], [hour(11), 'failed'], [hour(12), 'failed']], 'one run per logical date');
+  assert.deepEqual(runs.map((r) => [r.logical_date.toISOString(), r.state]), winner.dates.map((d) => [d.logicalDate.toISOString(), 'failed']), 'one run per logical date, the winner\'s');
 });
 
 test('reprocess failed runs only the failed dates again; a dry run lists the plan and writes nothing', async () => {
