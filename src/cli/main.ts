@@ -255,7 +255,11 @@ export function buildProgram(): Command {
       const limit = positiveCount(o.limit, '--limit');
       await withDb(cmd, async (d, json) => {
         const rows = await listBackfills(d, { dagId: o.dag ?? null, limit });
-        print(json, rows as unknown as Record<string, unknown>[], ['id', 'dagId', 'state', 'from', 'to', 'reprocess', 'maxActiveRuns', 'total', 'active', 'success', 'failed', 'skipped', 'createdBy', 'createdAt']);
+        if (json) return printJson(rows);
+        print(false, rows.map((b) => ({
+          id: b.id, dag_id: b.dagId, state: b.state, from: b.from, to: b.to, reprocess: b.reprocess, max_active: b.maxActiveRuns,
+          total: b.total, active: b.active, success: b.success, failed: b.failed, skipped: b.skipped, created_by: b.createdBy, created_at: b.createdAt,
+        })), ['id', 'dag_id', 'state', 'from', 'to', 'reprocess', 'max_active', 'total', 'active', 'success', 'failed', 'skipped', 'created_by', 'created_at']);
       });
     });
   backfills.command('show <backfillId>').description('a backfill: its progress and every logical date with its run').action(async (id: string, _o, cmd: Command) => {

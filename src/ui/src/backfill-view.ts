@@ -59,5 +59,5 @@ export function backfillSection(dagId: string, startDate: string): { el: HTMLEle
         b.success, b.failed, b.skipped, b.active, b.createdBy, b.state === 'running' ? cancel(b.id) : ''];
     })) : h('p', { class: 'muted' }, 'No backfills yet.'));
   };
-  return { el: h('div', { class: 'columns' }, form, h('section', {}, h('h2', {}, 'Backfills'), list)), refresh };
+  return { el: h('div', { class: 'columns backfills' }, form, h('section', {}, h('h2', {}, 'Backfills'), list)), refresh };
 }
