@@ -50,6 +50,7 @@ export type QueryName =
   | 'auth/web_sessions_sweep'
   | 'backfill/backfill_active_runs'
   | 'backfill/backfill_cancel'
+  | 'backfill/backfill_counts'
   | 'backfill/backfill_dates'
   | 'backfill/backfill_done'
   | 'backfill/backfill_insert'

@@ -178,9 +178,10 @@ export interface CancelledBackfill {
 /** Cancels a running backfill and its queued and running runs; on a cancelled one, cancels the runs left. */
 export async function cancelBackfill(db: Database, id: string, who: Actor): Promise<CancelledBackfill> {
   const { row, cancelledNow, active } = await db.inTransaction(async (tx) => {
+    const now = (await tx.query(sql('backfill/backfill_cancel'), [id, who.actor])).rowCount === 1;
+    // Read after the cancel, which may have waited for a scheduler that ended the backfill meanwhile.
     const current = (await tx.query<{ id: string; dag_id: string; state: string }>(sql('backfill/backfill_state'), [id])).rows[0];
     if (!current) throw new BackfillNotFoundError(`no backfill with id ${id}; see \`keel backfills list\``);
-    const now = (await tx.query(sql('backfill/backfill_cancel'), [id, who.actor])).rowCount === 1;
     if (!now && current.state === 'done') throw new BackfillConflictError(`backfill ${id} is already done; there is nothing to cancel`);
     // After the cancel (or a wait on the scheduler holding the row): every run it started is listed.
     const runs = (await tx.query<{ id: string }>(sql('backfill/backfill_active_runs'), [id])).rows.map((r) => r.id);
@@ -199,9 +200,7 @@ export async function cancelBackfill(db: Database, id: string, who: Actor): Prom
   return { id, dagId: row.dag_id, cancelledNow, cancelledRuns };
 }
 
-type LockedBackfill = {
-  id: string; dag_id: string; max_active_runs: number; reprocess: Reprocess; created_by: string; serialized: SerializedDag; version_hash: string; active: number; planned: number;
-};
+type LockedBackfill = { id: string; dag_id: string; max_active_runs: number; reprocess: Reprocess; created_by: string; serialized: SerializedDag; version_hash: string };
 type NextDate = { sort_ordinal: number; logical_date: Date; data_interval_start: Date; data_interval_end: Date; action: 'create' | 'clear'; dag_run_id: string | null };
 
 export interface DriveResult {
@@ -217,7 +216,8 @@ export async function driveBackfills(db: Database, opts: { batchSize: number; li
     const result: DriveResult = { started: 0, done: 0 };
     const backfills = (await tx.query<LockedBackfill>(sql('backfill/backfills_lock_running'), [opts.batchSize])).rows;
     for (const b of backfills) {
-      const step = backfillStep({ maxActiveRuns: b.max_active_runs, active: b.active, planned: b.planned });
+      const counts = (await tx.query<{ active: number; planned: number }>(sql('backfill/backfill_counts'), [b.id])).rows[0]!;
+      const step = backfillStep({ maxActiveRuns: b.max_active_runs, active: counts.active, planned: counts.planned });
       if (step.done) {
         await tx.query(sql('backfill/backfill_done'), [b.id]);
         result.done++;
