@@ -69,7 +69,7 @@ test('a scheduler starts runs up to max_active_runs and ends the backfill once n
   assert.deepEqual(backfillStep({ maxActiveRuns: 3, active: 0, planned: 10 }), { start: 3, done: false });
   assert.deepEqual(backfillStep({ maxActiveRuns: 3, active: 2, planned: 10 }), { start: 1, done: false });
   assert.deepEqual(backfillStep({ maxActiveRuns: 3, active: 3, planned: 10 }), { start: 0, done: false });
-  // More active than allowed (max lowered? never: but never negative).
+  // More active than allowed (an operator cleared a run of it by hand): none started, never a negative count.
   assert.deepEqual(backfillStep({ maxActiveRuns: 1, active: 2, planned: 1 }), { start: 0, done: false });
   assert.deepEqual(backfillStep({ maxActiveRuns: 3, active: 0, planned: 2 }), { start: 2, done: false });
   assert.deepEqual(backfillStep({ maxActiveRuns: 3, active: 1, planned: 0 }), { start: 0, done: false });
