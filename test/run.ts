@@ -29,9 +29,9 @@ const CONCURRENCY = 2;
  * Integration files that need the machine to themselves: a neighbour's load would make
  * their timing assertions fail for no real reason (HAProxy's detection and drain, the
  * chaos faults' windows, the DAG folder watcher's latency), or they load it heavily
- * themselves (a browser).
+ * themselves (a browser, the saturation test's busy loops).
  */
-const ALONE = ['api-browser', 'api-haproxy', 'chaos', 'dag-processor-ha'];
+const ALONE = ['api-browser', 'api-haproxy', 'chaos', 'dag-processor-ha', 'saturation'];
 const alone = (f: string) => ALONE.some((name) => f.endsWith(`/${name}.test.ts`));
 
 function files(dir: string): string[] {

@@ -3,6 +3,10 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { UsageError } from '../errors.js';
 
+/** read_only_sql_transaction */
+const READ_ONLY_SQLSTATE = '25006';
+export const READ_ONLY_MESSAGE = 'the database is read-only (a standby, or default_transaction_read_only is on): Keel serves reads and refuses writes until it is writable again; retry later';
+
 export class HttpError extends Error {
   readonly code = 'KEEL_HTTP_ERROR';
   constructor(readonly statusCode: number, message: string, readonly field?: string) {
@@ -13,6 +17,8 @@ export class HttpError extends Error {
 export const badRequest = (field: string, message: string) => new HttpError(400, `${field}: ${message}`, field);
 export const notFound = (message: string) => new HttpError(404, message);
 export const conflict = (message: string, field?: string) => new HttpError(409, message, field);
+/** A write while the database is read-only (src/api/writability.ts). */
+export const readOnlyError = () => new HttpError(503, READ_ONLY_MESSAGE);
 
 const NAMES: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 503: 'Service Unavailable' };
 
@@ -38,6 +44,11 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
     const extra = v?.keyword === 'additionalProperties' ? ' (unknown field)' : v?.keyword === 'required' ? ' is required' : ` ${v?.message ?? 'is invalid'}`;
     message = field ? `${field}${extra}` : err.message;
   } else if (err instanceof UsageError) status = 400;
+  else if ((err as { code?: string }).code === READ_ONLY_SQLSTATE) {
+    // A write that met a read-only database after its retries (src/api/writability.ts had not seen it yet).
+    status = 503;
+    message = READ_ONLY_MESSAGE;
+  }
   else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') status = 415;
   else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.name === 'SyntaxError') {
     status = 400;

@@ -16,6 +16,8 @@ import addFormats from 'ajv-formats';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { KeelOptions } from '../config/options.js';
+import type { AuditOptions } from '../ha/audit.js';
+import { DatabaseWritability } from './writability.js';
 import { isLoopback } from '../config/address-list.js';
 import type { Database } from '../db/database.js';
 import { sql } from '../db/sql.js';
@@ -57,7 +59,7 @@ const READY_TIMEOUT_MS = 2000;
 
 export type ApiOptions = Pick<KeelOptions, 'apiTrustProxy' | 'apiCookieSecure' | 'apiSessionIdleSec' | 'apiSessionMaxSec' | 'apiLoginRateLimit' | 'apiLoginBackoffAfter' | 'apiLoginBackoffMaxSec'
   | 'apiTokenDefaultLifetimeSec' | 'apiTokenMaxLifetimeSec' | 'apiWriteRateLimit' | 'secretKey' | 'componentDeadAfterSec' | 'apiSessionStore' | 'redisUrl' | 'dbConnectRetrySec' | 'metricsAllow' | 'metricsToken'
-  | 'workerLostAfterSec' | 'dbOutageGraceSec'>;
+  | 'workerLostAfterSec' | 'dbOutageGraceSec'> & AuditOptions;
 
 export interface ApiServer {
   app: FastifyInstance;
@@ -131,7 +133,8 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
 
   const secrets = options.secretKey ? new SecretBox(options.secretKey) : null;
   const health = async () => readHealth(db, options.componentDeadAfterSec);
-  const authentication = { sessionIdleSec: options.apiSessionIdleSec };
+  const writability = new DatabaseWritability(db, deps.log);
+  const authentication = { sessionIdleSec: options.apiSessionIdleSec, writability };
 
   app.get('/health/live', { config: { public: true }, schema: { tags: ['health'], summary: 'Liveness: the process answers' } }, async () => ({ status: 'live' }));
   app.get('/health/ready', { config: { public: true }, schema: { tags: ['health'], summary: 'Readiness: this copy reaches the database and its session store (503 otherwise; 404 while draining on SIGTERM)' } }, async (_req, reply) => {
@@ -179,7 +182,7 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
     runRoutes(api, db, { workerLostAfterSec: options.workerLostAfterSec, dbOutageGraceSec: options.dbOutageGraceSec });
     backfillRoutes(api, db, { workerLostAfterSec: options.workerLostAfterSec, dbOutageGraceSec: options.dbOutageGraceSec });
     resourceRoutes(api, db, secrets);
-    haRoutes(api, db);
+    haRoutes(api, db, options, writability);
     triggerRoutes(api, db);
   }, { prefix: API_PREFIX });
   await registerUi(app);

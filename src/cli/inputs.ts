@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { jsonProblem, MAX_INT4 } from '../core/input-limits.js';
 import { UsageError } from '../errors.js';
+import { MAX_ID_LENGTH } from '../core/dag-graph.js';
 
 /** Any JSON value, within the text and nesting limits. */
 export function parseJson(text: string, what: string, example: string): unknown {
@@ -34,6 +35,19 @@ export function positiveId(text: string, what: string): string {
 export function positiveCount(text: string, what: string, max = MAX_INT4): number {
   const n = /^\d{1,10}$/.test(text) ? Number(text) : NaN;
   if (!(n >= 1 && n <= max)) throw new UsageError(`${what} must be a positive integer, got "${text}" (at most ${max})`);
+  return n;
+}
+
+/** A pool name, as the API's (letters, digits, `_`, `.`, `-`). */
+export function poolName(text: string): string {
+  if (text.length > MAX_ID_LENGTH || !/^[A-Za-z0-9_.-]+$/.test(text)) throw new UsageError(`pool name must be 1 to ${MAX_ID_LENGTH} letters, digits, "_", "." or "-", got "${text}"`);
+  return text;
+}
+
+/** A pool's slots: 0 to 1,000,000, as the API allows. */
+export function poolSlots(text: string): number {
+  const n = /^\d{1,7}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 0 && n <= 1_000_000)) throw new UsageError(`--slots must be a whole number from 0 to 1000000, got "${text}"`);
   return n;
 }
 

@@ -14,13 +14,18 @@ import { startRole, type RoleName } from '../runtime/roles.js';
 import { triggerDag } from '../runs/manual-run.js';
 import { idempotencyKeyProblem, triggerDagWithKey } from '../runs/idempotency-key.js';
 import { cancelRun, clearTasks, listAudit, markTasks, type Actor, type LifecycleResult } from '../runs/lifecycle.js';
+import { whyWaiting } from '../runs/waiting.js';
+import { fenceComponents } from '../fencing/operator-fence.js';
+import { runAudit } from '../ha/audit.js';
+import { parseDuration } from '../core/schedule.js';
 import { userInfo } from 'node:os';
 import { postExternalEvent } from '../deferral/external-events.js';
-import { print, printChaosSummary, printJson } from './output.js';
+import { print, printAudit, printChaosSummary, printJson } from './output.js';
+import { addLocalTestCommands } from './local-test.js';
 import { runChaos } from '../ops/chaos/harness.js';
 import { createToken, createUser, endUserSessions, listTokens, listUsers, revokeToken, setUserDisabled, setUserPassword, setUserRole, userIdOf } from '../auth/users.js';
 import { USER_ROLES, type UserRole } from '../auth/roles.js';
-import { logicalDate, parseJson, parseJsonObject, positiveCount, positiveId, readPassword } from './inputs.js';
+import { logicalDate, parseJson, parseJsonObject, poolName, poolSlots, positiveCount, positiveId, readPassword } from './inputs.js';
 import { sql } from '../db/sql.js';
 import { readOperatorNotice, setAnnouncement, setMaintenance, type OperatorNotice } from '../ha/operator-notice.js';
 import { KEEL_VERSION } from '../version.js';
@@ -298,10 +303,12 @@ export function buildProgram(): Command {
     await withDb(cmd, async (d, json) => {
       const run = (await d.query(sql('cli/dag_run_show'), [runId])).rows[0];
       if (!run) throw new UsageError(`no DAG run with id ${runId}; see \`keel runs list\``);
-      const tasks = (await d.query(sql('cli/task_instances_of_run'), [runId])).rows;
-      if (json) return printJson({ ...run, tasks });
+      const waiting = await whyWaiting(d, runId);
+      const tasks = (await d.query(sql('cli/task_instances_of_run'), [runId])).rows.map((t) => ({ ...t, waiting_reason: waiting?.tasks[t.task_id] ?? null }));
+      if (json) return printJson({ ...run, waiting_reason: waiting?.run ?? null, tasks });
       console.log(`run ${run.id}  ${run.dag_id}  ${run.run_id}  ${run.state}  params ${JSON.stringify(run.params)}`);
-      print(false, tasks, ['task_id', 'state', 'try_number', 'max_tries', 'started_at', 'ended_at']);
+      if (waiting?.run) console.log(`waiting: ${waiting.run}`);
+      print(false, tasks.map((t) => ({ ...t, waiting_reason: t.waiting_reason ?? '' })), ['task_id', 'state', 'try_number', 'max_tries', 'started_at', 'ended_at', 'waiting_reason']);
     });
   });
 
@@ -317,6 +324,19 @@ export function buildProgram(): Command {
     .action(async (runId: string, o: { dryRun?: boolean }, cmd: Command) => {
       positiveId(runId, 'run id');
       await withDb(cmd, async (d, json) => printLifecycle(await cancelRun(d, runId, actorOf(cmd), o.dryRun), json, 'cancel'));
+    });
+
+  const pools = program.command('pools').description('pools: slots shared by the task instances that name them');
+  pools.command('list').description('pools with their slots and the slots queued and running tasks hold').action(async (_o, cmd: Command) => {
+    await withDb(cmd, async (d, json) => print(json, (await d.query(sql('api/pools'))).rows, ['name', 'slots', 'running_slots', 'queued_slots', 'description']));
+  });
+  pools.command('set <name>').description('create a pool or set its slots (tasks waiting for a pool that did not exist are queued from the next scheduler turn)')
+    .requiredOption('--slots <n>', 'how many slots (0 holds every task of the pool)')
+    .option('--description <text>', 'what the pool is for')
+    .action(async (name: string, o: { slots: string; description?: string }, cmd: Command) => {
+      const slots = poolSlots(o.slots);
+      poolName(name);
+      await withDb(cmd, async (d, json) => print(json, (await d.query(sql('api/pool_upsert'), [name, slots, o.description ?? null])).rows, ['name', 'slots', 'description']));
     });
 
   const tasks = program.command('tasks').description('task instances');
@@ -341,6 +361,7 @@ export function buildProgram(): Command {
         }
       });
     });
+  addLocalTestCommands(dags, tasks, optionsFrom);
   const selection = (c: Command) => c
     .option('--downstream', 'also every task downstream of the named ones')
     .option('--upstream', 'also every task upstream of the named ones')
@@ -495,9 +516,42 @@ export function buildProgram(): Command {
         c.role === 'triggerer' || c.role === 'standalone' ? `${c.triggers_held} trigger(s)` : '',
       ].filter(Boolean).join(', ');
       print(false, components.map((c) => ({ ...c, holds: holds(c), db: componentDbView(c.details) })),
-        ['role', 'hostname', 'pid', 'state', 'heartbeat_age_sec', 'holds', 'db', 'started_at', 'id']);
+        ['role', 'hostname', 'pid', 'state', 'heartbeat_age_sec', 'holds', 'db', 'started_at', 'id', 'fence_reason']);
     });
   });
+  ha.command('audit').description('the deployment as Keel sees it: copies per role, node and zone, the database topology (replicas; Patroni and etcd when configured), each single point of failure, and whether the workers keep up without their largest node (N+1) or two (N+2); exit 1 on a single point of failure, so it can gate a deployment')
+    .option('--window <duration>', 'the load to check capacity against: the last 30m, 1h, 1d, …', '1h')
+    .action(async (o: { window: string }, cmd: Command) => {
+      let windowSec: number;
+      try {
+        windowSec = parseDuration(o.window);
+      } catch (err) {
+        throw new UsageError(`--window: ${(err as Error).message}`);
+      }
+      if (!(windowSec >= 60 && windowSec <= 30 * 86400)) throw new UsageError(`--window must be from 1m to 30d, got "${o.window}"`);
+      const options = optionsFrom(cmd);
+      await withDb(cmd, async (d, json) => {
+        const report = await runAudit(d, options, windowSec);
+        if (json) printJson(report);
+        else printAudit(report);
+        if (!report.ok) process.exitCode = 1;
+      });
+    });
+  ha.command('fence [componentIds...]').description("fence components by hand (a host partitioned or misbehaving but alive): they take no more work and never rejoin; their running attempts are fenced and retried now, their triggers and DAG-file leases freed for the other copies")
+    .option('--host <hostname>', 'every component on this host')
+    .requiredOption('--reason <text>', 'why: shown by the fenced process, `ha events` and `ha status`')
+    .option('--dry-run', 'list what would be fenced, change nothing')
+    .action(async (componentIds: string[], o: { host?: string; reason: string; dryRun?: boolean }, cmd: Command) => {
+      await withDb(cmd, async (d, json) => {
+        const r = await fenceComponents(d, { componentIds, hostname: o.host ?? null, reason: o.reason, actor: actorOf(cmd).actor, dryRun: o.dryRun });
+        if (json) return printJson(r);
+        console.log(`${r.dryRun ? 'would fence' : 'fenced'} ${r.components.length} component(s):`);
+        print(false, r.components as unknown as Record<string, unknown>[], ['role', 'hostname', 'pid', 'id']);
+        console.log(`${r.attempts.length} running attempt(s) ${r.dryRun ? 'would be fenced' : 'fenced'}${r.attempts.length ? ':' : ''}`);
+        if (r.attempts.length) print(false, r.attempts as unknown as Record<string, unknown>[], ['dagRunId', 'taskId', 'attemptId', 'next']);
+        if (!r.dryRun) console.log(`${r.triggersReleased} trigger(s) and ${r.dagFilesReleased.length} DAG-file lease(s) freed; restart the fenced processes to bring them back as new components`);
+      });
+    });
   const printNotice = (json: boolean, n: OperatorNotice) => {
     if (json) return printJson(n);
     console.log(n.maintenance ? `maintenance: on since ${n.maintenanceSince?.toISOString()}${n.maintenanceMessage ? ` — ${n.maintenanceMessage}` : ''}` : 'maintenance: off');

@@ -1,4 +1,5 @@
 import type { ChaosResult } from '../ops/chaos/harness.js';
+import type { AuditOutcome } from '../ha/audit.js';
 // Printing for the CLI: aligned tables for people, JSON for scripts.
 
 export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
@@ -37,4 +38,14 @@ export function printChaosSummary(r: ChaosResult): void {
     console.log(`checker: ${rep.violations.length} violation(s):`);
     for (const v of rep.violations.slice(0, 50)) console.log(`  - ${v}`);
   }
+}
+
+export function printAudit(r: AuditOutcome): void {
+  console.log('roles (live copies, nodes, zones):');
+  printTable(r.roles.map((x) => ({ ...x, expected: x.expected ?? '', nodes: x.nodes.join(','), zones: x.zones.join(',') })), ['role', 'copies', 'expected', 'nodes', 'zones']);
+  const c = r.capacity;
+  console.log(`worker slots: ${r.workerSlots}; needed at most ${c.nPlus1.needed} at once in the window; without ${c.nPlus1.lost.join(', ') || '(no node)'}: ${c.nPlus1.slotsLeft} (N+1 ${c.nPlus1.ok ? 'ok' : 'FAILS'}); without ${c.nPlus2.lost.join(' and ') || '(no node)'}: ${c.nPlus2.slotsLeft} (N+2 ${c.nPlus2.ok ? 'ok' : 'fails'})`);
+  if (r.findings.length === 0) console.log('no single point of failure found');
+  for (const f of r.findings) console.log(`${f.severity === 'spof' ? 'SPOF   ' : 'warning'}  ${f.what}\n         fix: ${f.fix}`);
+  console.log(r.ok ? 'audit: ok' : 'audit: single points of failure found (exit 1)');
 }

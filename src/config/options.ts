@@ -171,6 +171,18 @@ export const OPTION_SPECS = {
     default: 2,
     doc: 'Rejoins after being declared dead, within `flapWindowSec`, above which a component is flapping. One false death under a load spike is counted (`keel_ha_events_total{kind="component_rejoined"}`) but is not yet flapping.',
   },
+  nodeName: {
+    env: 'KEEL_NODE_NAME',
+    schema: z.string().min(1).max(253).optional(),
+    default: undefined,
+    doc: 'The machine this process runs on, the failure domain `keel ha audit` counts copies by (on Kubernetes, the node: `spec.nodeName` through the downward API; a pod\'s hostname is the pod). Unset: the hostname.',
+  },
+  zone: {
+    env: 'KEEL_ZONE',
+    schema: z.string().min(1).max(253).optional(),
+    default: undefined,
+    doc: 'The zone or rack of this process, for `keel ha audit` (on Kubernetes, the node\'s `topology.kubernetes.io/zone` label). Unset: zones are not audited.',
+  },
   expectedCopies: {
     env: 'KEEL_EXPECTED_COPIES',
     schema: z.string().transform((v, ctx) => {
@@ -187,6 +199,18 @@ export const OPTION_SPECS = {
     }),
     default: '',
     doc: 'Copies of each role the deployment is meant to run, as `role=count,…` (e.g. `scheduler=2,worker=3,dag-processor=2,triggerer=2,api=2`): exported as `keel_role_copies_expected{role}` for the KeelRoleBelowConfiguredCopies alert and read by `keel ha audit`. Unset: no role has a configured count.',
+  },
+  patroniUrl: {
+    env: 'KEEL_PATRONI_URL',
+    schema: z.string().url().optional(),
+    default: undefined,
+    doc: 'REST API of a Patroni member (e.g. `http://10.0.0.11:8008`): `keel ha audit` reads the cluster\'s members from its `/cluster`. Unset: Patroni is not audited.',
+  },
+  etcdEndpoints: {
+    env: 'KEEL_ETCD_ENDPOINTS',
+    schema: z.string().optional(),
+    default: undefined,
+    doc: 'etcd client URLs, comma-separated (e.g. `http://10.0.0.11:2379,http://10.0.0.12:2379`): `keel ha audit` counts the members of the cluster Patroni keeps its leader key in. Unset: etcd is not audited.',
   },
   workerLostAfterSec: {
     env: 'KEEL_WORKER_LOST_AFTER_SEC',
@@ -481,7 +505,7 @@ export const OPTION_SPECS = {
     env: 'KEEL_SECRET_KEY',
     schema: z.string().min(16).optional(),
     default: undefined,
-    doc: 'Key (16+ characters) that encrypts connection passwords at rest (AES-256-GCM); workers use it to mask the passwords in task logs. Unset: connections cannot hold passwords; on the embedded database Keel creates one in `<dataDir>/secret-key` (0600).',
+    doc: 'Key (16+ characters) that encrypts connection passwords at rest (AES-256-GCM); workers use it to hand the passwords to tasks (`ctx.connections`, shell `env`) and mask them in task logs. Unset: connections cannot hold passwords; on the embedded database Keel creates one in `<dataDir>/secret-key` (0600).',
   },
 } as const;
 

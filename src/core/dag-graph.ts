@@ -3,6 +3,7 @@
 import { validateParamSpecs } from './params.js';
 import { validateRetryPolicy } from './retry-policy.js';
 import { validateSchedule } from './schedule.js';
+import { shellEnvProblems, upstreamEnvProblems } from './task-env.js';
 import { TRIGGER_RULES, type SerializedDag, type SerializedTask } from './types.js';
 
 const ID = /^[A-Za-z0-9_.-]+$/;
@@ -149,6 +150,11 @@ function validateTask(task: SerializedTask, known: ReadonlySet<string>): string[
   if (task.kind === 'shell' && (typeof task.command !== 'string' || task.command.trim() === '')) {
     errors.push(`${t}: shell task has no command; set command to the shell command to run`);
   }
+  if (task.env !== undefined) {
+    if (task.kind === 'shell') for (const p of shellEnvProblems(task.env)) errors.push(`${t}: ${p}`);
+    else errors.push(`${t}: env is for shell tasks; a function task reads ctx.variables and ctx.connections`);
+  }
+  if (task.kind === 'shell' && Array.isArray(task.upstream)) for (const p of upstreamEnvProblems(task.upstream)) errors.push(`${t}: ${p}`);
   if (!Array.isArray(task.upstream)) {
     errors.push(`${t}: upstream must be a list of task ids`);
   } else {

@@ -89,7 +89,7 @@ export type ScheduleInput = string | { cron: string; timezone?: string } | { eve
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
 /** "90s", "15m", "2h", "1d", "1h30m" or a bare number of seconds. */
-function parseDuration(every: string | number): number {
+export function parseDuration(every: string | number): number {
   if (typeof every === 'number') return every;
   const text = every.trim().toLowerCase();
   if (/^\d+$/.test(text)) return Number(text);

@@ -75,6 +75,8 @@ export interface SerializedTask extends RetryPolicy {
   kind: 'function' | 'shell';
   /** Shell command for kind 'shell'. */
   command?: string;
+  /** Shell tasks: environment variables declared by the DAG, resolved by the runner when the attempt starts. */
+  env?: Record<string, ShellEnvValue>;
   upstream: string[];
   triggerRule: TriggerRule;
   /** Seconds; null = no limit. */
@@ -84,6 +86,31 @@ export interface SerializedTask extends RetryPolicy {
   priorityWeight: number;
   queue: string;
 }
+
+/** The connection fields a shell task's env may name; `uri` is the whole connection as a URI (Airflow's form). */
+export const CONNECTION_FIELDS = ['uri', 'type', 'host', 'port', 'login', 'password', 'schema', 'extra'] as const;
+export type ConnectionField = (typeof CONNECTION_FIELDS)[number];
+
+/** One declared environment variable of a shell task: a literal, a variable's value, or a field of a connection (default: its uri). */
+export type ShellEnvValue = string | { variable: string; default?: string } | { connection: string; field?: ConnectionField };
+
+/** A connection as a task gets it, password decrypted. */
+export interface TaskConnection {
+  connId: string;
+  connType: string;
+  host: string | null;
+  port: number | null;
+  login: string | null;
+  password: string | null;
+  schema: string | null;
+  extra: Record<string, unknown>;
+}
+
+/** What a runner asks its worker for, for the attempt it runs. */
+export type SecretRequest = { kind: 'variable'; key: string } | { kind: 'connection'; connId: string };
+
+/** The worker's answer: the value (null: no such variable or connection), or why it cannot be had. */
+export type SecretAnswer = { ok: true; value: string | TaskConnection | null } | { ok: false; error: string };
 
 export interface SerializedDag {
   dagId: string;

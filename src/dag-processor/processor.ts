@@ -48,8 +48,6 @@ export interface ProcessorOptions {
   taskEnvAllow?: readonly string[];
   /** Largest bundle (the file and the local modules it imports) stored (dagBundleMaxBytes). */
   dagBundleMaxBytes?: number;
-  /** Only these files of the folder are DAG files (`keel dags test --file`); unset: every one. */
-  onlyFiles?: readonly string[];
 }
 
 const DEFAULT_BUNDLE_MAX_BYTES = 10 * 1024 * 1024;
@@ -153,8 +151,7 @@ export class DagProcessor {
     const listedAt = (await this.db.query<{ now: Date }>(sql('db/now'))).rows[0]!.now;
     this.watch();
     const listing = listDagFolder(this.opts.dagsFolder);
-    const only = this.opts.onlyFiles;
-    const files = only ? listing.files.filter((f) => only.includes(f)) : listing.files;
+    const files = listing.files;
     this.filesListed = files.length;
     const result: ScanResult = { parsed: [], errors: {}, deactivated: [] };
     // Every processor lists and stats the whole folder (cheap: it decides what is gone);

@@ -130,7 +130,8 @@ CREATE TABLE public.component (
     dead_at timestamp with time zone,
     loop_at timestamp with time zone,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
-    CONSTRAINT component_state_check CHECK ((state = ANY (ARRAY['running'::text, 'stopping'::text, 'stopped'::text, 'dead'::text])))
+    fence_reason text,
+    CONSTRAINT component_state_check CHECK ((state = ANY (ARRAY['running'::text, 'stopping'::text, 'stopped'::text, 'dead'::text, 'fenced'::text])))
 );
 
 --

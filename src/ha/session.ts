@@ -75,6 +75,8 @@ export class ComponentSession {
   private checking = false;
   private lastRoute: ServerIdentity | null = null;
   private unfit: string | null = null;
+  /** Set for good when an operator fenced this component (`keel ha fence`): no primary check clears it. */
+  private fencedByOperator: string | null = null;
   /** The last split-brain check. */
   lastPrimaryCheck: PrimaryCheck | null = null;
   /** Called when the component becomes unfit (reason) or fit again (null). */
@@ -90,7 +92,7 @@ export class ComponentSession {
 
   /** Why this component must not take or decide work now (its database server is not the primary), or null. */
   get unfitReason(): string | null {
-    return this.unfit;
+    return this.fencedByOperator ?? this.unfit;
   }
 
   private clientConfig(): pg.ClientConfig {
@@ -158,7 +160,7 @@ export class ComponentSession {
 
   /** Ready: the session is connected and the last heartbeat went through recently. */
   get ready(): boolean {
-    return this.client !== null && performance.now() - this.lastHeartbeatOk < this.opts.heartbeatMs * 4;
+    return this.client !== null && this.fencedByOperator === null && performance.now() - this.lastHeartbeatOk < this.opts.heartbeatMs * 4;
   }
 
   private async heartbeat(): Promise<void> {
@@ -170,10 +172,14 @@ export class ComponentSession {
     const checkEvery = this.opts.primaryCheckMs ?? 2000;
     if (checkEvery > 0 && now - this.lastCheckAt >= checkEvery) void this.checkPrimary();
     try {
-      const r = await client.query<{ previous_state: string }>(sql('ha/component_heartbeat'), [this.id, this.loopAt, { ...this.details(), maxHeartbeatGapMs: Math.round(this.maxGapMs), database: this.databaseDetails(), processNamespace: PROCESS_NAMESPACE }]);
+      const r = await client.query<{ previous_state: string; fence_reason: string | null }>(sql('ha/component_heartbeat'), [this.id, this.loopAt, { ...this.details(), maxHeartbeatGapMs: Math.round(this.maxGapMs), database: this.databaseDetails(), processNamespace: PROCESS_NAMESPACE }]);
       this.lastHeartbeatOk = performance.now();
       this.availability.reached();
-      if (r.rows[0]?.previous_state === 'dead') {
+      if (r.rows[0]?.previous_state === 'fenced' && this.fencedByOperator === null) {
+        this.fencedByOperator = `fenced by an operator (${r.rows[0].fence_reason ?? 'no reason given'}): restart this process to rejoin as a new component`;
+        this.log.error({ reason: r.rows[0].fence_reason }, 'an operator fenced this component: it takes no work and decides nothing; restart it to rejoin');
+        this.onFitness(this.fencedByOperator);
+      } else if (r.rows[0]?.previous_state === 'dead') {
         this.log.warn('this component had been marked dead by a peer; rejoined');
         await client.query(sql('ha/ha_event_insert'), ['component_rejoined', this.id, { role: this.role }]);
       }
@@ -292,7 +298,7 @@ export class ComponentSession {
       this.log.info('this component is on the primary again: it takes work');
       await route?.query(sql('ha/ha_event_insert'), ['db_primary_confirmed', this.id, { role: this.role }]).catch((err) => this.log.debug({ err }, 'could not record the return to the primary as an HA event; the message above has it in this log'));
     }
-    this.onFitness(reason);
+    this.onFitness(this.unfitReason);
   }
 
   async stop(): Promise<void> {

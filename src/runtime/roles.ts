@@ -244,6 +244,8 @@ export async function startRole(role: RoleName, options: KeelOptions, log: Logge
     heartbeatMs: options.heartbeatMs, queryTimeoutMs: options.dbQueryTimeoutMs, connectTimeoutMs: options.dbConnectTimeoutMs,
     keepAliveIdleMs: options.dbKeepaliveIdleMs, primaryCheckMs: options.dbPrimaryCheckMs,
   }, log);
+  // The failure domain `keel ha audit` counts copies by; every role adds what it holds to these.
+  session.details = () => ({ node: options.nodeName ?? session.host, ...(options.zone ? { zone: options.zone } : {}) });
   await session.start();
   const metrics = new KeelMetrics(database, { expectedCopies: options.expectedCopies, flapWindowSec: options.flapWindowSec, flapThreshold: options.flapThreshold });
   metrics.primaryCheck = () => session.lastPrimaryCheck;

@@ -1,4 +1,5 @@
 // What a task function receives. Built by the runner process for each attempt.
+import type { TaskConnection } from '../core/types.js';
 import type { TriggerSpec } from '../deferral/triggers/spec.js';
 import type { DeferOptions } from './defer.js';
 
@@ -6,6 +7,28 @@ export interface TaskLogger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** A connection with its password decrypted, and `uri`: all of it as one URI (type://login:password@host:port/schema?extra). */
+export interface Connection extends TaskConnection {
+  uri: string;
+}
+
+/**
+ * Variables, read from the database by the worker when asked. A missing variable throws an
+ * error naming its key, unless a default is given: `get('k', { default: 'x' })`.
+ */
+export interface TaskVariables {
+  get(key: string): Promise<string>;
+  get<D>(key: string, options: { default: D }): Promise<string | D>;
+  /** The value parsed as JSON; a value that is not JSON throws an error naming the key. */
+  getJson<T = unknown>(key: string): Promise<T>;
+  getJson<T = unknown, D = T>(key: string, options: { default: D }): Promise<T | D>;
+}
+
+/** Connections, read by the worker when asked; a missing connection throws an error naming its id. */
+export interface TaskConnections {
+  get(connId: string): Promise<Connection>;
 }
 
 export interface TaskContext<P = Record<string, unknown>> {
@@ -34,4 +57,8 @@ export interface TaskContext<P = Record<string, unknown>> {
   triggerEvent: unknown;
   /** Whether this attempt resumes a deferral. */
   resumed: boolean;
+  /** Variables (`await ctx.variables.get('key')`); sensitive ones are masked in the task's log. */
+  variables: TaskVariables;
+  /** Connections (`await ctx.connections.get('id')`); the password is masked in the task's log. */
+  connections: TaskConnections;
 }

@@ -1,7 +1,7 @@
 // The authoring API: `dag(options, build)` describes a DAG; DAG files export the result.
 // Nothing here runs tasks; the DAG processor serializes what it describes and the runner
 // process looks task functions up by id.
-import type { ParamSpec, Schedule, TriggerRule } from '../core/types.js';
+import type { ParamSpec, Schedule, ShellEnvValue, TriggerRule } from '../core/types.js';
 import type { TaskContext } from './context.js';
 import { pokeUntilFired } from '../deferral/triggers/poke.js';
 import { LOCAL_TRIGGER_KINDS, parseTriggerSpec, type TriggerSpec } from '../deferral/triggers/spec.js';
@@ -26,8 +26,13 @@ export interface TaskOptions {
 }
 
 export interface ShellTaskOptions extends TaskOptions {
-  /** Run by bash -c. Params are in the environment as KEEL_PARAM_<NAME>; the last stdout line is the result. */
+  /**
+   * Run by bash -c. Params are in the environment as KEEL_PARAM_<NAME>, upstream results as
+   * KEEL_UPSTREAM_<TASK_ID> and in the JSON file KEEL_UPSTREAM_FILE; the last stdout line is the result.
+   */
   command: string;
+  /** More environment variables: a literal, a variable's value ({ variable }) or a connection's field ({ connection, field }). */
+  env?: Record<string, ShellEnvValue>;
 }
 
 export interface SensorOptions<P> extends TaskOptions {
@@ -69,6 +74,7 @@ export interface TaskDefinition {
   kind: 'function' | 'shell';
   fn?: TaskFunction<never>;
   command?: string;
+  env?: Record<string, ShellEnvValue>;
   options: TaskOptions;
 }
 
@@ -103,8 +109,8 @@ export function dag<P extends ParamsShape = Record<never, never>>(options: DagOp
       return { taskId };
     },
     shell(taskId, opts) {
-      const { command, ...rest } = opts;
-      tasks.push({ taskId, kind: 'shell', command, options: rest });
+      const { command, env, ...rest } = opts;
+      tasks.push({ taskId, kind: 'shell', command, ...(env !== undefined ? { env } : {}), options: rest });
       return { taskId };
     },
     sensor(taskId, opts) {
@@ -142,4 +148,4 @@ export function isDag(value: unknown): value is Dag {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[DAG_BRAND] === true;
 }
 
-export type { ParamSpec, Schedule };
+export type { ParamSpec, Schedule, ShellEnvValue };

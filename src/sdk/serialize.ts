@@ -50,6 +50,8 @@ export function serializeDag(dag: Dag, fileloc: string): SerializedDag {
       taskId: t.taskId,
       kind: t.kind,
       ...(t.kind === 'shell' ? { command: t.command ?? '' } : {}),
+      // Checked by validateDag, so that a mistake is an import error naming the field.
+      ...(t.env !== undefined ? { env: t.env } : {}),
       upstream,
       triggerRule: opt.triggerRule,
       retries: opt.retries,

@@ -16,10 +16,17 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export class SecretMasker {
   private readonly pattern: RegExp | null;
+  private readonly secrets: string[];
 
   constructor(secrets: Iterable<string>) {
-    const all = [...new Set([...secrets].flatMap(forms))].sort((a, b) => b.length - a.length);
+    this.secrets = [...secrets];
+    const all = [...new Set(this.secrets.flatMap(forms))].sort((a, b) => b.length - a.length);
     this.pattern = all.length ? new RegExp(all.map(escape).join('|'), 'g') : null;
+  }
+
+  /** A masker of these secrets and `more`. */
+  with(more: readonly string[]): SecretMasker {
+    return more.length ? new SecretMasker([...this.secrets, ...more]) : this;
   }
 
   mask(text: string): string {

@@ -9,11 +9,20 @@ export class AttemptLog {
   /** Parts already written to the database while the attempt runs. */
   private flushed = 0;
 
-  constructor(private readonly maxBytes: number, readonly masker: SecretMasker) {}
+  constructor(private readonly maxBytes: number, private currentMasker: SecretMasker) {}
+
+  get masker(): SecretMasker {
+    return this.currentMasker;
+  }
+
+  /** Masks these values too from now on: secrets handed to the task, which the worker's known set may not hold yet. */
+  maskAlso(secrets: readonly string[]): void {
+    this.currentMasker = this.currentMasker.with(secrets);
+  }
 
   add(line: string): void {
     if (this.truncated) return;
-    const stamped = `${new Date().toISOString()} ${this.masker.mask(line)}\n`;
+    const stamped = `${new Date().toISOString()} ${this.currentMasker.mask(line)}\n`;
     const size = Buffer.byteLength(stamped);
     if (this.bytes + size > this.maxBytes) {
       this.truncated = true;

@@ -2,11 +2,17 @@
 // task that throws, exits, loops or exhausts memory ends at most this process.
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { format } from 'node:util';
+import { UPSTREAM_FILE_ENV, upstreamEnvName, upstreamEnvValue } from '../core/task-env.js';
+import type { SecretRequest, TaskConnection } from '../core/types.js';
 import { importDagFile } from '../sdk/import-dag-file.js';
 import type { Dag } from '../sdk/dag.js';
 import type { TaskContext, TaskLogger } from '../sdk/context.js';
 import { isTaskDeferral, TaskDeferral, type DeferOptions } from '../sdk/defer.js';
+import { resolveShellEnv, secretAccessors } from '../sdk/secret-accessors.js';
 import { parseTriggerSpec, type TriggerSpec } from '../deferral/triggers/spec.js';
 import { LeaseWatchdog, watchdogNotice } from '../fencing/watchdog.js';
 import type { ChildMessage, ParentMessage, RunRequest } from './runner-protocol.js';
@@ -14,6 +20,21 @@ import { LineTail, ShellTaskError, taskErrorText } from './failure-message.js';
 
 const send = (m: ChildMessage) => process.send!(m);
 let current: { attemptId: string; abort: AbortController } | null = null;
+/** Upstream results larger than this are in KEEL_UPSTREAM_FILE only: one environment string may not pass 128 KiB (Linux), nor all of them 2 MiB. */
+const UPSTREAM_ENV_MAX_BYTES = 32 * 1024;
+
+/** Secret requests of the current attempt waiting for the worker's answer, by request id. */
+const pending = new Map<number, { resolve: (v: string | TaskConnection | null) => void; reject: (e: Error) => void }>();
+let lastRequestId = 0;
+
+/** Asks the worker for a variable or connection, for the attempt this runner runs. */
+function fetchSecret(request: SecretRequest): Promise<string | TaskConnection | null> {
+  if (!current) return Promise.reject(new Error('variables and connections can be read only while the task runs'));
+  const requestId = ++lastRequestId;
+  const asked = new Promise<string | TaskConnection | null>((resolve, reject) => pending.set(requestId, { resolve, reject }));
+  send({ type: 'secret', attemptId: current.attemptId, requestId, request });
+  return asked;
+}
 
 // Watchdog (src/fencing/watchdog.ts): when the worker stops confirming the lease (it is
 // frozen, or cut off from the database), this runner kills itself before the lease can
@@ -70,7 +91,7 @@ async function runFunction(req: RunRequest, signal: AbortSignal): Promise<unknow
     dataInterval: { start: new Date(c.dataIntervalStart), end: new Date(c.dataIntervalEnd) },
     tryNumber: c.tryNumber, maxTries: c.maxTries, attemptId: c.attemptId,
     params: c.params, upstream: c.upstream, log: taskLogger(), signal,
-    resumed: c.resumed, triggerEvent: c.triggerEvent,
+    resumed: c.resumed, triggerEvent: c.triggerEvent, ...secretAccessors(fetchSecret),
     defer(trigger: TriggerSpec, options: DeferOptions = {}): never {
       const timeoutSec = options.timeoutSec ?? null;
       if (timeoutSec !== null && !(timeoutSec > 0)) throw new TypeError(`defer: timeoutSec must be a positive number of seconds, got ${JSON.stringify(timeoutSec)}`);
@@ -80,15 +101,38 @@ async function runFunction(req: RunRequest, signal: AbortSignal): Promise<unknow
   return await (task.fn as (ctx: TaskContext) => unknown)(ctx);
 }
 
-function runShell(req: RunRequest, signal: AbortSignal): Promise<unknown> {
+/** A shell task's environment: the runner's (already the allow-list, user-code-env.ts), its declared env, then Keel's variables. */
+async function shellEnv(req: RunRequest, upstreamFile: string): Promise<NodeJS.ProcessEnv> {
   const c = req.context;
-  // The runner's own environment is already the allow-list (user-code-env.ts).
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...(req.env ? await resolveShellEnv(req.env, fetchSecret) : {}),
     KEEL_DAG_ID: c.dagId, KEEL_RUN_ID: c.runId, KEEL_TASK_ID: c.taskId, KEEL_LOGICAL_DATE: c.logicalDate,
-    KEEL_TRY_NUMBER: String(c.tryNumber), KEEL_ATTEMPT_ID: c.attemptId,
+    KEEL_TRY_NUMBER: String(c.tryNumber), KEEL_ATTEMPT_ID: c.attemptId, [UPSTREAM_FILE_ENV]: upstreamFile,
   };
   for (const [k, v] of Object.entries(c.params)) env[`KEEL_PARAM_${k.toUpperCase()}`] = typeof v === 'string' ? v : JSON.stringify(v);
+  for (const [taskId, result] of Object.entries(c.upstream)) {
+    const value = upstreamEnvValue(result);
+    const bytes = Buffer.byteLength(value);
+    if (bytes <= UPSTREAM_ENV_MAX_BYTES) env[upstreamEnvName(taskId)] = value;
+    else log(`INFO the result of upstream task "${taskId}" is ${bytes} bytes, over ${UPSTREAM_ENV_MAX_BYTES}: it is in ${UPSTREAM_FILE_ENV} only, not in ${upstreamEnvName(taskId)}`);
+  }
+  return env;
+}
+
+/** Runs a shell task with its upstream results in a file of a temporary folder of its own, removed when it ends. */
+async function runShell(req: RunRequest, signal: AbortSignal): Promise<unknown> {
+  const dir = await mkdtemp(join(tmpdir(), 'keel-upstream-'));
+  try {
+    const file = join(dir, 'upstream.json');
+    await writeFile(file, JSON.stringify(req.context.upstream), { mode: 0o600 });
+    return await runCommand(req, await shellEnv(req, file), signal);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function runCommand(req: RunRequest, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', req.command ?? ''], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let lastLine = '';
@@ -153,6 +197,8 @@ async function run(req: RunRequest): Promise<void> {
     else msg = { type: 'done', attemptId: req.attemptId, ok: false, error: e instanceof Error ? taskErrorText(e) : format(err) };
   }
   current = null;
+  for (const p of pending.values()) p.reject(new Error('the attempt ended before the worker answered'));
+  pending.clear();
   send(msg);
 }
 
@@ -160,6 +206,12 @@ process.on('message', (m: ParentMessage) => {
   if (m.type === 'run') void run(m);
   else if (m.type === 'abort' && current?.attemptId === m.attemptId) current.abort.abort(new Error(m.reason));
   else if (m.type === 'lease') watchdog.confirmed(performance.now(), m.validForMs);
+  else if (m.type === 'secret') {
+    const p = pending.get(m.requestId);
+    pending.delete(m.requestId);
+    if (m.answer.ok) p?.resolve(m.answer.value);
+    else p?.reject(new Error(m.answer.error));
+  }
 });
 // The worker is gone (killed or crashed): end the task and this process group. A shell
 // command has a process group of its own (so that an abort reaches its children), which the

@@ -8,7 +8,8 @@ import { TSX_IMPORT, childEntry } from '../child-process.js';
 import { endedByWatchdog, WATCHDOG_REASON } from '../fencing/watchdog.js';
 import { userCodeEnv } from '../user-code-env.js';
 import type { Logger } from '../log.js';
-import type { ChildMessage, Deferral, ParentMessage, RunRequest } from './runner-protocol.js';
+import type { SecretAnswer } from '../core/types.js';
+import type { ChildMessage, Deferral, ParentMessage, RunRequest, SecretMessage } from './runner-protocol.js';
 
 const RUNNER = childEntry('./worker/runner-child.ts');
 /** Time a task gets to react to its abort signal before its process group is killed. */
@@ -28,6 +29,11 @@ export interface RunnerPoolOptions {
   watchdogMs: number;
   /** Variables of the worker's environment that task code may see besides the fixed list (taskEnvAllow). */
   envAllow: readonly string[];
+  /**
+   * Answers a runner's request for a variable or connection; `running`: the attempt that
+   * runner runs as the pool knows it (null: none), whatever attempt the message names.
+   */
+  answerSecret: (running: string | null, m: SecretMessage) => Promise<SecretAnswer>;
   log: Logger;
 }
 
@@ -54,7 +60,7 @@ class Runner {
   private stderrTail = '';
   exited = false;
 
-  constructor(opts: RunnerPoolOptions, private readonly onExit: (r: Runner) => void) {
+  constructor(private readonly opts: RunnerPoolOptions, private readonly onExit: (r: Runner) => void) {
     this.retireAfter = Math.max(1, Math.round(opts.maxTasksPerRunner * (0.75 + Math.random() * 0.5)));
     this.child = fork(RUNNER, [], {
       execArgv: ['--import', TSX_IMPORT, `--max-old-space-size=${opts.memoryMb}`],
@@ -111,10 +117,21 @@ class Runner {
   }
 
   private handle(m: ChildMessage): void {
+    if (m.type === 'secret') {
+      void this.answerSecret(m);
+      return;
+    }
     const run = this.active;
     if (!run || m.type === 'ready' || m.attemptId !== run.attemptId) return;
     if (m.type === 'log') run.onLog(m.line);
     else if (m.type === 'done') this.finish(m.ok ? { ok: true, result: m.result, ...(m.deferral ? { deferral: m.deferral } : {}) } : { ok: false, error: m.error });
+  }
+
+  /** Answers this runner only, and only while it still runs the attempt it ran when it asked. */
+  private async answerSecret(m: SecretMessage): Promise<void> {
+    const running = this.active?.attemptId ?? null;
+    const answer = await this.opts.answerSecret(running, m);
+    if (running !== null && this.active?.attemptId === running) this.send({ type: 'secret', requestId: m.requestId, answer });
   }
 
   private finish(outcome: RunOutcome): void {

@@ -23,6 +23,7 @@ import { AttemptLog } from './attempt-log.js';
 import { deferAttempt } from './defer-attempt.js';
 import { KnownSecrets } from './known-secrets.js';
 import { RunnerPool, type RunOutcome } from './runner-pool.js';
+import { TaskSecrets } from './task-secrets.js';
 import type { Deferral, RunRequest } from './runner-protocol.js';
 
 export interface WorkerOptions {
@@ -40,7 +41,7 @@ export interface WorkerOptions {
   taskEnvAllow: readonly string[];
   /** Local cache of DAG bundles by hash (`<dataDir>/bundles`). */
   bundleCacheDir: string;
-  /** Decrypts connection passwords, to mask them in task logs (unset: only named secrets are masked). */
+  /** Decrypts connection passwords, to mask them in task logs and hand them to tasks (unset: only named secrets are masked, and tasks get no password). */
   secretKey?: string;
   taskResultMaxBytes: number;
   taskLogMaxBytes: number;
@@ -99,6 +100,7 @@ export class Worker {
   private readonly active = new Map<string, { claimed: Claimed; log: AttemptLog; stop: AbortController }>();
   private readonly dags = new DagVersionCache();
   private readonly secrets: KnownSecrets;
+  private readonly taskSecrets: TaskSecrets;
   private readonly bundles: BundleCache;
   private stopping = false;
   private loopDone: Promise<void> | null = null;
@@ -111,9 +113,16 @@ export class Worker {
     this.runners = new RunnerPool({
       size: opts.concurrency, spares: opts.runnerSpares, memoryMb: opts.runnerMemoryMb, maxTasksPerRunner: opts.runnerMaxTasks,
       watchdogMs: selfFenceAfterMs(opts.leaseSec), envAllow: opts.taskEnvAllow, log,
+      answerSecret: (running, m) => {
+        // A stopped attempt (fenced, handed back) gets nothing more: its runner is being killed.
+        const attempt = running === null ? undefined : this.active.get(running);
+        return this.taskSecrets.answer(running !== null && attempt && !attempt.stop.signal.aborted ? { attemptId: running, log: attempt.log } : null, m);
+      },
     });
     this.bundles = new BundleCache(opts.bundleCacheDir);
-    this.secrets = new KnownSecrets(db, opts.secretKey ? new SecretBox(opts.secretKey) : null, log);
+    const box = opts.secretKey ? new SecretBox(opts.secretKey) : null;
+    this.secrets = new KnownSecrets(db, box, log);
+    this.taskSecrets = new TaskSecrets(db, box, log);
   }
 
   async start(): Promise<void> {
@@ -268,7 +277,7 @@ export class Worker {
     for (const u of task.upstream) if (u in allUpstream) upstream[u] = allUpstream[u];
     const req: RunRequest = {
       type: 'run', attemptId: c.attempt_id, file, dagId: c.dag_id, taskId: c.task_id,
-      kind: task.kind, command: task.command, resultMaxBytes: this.opts.taskResultMaxBytes,
+      kind: task.kind, command: task.command, ...(task.env ? { env: task.env } : {}), resultMaxBytes: this.opts.taskResultMaxBytes,
       context: {
         dagId: c.dag_id, runId: c.run_id, taskId: c.task_id, logicalDate: c.logical_date.toISOString(),
         dataIntervalStart: c.data_interval_start.toISOString(), dataIntervalEnd: c.data_interval_end.toISOString(),

@@ -95,9 +95,21 @@ test('trigger with params from the generated form, watch it succeed, read the ta
   await page.getByText(/complete/).waitFor();
   await shot('log');
   const runId = /#\/runs\/(\d+)/.exec(page.url())![1]!;
-  // Clear (retry) a task from the run page: it runs again and the run succeeds again.
+  // Clear (retry) a task from the run page through the dialog, which lists what it will
+  // change before the confirmation: it runs again and the run succeeds again.
   await page.goto(`${base}/#/runs/${runId}`);
-  await page.locator('tr:has-text("report") button:has-text("Clear")').click();
+  await page.locator('tr:has-text("report") button:has-text("Clear / mark")').click();
+  const plan = page.locator('#lifecycle-plan');
+  await plan.getByText('1 task instance will change').waitFor();
+  await page.check('#lifecycle-dialog input[name=upstream]');
+  await plan.getByText('3 task instances will change').waitFor();
+  assert.deepEqual(await plan.locator('tbody td:first-child').allInnerTexts(), ['greet', 'count', 'report'], 'upstream adds every task before report');
+  await shot('clear-dialog');
+  await page.uncheck('#lifecycle-dialog input[name=upstream]');
+  await plan.getByText('1 task instance will change').waitFor();
+  assert.deepEqual(await plan.locator('tbody td:first-child').allInnerTexts(), ['report']);
+  await page.click('#lifecycle-confirm');
+  await page.locator('#lifecycle-dialog').waitFor({ state: 'detached' });
   await waitFor('report to run a second time', async () => (await t.db.query(`SELECT 1 FROM task_instance WHERE dag_run_id = $1 AND task_id = 'report' AND try_number = 2 AND state = 'success'`, [runId])).rowCount, 30000);
   await page.goto(`${base}/#/dags/hello`);
   await page.locator('svg.graph .node.s-success').first().waitFor();

@@ -34,3 +34,22 @@ export function runKeel(args: string[], env: Record<string, string>, input?: str
 export function expectCode(r: CliResult, code: number): void {
   assert.equal(r.code, code, `exit code ${r.code}, expected ${code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
 }
+
+/**
+ * runKeel with at most `concurrency` processes at once: a test file can start all its
+ * invocations together (each CLI start costs about a CPU-second) without crowding the machine.
+ */
+export function limitedKeel(concurrency: number, env: Record<string, string>): (args: string[]) => Promise<CliResult> {
+  let free = concurrency;
+  const waiting: (() => void)[] = [];
+  return async (args) => {
+    while (free === 0) await new Promise<void>((r) => waiting.push(r));
+    free--;
+    try {
+      return await runKeel(args, env);
+    } finally {
+      free++;
+      waiting.shift()?.();
+    }
+  };
+}

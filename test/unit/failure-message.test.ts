@@ -18,7 +18,7 @@ let pool: RunnerPool;
 let n = 0;
 
 before(async () => {
-  pool = new RunnerPool({ size: 1, spares: 0, memoryMb: 256, maxTasksPerRunner: 100, watchdogMs: 0, envAllow: [], log: createLogger({ level: 'warn', format: 'json' }) });
+  pool = new RunnerPool({ size: 1, spares: 0, memoryMb: 256, maxTasksPerRunner: 100, watchdogMs: 0, envAllow: [], answerSecret: async () => ({ ok: false, error: 'no secrets in this test' }), log: createLogger({ level: 'warn', format: 'json' }) });
   await pool.start();
 });
 after(async () => { await pool.close(); });

@@ -49,7 +49,7 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 60_000): 
 }
 
 test('tasks run in the runners start() made, and the pool holds only its size', { timeout: 120_000 }, async () => {
-  const pool = new RunnerPool({ size: 2, spares: 0, memoryMb: 256, maxTasksPerRunner: 1000, watchdogMs: 0, envAllow: [], log });
+  const pool = new RunnerPool({ size: 2, spares: 0, memoryMb: 256, maxTasksPerRunner: 1000, watchdogMs: 0, envAllow: [], answerSecret: async () => ({ ok: false, error: 'no secrets in this test' }), log });
   try {
     await pool.start();
     const warm = childPids();
@@ -66,7 +66,7 @@ test('tasks run in the runners start() made, and the pool holds only its size', 
 });
 
 test('spares: a task of another DAG gets a runner of its own while the others stay warm; past size + spares the longest idle one is retired', { timeout: 120_000 }, async () => {
-  const pool = new RunnerPool({ size: 1, spares: 1, memoryMb: 256, maxTasksPerRunner: 1000, watchdogMs: 0, envAllow: [], log });
+  const pool = new RunnerPool({ size: 1, spares: 1, memoryMb: 256, maxTasksPerRunner: 1000, watchdogMs: 0, envAllow: [], answerSecret: async () => ({ ok: false, error: 'no secrets in this test' }), log });
   try {
     await pool.start();
     const a = await runnerPidOf(pool, 'a');
@@ -84,7 +84,7 @@ test('spares: a task of another DAG gets a runner of its own while the others st
 
 test('a retired runner is replaced in the background by a started one, which the next task uses', { timeout: 120_000 }, async () => {
   // Retired after every task (1 ± 25 % rounds to 1).
-  const pool = new RunnerPool({ size: 1, spares: 0, memoryMb: 256, maxTasksPerRunner: 1, watchdogMs: 0, envAllow: [], log });
+  const pool = new RunnerPool({ size: 1, spares: 0, memoryMb: 256, maxTasksPerRunner: 1, watchdogMs: 0, envAllow: [], answerSecret: async () => ({ ok: false, error: 'no secrets in this test' }), log });
   try {
     await pool.start();
     const [first] = [...childPids()];
@@ -103,7 +103,7 @@ test('a retired runner is replaced in the background by a started one, which the
 test('an attempt stopped while it waits for its runner never starts; one stopped while running ends at once', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'keel-runner-stop-'));
   // No warm runner: the first task waits for one to start, which takes about a second.
-  const pool = new RunnerPool({ size: 1, spares: 0, memoryMb: 256, maxTasksPerRunner: 1000, watchdogMs: 0, envAllow: [], log });
+  const pool = new RunnerPool({ size: 1, spares: 0, memoryMb: 256, maxTasksPerRunner: 1000, watchdogMs: 0, envAllow: [], answerSecret: async () => ({ ok: false, error: 'no secrets in this test' }), log });
   try {
     const marker = join(dir, 'started');
     const waiting = new AbortController();

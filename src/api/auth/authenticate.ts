@@ -9,7 +9,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../../db/database.js';
 import { sql } from '../../db/sql.js';
-import { HttpError } from '../errors.js';
+import { HttpError, readOnlyError } from '../errors.js';
+import type { DatabaseWritability } from '../writability.js';
 import type { SessionStore } from '../sessions/store.js';
 import { rankOf, type UserRole } from '../../auth/roles.js';
 import { tokenHash } from '../../auth/tokens.js';
@@ -46,7 +47,7 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function registerAuthentication(app: FastifyInstance, db: Database, sessions: SessionStore, opts: { sessionIdleSec: number }): void {
+export function registerAuthentication(app: FastifyInstance, db: Database, sessions: SessionStore, opts: { sessionIdleSec: number; writability: DatabaseWritability }): void {
   app.decorateRequest('user', null);
   app.decorateRequest('authVia', null);
   app.decorateRequest('csrfToken', null);
@@ -55,9 +56,13 @@ export function registerAuthentication(app: FastifyInstance, db: Database, sessi
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const config = request.routeOptions.config;
     if (config.noStore) reply.header('cache-control', 'no-store');
+    // A read-only database: authenticate without writing, refuse writes at once.
+    const readOnly = await opts.writability.readOnly();
+    const write = !READ_METHODS.has(request.method);
+    if (readOnly && write) throw readOnlyError();
     const header = request.headers.authorization;
     if (header?.startsWith('Bearer ')) {
-      const row = (await db.query<User & { token_id: string; expires_at: Date | null }>(sql('auth/api_token_use'), [tokenHash(header.slice(7).trim())])).rows[0];
+      const row = (await db.query<User & { token_id: string; expires_at: Date | null }>(sql(readOnly ? 'auth/api_token_peek' : 'auth/api_token_use'), [tokenHash(header.slice(7).trim())])).rows[0];
       if (!row && !config.public) throw new HttpError(401, 'the API token is unknown, expired or revoked, or its user is disabled');
       request.user = row ? { id: row.id, username: row.username, role: row.role } : null;
       request.authVia = row ? 'token' : null;
@@ -66,7 +71,7 @@ export function registerAuthentication(app: FastifyInstance, db: Database, sessi
     } else {
       const cookie = request.cookies[SESSION_COOKIE];
       if (cookie) {
-        const live = await sessions.touch(tokenHash(cookie), opts.sessionIdleSec);
+        const live = await sessions.touch(tokenHash(cookie), opts.sessionIdleSec, { slide: !readOnly });
         if (live) {
           request.user = live.user;
           request.authVia = 'session';
@@ -77,7 +82,6 @@ export function registerAuthentication(app: FastifyInstance, db: Database, sessi
     }
     if (config.public) return;
     if (!request.user) throw new HttpError(401, 'not logged in or session expired: log in with POST /api/v1/auth/login, or send Authorization: Bearer <API token>');
-    const write = !READ_METHODS.has(request.method);
     if (write && request.authVia === 'session') {
       const sent = request.headers[CSRF_HEADER];
       if (typeof sent !== 'string' || !sameSecret(sent, request.csrfToken ?? '')) {

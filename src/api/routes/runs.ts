@@ -8,6 +8,7 @@ import { cancelRun, clearTasks, LifecycleConflictError, listAudit, markTasks, Ru
 import { badRequest, conflict, notFound } from '../errors.js';
 import { dagIdParam, dateTime, limit, object, offset, RUN_STATES, runParams, TASK_STATES, taskParams } from '../schemas.js';
 import { toRun } from '../response-case.js';
+import { whyWaiting } from '../../runs/waiting.js';
 import { latestTrigger } from './triggers.js';
 import { sql } from '../../db/sql.js';
 
@@ -58,11 +59,13 @@ export function runRoutes(app: FastifyInstance, db: Database, opts: LifecycleOpt
     return { runs: rows.map(({ total: _t, ...r }) => toRun(r)), total, limit: f.limit, offset: f.offset };
   });
 
-  app.get('/runs/:runId', { schema: { tags: ['runs'], summary: 'A run and its task instances', params: runParams } }, async (req) => {
+  app.get('/runs/:runId', { schema: { tags: ['runs'], summary: 'A run and its task instances, each with waitingReason: why it does not progress (null when nothing holds it)', params: runParams } }, async (req) => {
     const { runId } = req.params as { runId: string };
     const run = (await db.query(sql('cli/dag_run_show'), [runId])).rows[0];
     if (!run) throw notFound(`no DAG run with id ${runId}`);
-    return { ...toRun(run), tasks: (await db.reads.query(sql('cli/task_instances_of_run'), [runId])).rows };
+    const tasks = (await db.reads.query(sql('cli/task_instances_of_run'), [runId])).rows;
+    const waiting = await whyWaiting(db, runId);
+    return { ...toRun(run), waiting_reason: waiting?.run ?? null, tasks: tasks.map((t) => ({ ...t, waiting_reason: waiting?.tasks[t.task_id] ?? null })) };
   });
 
   app.get('/runs/:runId/dagVersion', {

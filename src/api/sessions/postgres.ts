@@ -10,8 +10,8 @@ export function postgresSessionStore(db: Database): SessionStore {
     async create(idHash, userId, csrfToken, maxSec, _idleSec, userEpoch) {
       await db.query(sql('auth/web_session_insert'), [idHash, userId, csrfToken, maxSec, userEpoch]);
     },
-    async touch(idHash, idleSec) {
-      const row = (await db.query<User & { csrf_token: string; expires_at: Date }>(sql('auth/web_session_touch'), [idHash, idleSec])).rows[0];
+    async touch(idHash, idleSec, opts = { slide: true }) {
+      const row = (await db.query<User & { csrf_token: string; expires_at: Date }>(sql(opts.slide ? 'auth/web_session_touch' : 'auth/web_session_peek'), [idHash, idleSec])).rows[0];
       return row ? { user: { id: row.id, username: row.username, role: row.role }, csrfToken: row.csrf_token, expiresAt: row.expires_at } : null;
     },
     async delete(idHash) {

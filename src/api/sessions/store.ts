@@ -16,8 +16,12 @@ export interface LiveSession {
 export interface SessionStore {
   readonly kind: 'postgres' | 'redis';
   create(idHash: string, userId: string, csrfToken: string, maxSec: number, idleSec: number, userEpoch: number): Promise<void>;
-  /** The session's user and CSRF token, its idle timeout slid; null when unknown, idle too long, past its absolute expiry, of a disabled user or of an older epoch. */
-  touch(idHash: string, idleSec: number): Promise<LiveSession | null>;
+  /**
+   * The session's user and CSRF token, its idle timeout slid (unless `slide` is false: the
+   * database is read-only); null when unknown, idle too long, past its absolute expiry, of a
+   * disabled user or of an older epoch.
+   */
+  touch(idHash: string, idleSec: number, opts?: { slide: boolean }): Promise<LiveSession | null>;
   delete(idHash: string): Promise<void>;
   /** Removes expired sessions (a no-op where expiry is the store's own). */
   sweep(idleSec: number): Promise<void>;

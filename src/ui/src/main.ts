@@ -5,6 +5,7 @@ import './style.css';
 import { api, ApiError, setCsrf, showBanner } from './api.js';
 import { connectionsView, poolsView, variablesView } from './resource-views.js';
 import { tokensView } from './tokens-view.js';
+import { startNoticeBanner } from './notice.js';
 import { dagsView, dagView, haView, importErrorsView, logView, loginView, runsView, runView } from './views.js';
 
 const REFRESH_MS = 2000;
@@ -69,5 +70,6 @@ async function render(): Promise<void> {
 }
 
 window.addEventListener('hashchange', () => void render());
+startNoticeBanner();
 void whoAmI().then(render);
 window.addEventListener('hashchange', () => { if (location.hash !== '#/login' && !document.getElementById('who')!.textContent) void whoAmI(); });

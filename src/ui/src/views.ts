@@ -3,6 +3,7 @@
 import { backfillSection } from './backfill-view.js';
 import { api, ApiError, setCsrf } from './api.js';
 import { ago, badge, h, svg, table, time } from './dom.js';
+import { openLifecycleDialog } from './lifecycle-dialog.js';
 
 type View = (root: HTMLElement, ...args: string[]) => Promise<(() => Promise<void>) | void>;
 
@@ -211,11 +212,16 @@ export const runView: View = async (root, runId) => {
     body.replaceChildren(
       h('h1', {}, `Run #${run.id} of `, h('a', { href: `#/dags/${encodeURIComponent(run.dagId)}` }, run.dagId), ' ', badge(run.state)),
       h('p', { class: 'muted' }, `${run.runName} · logical date ${time(run.logicalDate)} · params ${JSON.stringify(run.params)}`),
-      h('p', {}, active ? action('Cancel run', () => api('POST', `/runs/${runId}/cancel`), () => void refresh(), 'danger') : action('Clear all (run again)', () => api('POST', `/runs/${runId}/clear`, {}), () => void refresh())),
-      table(['task', 'state', 'try', 'started', 'ended', 'error', ''], run.tasks.map((t: any) => [ // eslint-disable-line @typescript-eslint/no-explicit-any
-        h('a', { href: `#/runs/${runId}/tasks/${encodeURIComponent(t.taskId)}` }, t.taskId), badge(t.state), `${t.tryNumber}/${t.maxTries}`, time(t.startedAt), time(t.endedAt), t.error ?? '',
-        ['success', 'failed', 'skipped', 'upstream_failed', 'up_for_retry'].includes(t.state)
-          ? action(t.state === 'failed' || t.state === 'upstream_failed' ? 'Retry' : 'Clear', () => api('POST', `/runs/${runId}/tasks/${encodeURIComponent(t.taskId)}/clear`), () => void refresh()) : '',
+      run.waitingReason ? h('p', { class: 'waiting', id: 'run-waiting' }, `Waiting: ${run.waitingReason}`) : '',
+      h('p', { class: 'run-actions' },
+        active ? action('Cancel run', () => api('POST', `/runs/${runId}/cancel`), () => void refresh(), 'danger') : action('Clear all (run again)', () => api('POST', `/runs/${runId}/clear`, {}), () => void refresh()),
+        run.state === 'failed' ? action('Clear failed tasks', () => api('POST', `/runs/${runId}/clear`, { onlyFailed: true }), () => void refresh()) : '',
+        run.state !== 'success' ? action('Mark run success', () => api('POST', `/runs/${runId}/mark`, { state: 'success' }), () => void refresh()) : '',
+        run.state !== 'failed' ? action('Mark run failed', () => api('POST', `/runs/${runId}/mark`, { state: 'failed' }), () => void refresh(), 'danger') : ''),
+      table(['task', 'state', 'try', 'started', 'ended', 'waiting for / error', ''], run.tasks.map((t: any) => [ // eslint-disable-line @typescript-eslint/no-explicit-any
+        h('a', { href: `#/runs/${runId}/tasks/${encodeURIComponent(t.taskId)}` }, t.taskId), badge(t.state), `${t.tryNumber}/${t.maxTries}`, time(t.startedAt), time(t.endedAt),
+        t.waitingReason ? h('span', { class: 'waiting' }, t.waitingReason) : (t.error ?? ''),
+        h('button', { class: 'task-actions', onclick: () => openLifecycleDialog(String(runId), t.taskId, () => void refresh()) }, 'Clear / mark…'),
       ])),
     );
   };

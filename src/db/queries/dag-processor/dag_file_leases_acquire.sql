@@ -2,7 +2,7 @@
 -- gone (state not running, or its session advisory lock released and its heartbeat stale,
 -- outside the grace period after a database disruption). The ON CONFLICT … WHERE re-checks
 -- under the row lock, so two processors racing for one file cannot both win. Returns the
--- filelocs taken.
+-- filelocs taken. A processor an operator fenced takes nothing.
 -- $1 holder component id, $2 filelocs wanted (text[]), $3 lease seconds, $4 how many at
 -- most, $5 heartbeat age in seconds after which a holder without its lock is gone,
 -- $6 grace seconds (dbOutageGraceSec), $7 component lock class (COMPONENT_LOCK_CLASS)
@@ -11,13 +11,14 @@ WITH free AS (
   FROM unnest($2::text[]) AS f(fileloc)
   LEFT JOIN dag_file_lease l ON l.fileloc = f.fileloc
   LEFT JOIN component c ON c.id = l.holder_id
-  WHERE l.fileloc IS NULL OR (l.holder_id <> $1::uuid AND (l.expires_at < now() OR c.id IS NULL OR c.state <> 'running'
+  WHERE NOT EXISTS (SELECT 1 FROM component fc WHERE fc.id = $1::uuid AND fc.state = 'fenced')
+    AND (l.fileloc IS NULL OR (l.holder_id <> $1::uuid AND (l.expires_at < now() OR c.id IS NULL OR c.state <> 'running'
      OR (c.last_heartbeat_at < now() - make_interval(secs => $5::float8)
          AND NOT EXISTS (
            SELECT 1 FROM pg_locks k
            WHERE k.locktype = 'advisory' AND k.granted AND k.classid = $7::int::oid AND k.objid = c.lock_key::oid AND k.objsubid = 2
              AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
-         AND keel_fencing_allowed($6::float8))))
+         AND keel_fencing_allowed($6::float8)))))
   ORDER BY f.fileloc
   LIMIT $4
 )

@@ -1,7 +1,7 @@
 -- A triggerer takes waiting triggers that nobody holds, whose holder's lease expired, or
 -- whose holder is gone (its session lock released and its heartbeat stale: killed). Rows
 -- another triggerer is taking are skipped. Triggers whose task instance no longer waits on
--- them are left to triggers_cancel_orphaned.
+-- them are left to triggers_cancel_orphaned. A triggerer an operator fenced takes nothing.
 -- $1 triggerer component id, $2 limit, $3 lease seconds, $4 heartbeat age in seconds after
 -- which a holder without its session lock counts as gone, $5 component lock class
 WITH candidate AS (
@@ -10,10 +10,11 @@ WITH candidate AS (
   JOIN task_instance ti ON ti.id = tr.task_instance_id AND ti.attempt_id = tr.attempt_id AND ti.state = 'deferred'
   LEFT JOIN component c ON c.id = tr.holder_id
   WHERE tr.state = 'waiting'
+    AND NOT EXISTS (SELECT 1 FROM component fc WHERE fc.id = $1::uuid AND fc.state = 'fenced')
     AND (tr.holder_id IS NULL
          OR tr.lease_expires_at < now()
          OR c.id IS NULL
-         OR c.state IN ('stopped', 'dead')
+         OR c.state IN ('stopped', 'dead', 'fenced')
          OR (c.last_heartbeat_at < now() - make_interval(secs => $4::float8)
              AND NOT EXISTS (
                SELECT 1 FROM pg_locks l

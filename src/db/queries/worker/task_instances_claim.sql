@@ -3,10 +3,12 @@
 -- claiming are skipped, never waited for. An instance resuming a deferral (next_event set)
 -- continues its try: it gets a new attempt id but the same try number. queue_wait_sec is how
 -- long the instance waited in its queue (the keel_task_queue_wait_seconds histogram).
+-- A worker an operator fenced (`keel ha fence`) claims nothing, even before its heartbeat tells it.
 -- $1 queues (text[]), $2 limit, $3 worker component id, $4 lease seconds, $5 hostname
 WITH candidate AS (
   SELECT id FROM task_instance
   WHERE state = 'queued' AND queue = ANY ($1::text[])
+    AND NOT EXISTS (SELECT 1 FROM component fc WHERE fc.id = $3::uuid AND fc.state = 'fenced')
   ORDER BY priority_weight DESC, queued_at, id
   LIMIT $2
   FOR UPDATE SKIP LOCKED
