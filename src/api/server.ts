@@ -32,6 +32,7 @@ import { documentNoBody, frameworkErrors, guardInput, MAX_PARAM_LENGTH } from '.
 import { instrumentHttp } from '../observability/http-metrics.js';
 import { metricsAccess } from '../observability/metrics-access.js';
 import { postgresRateLimitStore } from './rate-limit-store.js';
+import { backfillRoutes } from './routes/backfills.js';
 import { dagRoutes } from './routes/dags.js';
 import { haRoutes } from './routes/ha.js';
 import { resourceRoutes } from './routes/resources.js';
@@ -179,6 +180,7 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
     userRoutes(api, db);
     dagRoutes(api, db);
     runRoutes(api, db, { workerLostAfterSec: options.workerLostAfterSec, dbOutageGraceSec: options.dbOutageGraceSec });
+    backfillRoutes(api, db, { workerLostAfterSec: options.workerLostAfterSec, dbOutageGraceSec: options.dbOutageGraceSec });
     resourceRoutes(api, db, secrets);
     haRoutes(api, db, options, writability);
     triggerRoutes(api, db);

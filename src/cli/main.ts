@@ -30,6 +30,9 @@ import { logicalDate, parseJson, parseJsonObject, poolName, poolSlots, positiveC
 import { sql } from '../db/sql.js';
 import { readOperatorNotice, setAnnouncement, setMaintenance, type OperatorNotice } from '../ha/operator-notice.js';
 import { KEEL_VERSION } from '../version.js';
+import { REPROCESS, type Reprocess } from '../core/backfill-plan.js';
+import { backfillDates, backfillProgress, cancelBackfill, createBackfill, listBackfills, type BackfillPlanned, type BackfillProgress, type CancelledBackfill } from '../runs/backfill.js';
+import { progressLine, watchBackfill } from './backfill-watch.js';
 import { webUrl } from '../config/web-url.js';
 
 interface GlobalFlags {
@@ -223,6 +226,67 @@ export function buildProgram(): Command {
       });
     });
   }
+
+  const backfill = dags.command('backfill <dagId>').description('create the runs of a DAG\'s past intervals whose logical date is within --from and --to, and watch them (see `keel backfills`)')
+    // Not requiredOption: commander would demand them of `dags backfill cancel` too.
+    .option('--from <iso>', 'first logical date (included); required')
+    .option('--to <iso>', 'last logical date (included); required')
+    .addOption(new Option('--reprocess <what>', 'logical dates that already have a finished run: none keeps them, failed runs the failed ones again, all runs every one again').choices([...REPROCESS]).default('none'))
+    .option('--max-active-runs <n>', "most runs of the backfill active at once (default: the DAG's maxActiveRuns)")
+    .option('--dry-run', 'list the logical dates it would create, clear or skip; store nothing')
+    .option('--no-wait', 'return once the backfill is stored instead of showing its progress until it ends')
+    .action(async (dagId: string, o: { from?: string; to?: string; reprocess: Reprocess; maxActiveRuns?: string; dryRun?: boolean; wait: boolean }, cmd: Command) => {
+      if (o.from === undefined || o.to === undefined) throw new UsageError('dags backfill: give the range with --from <iso> and --to <iso>, e.g. --from 2026-01-01T00:00:00Z --to 2026-01-31T00:00:00Z');
+      const req = {
+        dagId, from: logicalDate(o.from, '--from'), to: logicalDate(o.to, '--to'), reprocess: o.reprocess, dryRun: o.dryRun, createdBy: actorOf(cmd).actor,
+        maxActiveRuns: o.maxActiveRuns === undefined ? undefined : positiveCount(o.maxActiveRuns, '--max-active-runs'),
+      };
+      await withDb(cmd, async (d, json) => {
+        const planned = await createBackfill(d, req);
+        if (json) return printJson(planned);
+        printPlanned(planned);
+        if (planned.id && o.wait) await watchToEnd(d, planned.id);
+      });
+    });
+  backfill.command('cancel <backfillId>').description('cancel a backfill (as `keel backfills cancel`)').action(async (id: string, _o, cmd: Command) => {
+    positiveId(id, 'backfill id');
+    await withDb(cmd, async (d, json) => printCancelled(await cancelBackfill(d, id, actorOf(cmd)), json));
+  });
+
+  const backfills = program.command('backfills').description('backfills: list, progress, cancel (create one with `keel dags backfill`)');
+  backfills.command('list').description('backfills with their progress, newest first')
+    .option('--dag <dagId>', 'only this DAG')
+    .option('--limit <n>', 'how many', '25')
+    .action(async (o: { dag?: string; limit: string }, cmd: Command) => {
+      const limit = positiveCount(o.limit, '--limit');
+      await withDb(cmd, async (d, json) => {
+        const rows = await listBackfills(d, { dagId: o.dag ?? null, limit });
+        if (json) return printJson(rows);
+        print(false, rows.map((b) => ({
+          id: b.id, dag_id: b.dagId, state: b.state, from: b.from, to: b.to, reprocess: b.reprocess, max_active: b.maxActiveRuns,
+          total: b.total, active: b.active, success: b.success, failed: b.failed, skipped: b.skipped, created_by: b.createdBy, created_at: b.createdAt,
+        })), ['id', 'dag_id', 'state', 'from', 'to', 'reprocess', 'max_active', 'total', 'active', 'success', 'failed', 'skipped', 'created_by', 'created_at']);
+      });
+    });
+  backfills.command('show <backfillId>').description('a backfill: its progress and every logical date with its run').action(async (id: string, _o, cmd: Command) => {
+    positiveId(id, 'backfill id');
+    await withDb(cmd, async (d, json) => {
+      const p = await backfillProgress(d, id);
+      const dates = await backfillDates(d, id);
+      if (json) return printJson({ ...p, dates });
+      console.log(`${progressLine(p, null).replace(/, about \? left$/, '')}; ${p.from.toISOString()} to ${p.to.toISOString()}, reprocess ${p.reprocess}, at most ${p.maxActiveRuns} active, by ${p.createdBy}${p.cancelledBy ? `, cancelled by ${p.cancelledBy}` : ''}`);
+      print(false, dates.map((x) => ({ logical_date: x.logicalDate, action: x.action, state: x.state, run_id: x.runId ?? '', run_state: x.runState ?? '', reason: x.reason ?? '' })), ['logical_date', 'action', 'state', 'run_id', 'run_state', 'reason']);
+    });
+  });
+  backfills.command('watch <backfillId>').description("a backfill's progress until it ends (Ctrl-C stops watching, not the backfill)").action(async (id: string, _o, cmd: Command) => {
+    positiveId(id, 'backfill id');
+    await withDb(cmd, async (d) => watchToEnd(d, id));
+  });
+  backfills.command('cancel <backfillId>').description('cancel a backfill: no more of its runs are created, and its queued and running runs are cancelled (running attempts are stopped); again on a cancelled one, cancels the runs left')
+    .action(async (id: string, _o, cmd: Command) => {
+      positiveId(id, 'backfill id');
+      await withDb(cmd, async (d, json) => printCancelled(await cancelBackfill(d, id, actorOf(cmd)), json));
+    });
 
   const runs = program.command('runs').description('DAG runs');
   runs.command('list').description('recent runs')
@@ -620,6 +684,40 @@ export function buildProgram(): Command {
       printJson({ ...options, databaseUrl: options.databaseUrl && redactUrl(options.databaseUrl), redisUrl: options.redisUrl && redactUrl(options.redisUrl), secretKey: options.secretKey && '***' });
     });
   return program;
+}
+
+function printPlanned(p: BackfillPlanned): void {
+  const count = (a: string) => p.dates.filter((x) => x.action === a).length;
+  const head = `${p.dates.length} logical date(s) of ${p.dagId} from ${p.from.toISOString()} to ${p.to.toISOString()}: ${count('create')} to create, ${count('clear')} to clear, ${count('skip')} skipped; at most ${p.maxActiveRuns} active at once`;
+  console.log(p.dryRun ? `dry run, nothing stored: ${head}` : `backfill ${p.id}: ${head}`);
+  if (p.dryRun) print(false, p.dates.map((x) => ({ logical_date: x.logicalDate, action: x.action, run_id: x.runId ?? '', reason: x.reason ?? '' })), ['logical_date', 'action', 'run_id', 'reason']);
+  if (p.dagPaused) console.log(`note: ${p.dagId} is paused; the backfill makes no run until it is unpaused (\`keel dags unpause ${p.dagId}\`)`);
+}
+
+function printCancelled(c: CancelledBackfill, json: boolean): void {
+  if (json) return printJson(c);
+  console.log(`${c.cancelledNow ? 'cancelled' : 'was already cancelled:'} backfill ${c.id} (${c.dagId}); ${c.cancelledRuns.length} active run(s) cancelled${c.cancelledRuns.length ? `: ${c.cancelledRuns.join(', ')}` : ''}`);
+}
+
+/** Shows a backfill's progress until it ends; exit code 1 when a run failed or it was cancelled, 130 on Ctrl-C. */
+async function watchToEnd(d: Database, id: string): Promise<void> {
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  process.once('SIGINT', onSigint);
+  let p: BackfillProgress;
+  try {
+    p = await watchBackfill(d, id, { tty: Boolean(process.stdout.isTTY), signal: stop.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (stop.signal.aborted) {
+    console.log(`\nstopped watching; backfill ${id} goes on (\`keel backfills watch ${id}\`, \`keel backfills cancel ${id}\`)`);
+    process.exitCode = 130;
+    return;
+  }
+  // Off a terminal the last plain line already said it.
+  if (process.stdout.isTTY) console.log(progressLine(p, null));
+  if (p.failed > 0 || p.state === 'cancelled') process.exitCode = 1;
 }
 
 const HEALTH_ROLES = ['scheduler', 'worker', 'dag-processor', 'triggerer', 'api'] as const;

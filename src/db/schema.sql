@@ -61,6 +61,59 @@ ALTER TABLE public.api_token ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
+-- Name: backfill; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.backfill (
+    id bigint NOT NULL,
+    dag_id text NOT NULL,
+    from_date timestamp with time zone NOT NULL,
+    to_date timestamp with time zone NOT NULL,
+    reprocess text NOT NULL,
+    max_active_runs integer NOT NULL,
+    state text DEFAULT 'running'::text NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    completed_at timestamp with time zone,
+    cancelled_by text,
+    CONSTRAINT backfill_check CHECK ((to_date >= from_date)),
+    CONSTRAINT backfill_max_active_runs_check CHECK ((max_active_runs > 0)),
+    CONSTRAINT backfill_reprocess_check CHECK ((reprocess = ANY (ARRAY['none'::text, 'failed'::text, 'all'::text]))),
+    CONSTRAINT backfill_state_check CHECK ((state = ANY (ARRAY['running'::text, 'done'::text, 'cancelled'::text])))
+);
+
+--
+-- Name: backfill_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.backfill ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.backfill_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: backfill_run; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.backfill_run (
+    backfill_id bigint NOT NULL,
+    sort_ordinal integer NOT NULL,
+    logical_date timestamp with time zone NOT NULL,
+    data_interval_start timestamp with time zone NOT NULL,
+    data_interval_end timestamp with time zone NOT NULL,
+    action text NOT NULL,
+    state text NOT NULL,
+    dag_run_id bigint,
+    reason text,
+    CONSTRAINT backfill_run_action_check CHECK ((action = ANY (ARRAY['create'::text, 'clear'::text, 'skip'::text]))),
+    CONSTRAINT backfill_run_state_check CHECK ((state = ANY (ARRAY['planned'::text, 'started'::text, 'skipped'::text])))
+);
+
+--
 -- Name: callback; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -215,7 +268,7 @@ CREATE TABLE public.dag_run (
     end_count integer DEFAULT 0 NOT NULL,
     deadline_at timestamp with time zone,
     deadline_missed_at timestamp with time zone,
-    CONSTRAINT dag_run_run_type_check CHECK ((run_type = ANY (ARRAY['scheduled'::text, 'manual'::text]))),
+    CONSTRAINT dag_run_run_type_check CHECK ((run_type = ANY (ARRAY['scheduled'::text, 'manual'::text, 'backfill'::text]))),
     CONSTRAINT dag_run_state_check CHECK ((state = ANY (ARRAY['queued'::text, 'running'::text, 'success'::text, 'failed'::text])))
 );
 
@@ -559,6 +612,27 @@ ALTER TABLE ONLY public.api_token
     ADD CONSTRAINT api_token_token_hash_key UNIQUE (token_hash);
 
 --
+-- Name: backfill backfill_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.backfill
+    ADD CONSTRAINT backfill_pkey PRIMARY KEY (id);
+
+--
+-- Name: backfill_run backfill_run_backfill_id_logical_date_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.backfill_run
+    ADD CONSTRAINT backfill_run_backfill_id_logical_date_key UNIQUE (backfill_id, logical_date);
+
+--
+-- Name: backfill_run backfill_run_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.backfill_run
+    ADD CONSTRAINT backfill_run_pkey PRIMARY KEY (backfill_id, sort_ordinal);
+
+--
 -- Name: callback callback_kind_dag_run_id_task_id_seq_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -781,6 +855,30 @@ CREATE INDEX api_token_parent ON public.api_token USING btree (parent_id) WHERE 
 CREATE INDEX api_token_user ON public.api_token USING btree (user_id);
 
 --
+-- Name: backfill_dag; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX backfill_dag ON public.backfill USING btree (dag_id, id);
+
+--
+-- Name: backfill_run_dag_run; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX backfill_run_dag_run ON public.backfill_run USING btree (dag_run_id) WHERE (dag_run_id IS NOT NULL);
+
+--
+-- Name: backfill_run_planned; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX backfill_run_planned ON public.backfill_run USING btree (backfill_id, sort_ordinal) WHERE (state = 'planned'::text);
+
+--
+-- Name: backfill_running; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX backfill_running ON public.backfill USING btree (id) WHERE (state = 'running'::text);
+
+--
 -- Name: callback_pending; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -961,6 +1059,27 @@ ALTER TABLE ONLY public.api_token
 
 ALTER TABLE ONLY public.api_token
     ADD CONSTRAINT api_token_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.keel_user(id) ON DELETE CASCADE;
+
+--
+-- Name: backfill backfill_dag_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.backfill
+    ADD CONSTRAINT backfill_dag_id_fkey FOREIGN KEY (dag_id) REFERENCES public.dag(dag_id);
+
+--
+-- Name: backfill_run backfill_run_backfill_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.backfill_run
+    ADD CONSTRAINT backfill_run_backfill_id_fkey FOREIGN KEY (backfill_id) REFERENCES public.backfill(id) ON DELETE CASCADE;
+
+--
+-- Name: backfill_run backfill_run_dag_run_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.backfill_run
+    ADD CONSTRAINT backfill_run_dag_run_id_fkey FOREIGN KEY (dag_run_id) REFERENCES public.dag_run(id) ON DELETE SET NULL;
 
 --
 -- Name: callback callback_dag_run_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -7,7 +7,7 @@ import { sql } from '../db/sql.js';
 
 export interface NewRun {
   runId: string;
-  runType: 'scheduled' | 'manual';
+  runType: 'scheduled' | 'manual' | 'backfill';
   logicalDate: Date;
   dataIntervalStart: Date;
   dataIntervalEnd: Date;
@@ -38,4 +38,11 @@ export async function createRun(tx: Tx, dag: SerializedDag, versionHash: string,
   ]);
   await tx.query(sql('db/notify_scheduler'), [id]);
   return id;
+}
+
+/** The params of a run nobody passed params to: each param's default. */
+export function defaultParams(dag: SerializedDag): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(dag.params)) if (spec.default !== undefined) out[name] = spec.default;
+  return out;
 }

@@ -118,36 +118,43 @@ export interface ClearRequest extends SelectOptions {
 
 /** Clears task instances of a run so that they run again, and puts the run back to running. */
 export async function clearTasks(db: Database, runId: string, req: ClearRequest, who: Actor): Promise<LifecycleResult> {
-  return db.inTransaction(async (tx) => {
-    const locked = await lockRun(tx, runId, who);
-    const selected = select(locked, req.taskIds, req);
-    let plan;
-    try {
-      plan = planClear(selected, locked.seen, { onlyFailed: req.onlyFailed }).clear as (SeenInstance & { id: string })[];
-    } catch (err) {
-      if (err instanceof PlanError) throw new LifecycleConflictError(err.message);
-      throw err;
-    }
-    checkConfirmed(plan, req.expected);
-    const reopen = plan.length > 0 && (locked.run.state === 'success' || locked.run.state === 'failed');
-    const result: LifecycleResult = {
-      runId: locked.run.id, dagId: locked.run.dag_id, dryRun: Boolean(req.dryRun),
-      runState: { from: locked.run.state, to: reopen ? 'running' : locked.run.state }, tasks: plan.map((p) => toChange(p, 'pending')),
-    };
-    if (req.dryRun || !plan.length) return result;
-    // Attempts an operator stopped whose worker is gone: nothing runs them any more.
-    const orphaned = locked.seen.filter((s) => plan.includes(s) && s.attemptId).map((s) => s.attemptId!);
-    if (orphaned.length) await tx.query(sql('lifecycle/task_attempts_close_orphaned'), [orphaned]);
-    await clearConditional(tx, plan);
-    if (reopen) await tx.query(sql('lifecycle/dag_run_reopen'), [runId]);
-    const details = { taskIds: req.taskIds, downstream: Boolean(req.downstream), upstream: Boolean(req.upstream), recursive: Boolean(req.recursive), onlyFailed: Boolean(req.onlyFailed) };
-    await audit(tx, who, 'clear', locked.run, [
-      ...(reopen ? [{ taskId: null, from: locked.run.state, to: 'running', tryNumber: null, attemptId: null }] : []),
-      ...plan.map((p) => ({ taskId: p.taskId, from: p.state, to: 'pending', tryNumber: p.tryNumber, attemptId: p.attemptId })),
-    ], details);
-    await tx.query(sql('db/notify_scheduler'), [runId]);
-    return result;
-  }, { idempotent: false, what: 'the clear' }); // run again after a lost COMMIT, it could clear a task that ran since (ADR 0005)
+  // Run again after a lost COMMIT, it could clear a task that ran since (ADR 0005).
+  return db.inTransaction((tx) => clearTasksIn(tx, runId, req, who), { idempotent: false, what: 'the clear' });
+}
+
+/**
+ * The clear inside the caller's transaction (a scheduler driving a backfill). It throws a
+ * RunNotFoundError or LifecycleConflictError before it writes anything: the task instances
+ * are locked when planned, so the conditional apply cannot miss a row.
+ */
+export async function clearTasksIn(tx: Tx, runId: string, req: ClearRequest, who: Actor, details: object = {}): Promise<LifecycleResult> {
+  const locked = await lockRun(tx, runId, who);
+  const selected = select(locked, req.taskIds, req);
+  let plan;
+  try {
+    plan = planClear(selected, locked.seen, { onlyFailed: req.onlyFailed }).clear as (SeenInstance & { id: string })[];
+  } catch (err) {
+    if (err instanceof PlanError) throw new LifecycleConflictError(err.message);
+    throw err;
+  }
+  checkConfirmed(plan, req.expected);
+  const reopen = plan.length > 0 && (locked.run.state === 'success' || locked.run.state === 'failed');
+  const result: LifecycleResult = {
+    runId: locked.run.id, dagId: locked.run.dag_id, dryRun: Boolean(req.dryRun),
+    runState: { from: locked.run.state, to: reopen ? 'running' : locked.run.state }, tasks: plan.map((p) => toChange(p, 'pending')),
+  };
+  if (req.dryRun || !plan.length) return result;
+  // Attempts an operator stopped whose worker is gone: nothing runs them any more.
+  const orphaned = locked.seen.filter((s) => plan.includes(s) && s.attemptId).map((s) => s.attemptId!);
+  if (orphaned.length) await tx.query(sql('lifecycle/task_attempts_close_orphaned'), [orphaned]);
+  await clearConditional(tx, plan);
+  if (reopen) await tx.query(sql('lifecycle/dag_run_reopen'), [runId]);
+  await audit(tx, who, 'clear', locked.run, [
+    ...(reopen ? [{ taskId: null, from: locked.run.state, to: 'running', tryNumber: null, attemptId: null }] : []),
+    ...plan.map((p) => ({ taskId: p.taskId, from: p.state, to: 'pending', tryNumber: p.tryNumber, attemptId: p.attemptId })),
+  ], { taskIds: req.taskIds, downstream: Boolean(req.downstream), upstream: Boolean(req.upstream), recursive: Boolean(req.recursive), onlyFailed: Boolean(req.onlyFailed), ...details });
+  await tx.query(sql('db/notify_scheduler'), [runId]);
+  return result;
 }
 
 export interface MarkRequest extends SelectOptions {

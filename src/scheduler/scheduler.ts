@@ -12,11 +12,12 @@ import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';
 import { computeNextDue, lastScheduledLogicalDate } from '../runs/next-due.js';
 import { AttemptFencing } from '../fencing/sweeps.js';
-import { createRun, runIdFor } from '../runs/create-run.js';
+import { createRun, defaultParams, runIdFor } from '../runs/create-run.js';
 import { maintenanceOn } from '../ha/operator-notice.js';
 import { takeBackLostCallbacks } from '../runs/callbacks.js';
 import { failTimedOutRuns, judgeDeadlines } from '../runs/run-limits.js';
 import { decideLockedRuns, queueScheduled, type LockedRun, type QueueResult } from '../runs/run-steps.js';
+import { driveBackfills, type DriveResult } from '../runs/backfill.js';
 
 export { QUEUE_LOCK_KEY } from '../runs/run-steps.js';
 
@@ -38,6 +39,8 @@ const EXAMINE_AGAIN_AFTER_SEC = 10;
 
 export interface TickStats {
   runsCreated: number;
+  /** Backfill runs created or cleared. */
+  backfillRuns: number;
   runsStarted: number;
   runsExamined: number;
   /** Task instances whose state a decision changed. */
@@ -81,7 +84,7 @@ export class Scheduler {
       await recordDisruption(this.db, this.opts.componentId, 'scheduler reconnected after losing the database');
       this.disrupted = false;
     }
-    const stats: TickStats = { runsCreated: 0, runsStarted: 0, runsExamined: 0, decisions: 0, runsFinished: 0, queued: 0, fenced: 0, full: false, queueContended: false, skippedHints: [] };
+    const stats: TickStats = { runsCreated: 0, backfillRuns: 0, runsStarted: 0, runsExamined: 0, decisions: 0, runsFinished: 0, queued: 0, fenced: 0, full: false, queueContended: false, skippedHints: [] };
     // A turn woken for particular runs does only what moves them; the periodic duties
     // (due runs, every run that needs a look, fencing, dead components) run once per loop interval.
     const periodic = hintedRunIds.length === 0 || performance.now() - this.lastPeriodicAt >= (this.opts.periodicMs ?? 0);
@@ -97,6 +100,8 @@ export class Scheduler {
     stats.skippedHints = examined.skippedHints;
     stats.runsFinished = examined.finished;
     stats.decisions = examined.decisions;
+    // After the examination, so that a backfill run that just ended frees its slot this turn.
+    if (!maintenance && (periodic || examined.finished > 0)) stats.backfillRuns = (await this.driveBackfills()).started;
     const queued = await this.queueScheduled();
     stats.queued = queued.queued;
     stats.queueContended = queued.contended;
@@ -105,7 +110,7 @@ export class Scheduler {
       await this.markDeadComponents();
       stats.runsFinished += await this.enforceRunLimits();
     }
-    stats.full = examined.examined >= this.opts.batchSize || stats.queued >= this.opts.batchSize || stats.runsCreated > 0 || stats.fenced > 0;
+    stats.full = examined.examined >= this.opts.batchSize || stats.queued >= this.opts.batchSize || stats.runsCreated > 0 || stats.backfillRuns > 0 || stats.fenced > 0;
     return stats;
   }
 
@@ -141,6 +146,11 @@ export class Scheduler {
       }
       return created;
     });
+  }
+
+  /** Running backfills this scheduler holds get their next runs, up to their max_active_runs (src/runs/backfill.ts). */
+  async driveBackfills(): Promise<DriveResult> {
+    return driveBackfills(this.db, { batchSize: this.opts.batchSize, lifecycle: { workerLostAfterSec: this.opts.workerLostAfterSec, dbOutageGraceSec: this.opts.dbOutageGraceSec } }, this.log);
   }
 
   /** Queued runs start when their DAG is under max_active_runs. */
@@ -210,11 +220,5 @@ export class Scheduler {
       return dead.rows.length;
     });
   }
-}
-
-function defaultParams(dag: SerializedDag): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(dag.params)) if (spec.default !== undefined) out[name] = spec.default;
-  return out;
 }
 

@@ -47,7 +47,7 @@ export function runRoutes(app: FastifyInstance, db: Database, opts: LifecycleOpt
     schema: {
       tags: ['runs'], summary: 'Runs, newest first, with filters and pagination',
       querystring: object({
-        dagId: dagIdParam, state: { type: 'string', enum: [...RUN_STATES] }, runType: { type: 'string', enum: ['scheduled', 'manual'] },
+        dagId: dagIdParam, state: { type: 'string', enum: [...RUN_STATES] }, runType: { type: 'string', enum: ['scheduled', 'manual', 'backfill'] },
         logicalDateFrom: dateTime, logicalDateTo: dateTime,
         limit: limit(500, 50), offset,
       }),

@@ -1,5 +1,6 @@
 // The pages of the web UI. Each view renders into a container and returns a refresh
 // function that the router calls every few seconds while the page is shown.
+import { backfillSection } from './backfill-view.js';
 import { api, ApiError, setCsrf } from './api.js';
 import { ago, badge, h, svg, table, time } from './dom.js';
 import { openLifecycleDialog } from './lifecycle-dialog.js';
@@ -166,7 +167,10 @@ export const dagView: View = async (root, dagId) => {
     h('h1', {}, dag.dagId), h('p', { class: 'muted' }, dag.serialized.description ?? '', ` — ${dag.fileloc}`), head,
     h('div', { class: 'columns' }, h('section', {}, h('h2', {}, 'Runs × tasks'), gridBox, legend()), triggerForm(dag.dagId, dag.serialized.params, (id) => { location.hash = `#/runs/${id}`; })),
     h('h2', {}, 'Graph (latest run)'), graphBox);
+  const backfills = dag.serialized.schedule.kind === 'none' ? null : backfillSection(dag.dagId, dag.serialized.startDate);
+  if (backfills) root.append(backfills.el);
   const refresh = async () => {
+    await backfills?.refresh();
     const [d, grid] = await Promise.all([api('GET', `/dags/${encodeURIComponent(dagId!)}`), api('GET', `/dags/${encodeURIComponent(dagId!)}/grid?limit=20`)]);
     head.replaceChildren(d.isPaused ? badge('paused') : badge('active'), ' next run: ', d.nextDagrunAt ? time(d.nextDagrunAt) : 'manual only', ' ',
       action(d.isPaused ? 'Unpause' : 'Pause', () => api('POST', `/dags/${encodeURIComponent(dagId!)}/${d.isPaused ? 'unpause' : 'pause'}`), () => void refresh()));
