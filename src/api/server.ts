@@ -56,7 +56,7 @@ const READY_TIMEOUT_MS = 2000;
 
 export type ApiOptions = Pick<KeelOptions, 'apiTrustProxy' | 'apiCookieSecure' | 'apiSessionIdleSec' | 'apiSessionMaxSec' | 'apiLoginRateLimit' | 'apiLoginBackoffAfter' | 'apiLoginBackoffMaxSec'
   | 'apiTokenDefaultLifetimeSec' | 'apiTokenMaxLifetimeSec' | 'apiWriteRateLimit' | 'secretKey' | 'componentDeadAfterSec' | 'apiSessionStore' | 'redisUrl' | 'dbConnectRetrySec' | 'metricsAllow' | 'metricsToken'
-  | 'workerLostAfterSec' | 'dbOutageGraceSec'>;
+  | 'workerLostAfterSec' | 'dbOutageGraceSec' | 'expectedCopies'>;
 
 export interface ApiServer {
   app: FastifyInstance;
@@ -177,7 +177,7 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
     dagRoutes(api, db);
     runRoutes(api, db, { workerLostAfterSec: options.workerLostAfterSec, dbOutageGraceSec: options.dbOutageGraceSec });
     resourceRoutes(api, db, secrets);
-    haRoutes(api, db);
+    haRoutes(api, db, { expectedCopies: options.expectedCopies, componentDeadAfterSec: options.componentDeadAfterSec });
     triggerRoutes(api, db);
   }, { prefix: API_PREFIX });
   await registerUi(app);

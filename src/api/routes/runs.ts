@@ -77,6 +77,19 @@ export function runRoutes(app: FastifyInstance, db: Database, opts: LifecycleOpt
     return version;
   });
 
+  app.get('/runs/:runId/dagSource', {
+    schema: { tags: ['runs'], summary: "The source this run executes: its DAG version's bundle (the DAG file first, then the local modules it imports); files is empty for a version stored before bundles existed", params: runParams },
+  }, async (req) => {
+    const { runId } = req.params as { runId: string };
+    const row = (await db.query(sql('api/dag_source_of_run'), [runId])).rows[0];
+    if (!row) throw notFound(`no DAG run with id ${runId}`);
+    const { files, ...rest } = row as { files: Record<string, string> | null; entry: string | null };
+    // An array, not an object keyed by path: paths are data, not field names.
+    const sources = Object.entries(files ?? {}).map(([path, source]) => ({ path, source }))
+      .sort((a, b) => Number(b.path === rest.entry) - Number(a.path === rest.entry) || a.path.localeCompare(b.path));
+    return { ...rest, files: sources };
+  });
+
   app.post('/runs/:runId/cancel', {
     schema: { tags: ['runs'], summary: 'Cancel a queued or running run: unfinished tasks fail, running attempts are stopped (fenced), the run fails', params: runParams, body: object({ dryRun: selection.dryRun }) },
   }, async (req) => {

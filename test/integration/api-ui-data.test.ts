@@ -1,0 +1,64 @@
+// What the web UI's code view and HA dashboard read: the source a run executes (its DAG
+// version's bundle) and the redundancy of the deployment — every role with its copies alive
+// against expectedCopies, and each single point of failure. A viewer may read both.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createUser } from '../../src/auth/users.js';
+import { triggerDag } from '../../src/runs/manual-run.js';
+import { freshDatabase, type TestDatabase } from '../support/db.js';
+import { startRoles, testOptions, waitFor, waitForDag, waitForRunEnd, type TestCluster } from '../support/cluster.js';
+import { ApiClient } from '../support/api.js';
+
+const DAGS = fileURLToPath(new URL('../fixtures/api/', import.meta.url));
+let t: TestDatabase;
+let cluster: TestCluster;
+let viewer: ApiClient;
+
+before(async () => {
+  t = await freshDatabase();
+  const options = testOptions(t.url, DAGS, { apiPort: 0, apiDrainSec: 0, expectedCopies: 'scheduler=2,worker=2,api=1' });
+  cluster = await startRoles(options, ['dag-processor', 'scheduler', 'scheduler', 'worker', 'api']);
+  await waitForDag(t.db, 'api_dag');
+  await createUser(t.db, 'vic', 'viewer password', 'viewer');
+  viewer = new ApiClient(`http://127.0.0.1:${cluster.roles[4]!.apiPort}`);
+  assert.equal((await viewer.login('vic', 'viewer password')).status, 200);
+});
+after(async () => {
+  await cluster?.stop();
+  await t?.drop();
+});
+
+test("a run's DAG source: the bundle of its version, the DAG file first; 404 for a run that does not exist", async () => {
+  const run = await triggerDag(t.db, 'api_dag');
+  await waitForRunEnd(t.db, run.id);
+  const r = await viewer.req('GET', `/api/v1/runs/${run.id}/dagSource`);
+  assert.equal(r.status, 200);
+  assert.equal(r.body.entry, 'api.ts');
+  assert.equal(r.body.files[0].path, 'api.ts', 'the DAG file comes first');
+  assert.equal(r.body.files[0].source, readFileSync(`${DAGS}api.ts`, 'utf8'));
+  assert.match(r.body.versionHash, /^[0-9a-f]+$/);
+  const missing = await viewer.req('GET', '/api/v1/runs/999999/dagSource');
+  assert.equal(missing.status, 404);
+  assert.match(missing.body.message, /no DAG run with id 999999/);
+});
+
+test('redundancy: every role with alive and configured copies; one copy and an unreplicated database are single points of failure', async () => {
+  const r = await waitFor('every copy alive', async () => {
+    const x = await viewer.req('GET', '/api/v1/ha');
+    return x.body.roles?.find((c: { role: string }) => c.role === 'scheduler')?.alive === 2 ? x : null;
+  });
+  assert.equal(r.status, 200);
+  const roles = Object.fromEntries(r.body.roles.map((c: { role: string; alive: number; configured: number | null; status: string; singlePointOfFailure: boolean }) => [c.role, [c.alive, c.configured, c.status, c.singlePointOfFailure]]));
+  assert.deepEqual(roles, {
+    scheduler: [2, 2, 'redundant', false],
+    worker: [1, 2, 'below', true],
+    'dag-processor': [1, null, 'single', true],
+    triggerer: [0, null, 'absent', false],
+    api: [1, 1, 'single', true],
+  });
+  assert.equal(r.body.database.singlePointOfFailure, true);
+  assert.match(r.body.database.note, /single, unreplicated database/);
+  assert.deepEqual(r.body.singlePointsOfFailure, ['worker', 'dag-processor', 'api', 'database']);
+});
