@@ -31,7 +31,7 @@ const CONCURRENCY = 2;
  * chaos faults' windows, the DAG folder watcher's latency), or they load it heavily
  * themselves (a browser).
  */
-const ALONE = ['api-browser', 'api-haproxy', 'chaos', 'dag-processor-ha'];
+const ALONE = ['api-browser', 'api-browser-phone', 'api-haproxy', 'chaos', 'dag-processor-ha'];
 const alone = (f: string) => ALONE.some((name) => f.endsWith(`/${name}.test.ts`));
 
 function files(dir: string): string[] {
