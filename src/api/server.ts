@@ -175,7 +175,7 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
     });
     userRoutes(api, db);
     dagRoutes(api, db);
-    runRoutes(api, db, { workerLostAfterSec: options.workerLostAfterSec, dbOutageGraceSec: options.dbOutageGraceSec });
+    runRoutes(api, db, { workerLostAfterSec: options.workerLostAfterSec, dbOutageGraceSec: options.dbOutageGraceSec }, secrets);
     resourceRoutes(api, db, secrets);
     haRoutes(api, db, { expectedCopies: options.expectedCopies, componentDeadAfterSec: options.componentDeadAfterSec });
     triggerRoutes(api, db);

@@ -15,6 +15,7 @@ const DAGS = fileURLToPath(new URL('../fixtures/api/', import.meta.url));
 let t: TestDatabase;
 let cluster: TestCluster;
 let viewer: ApiClient;
+let admin: ApiClient;
 
 before(async () => {
   t = await freshDatabase();
@@ -22,22 +23,30 @@ before(async () => {
   cluster = await startRoles(options, ['dag-processor', 'scheduler', 'scheduler', 'worker', 'api']);
   await waitForDag(t.db, 'api_dag');
   await createUser(t.db, 'vic', 'viewer password', 'viewer');
+  await createUser(t.db, 'ada', 'admin password', 'admin');
   viewer = new ApiClient(`http://127.0.0.1:${cluster.roles[4]!.apiPort}`);
   assert.equal((await viewer.login('vic', 'viewer password')).status, 200);
+  admin = new ApiClient(viewer.base);
+  assert.equal((await admin.login('ada', 'admin password')).status, 200);
 });
 after(async () => {
   await cluster?.stop();
   await t?.drop();
 });
 
-test("a run's DAG source: the bundle of its version, the DAG file first; 404 for a run that does not exist", async () => {
+test("a run's DAG source: the bundle of its version, the DAG file first, secret values masked for non-admins as in task logs; 404 for a run that does not exist", async () => {
   const run = await triggerDag(t.db, 'api_dag');
   await waitForRunEnd(t.db, run.id);
+  // A value of a sensitive variable that the DAG file happens to contain.
+  await t.db.query(`INSERT INTO variable (key, value) VALUES ('greeting_password', 'says hello')`);
+  const source = readFileSync(`${DAGS}api.ts`, 'utf8');
+  assert.ok(source.includes('says hello'));
   const r = await viewer.req('GET', `/api/v1/runs/${run.id}/dagSource`);
   assert.equal(r.status, 200);
   assert.equal(r.body.entry, 'api.ts');
   assert.equal(r.body.files[0].path, 'api.ts', 'the DAG file comes first');
-  assert.equal(r.body.files[0].source, readFileSync(`${DAGS}api.ts`, 'utf8'));
+  assert.equal(r.body.files[0].source, source.replaceAll('says hello', '***'), 'masked for a viewer');
+  assert.equal((await admin.req('GET', `/api/v1/runs/${run.id}/dagSource`)).body.files[0].source, source, 'as stored for an admin');
   assert.match(r.body.versionHash, /^[0-9a-f]+$/);
   const missing = await viewer.req('GET', '/api/v1/runs/999999/dagSource');
   assert.equal(missing.status, 404);

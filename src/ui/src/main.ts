@@ -94,7 +94,7 @@ function zonePicker(): void {
     label.textContent = zoneLabel();
     void render();
   });
-  document.getElementById('tz')!.replaceChildren(h('label', { title: 'Times are shown in this zone (kept in this browser)' }, 'Times in ', label, select));
+  document.getElementById('tz')!.replaceChildren(h('label', { title: 'Times are shown in this zone (kept in this browser)' }, h('span', { class: 'nowrap' }, 'Times in'), label, select));
 }
 
 zonePicker();
