@@ -31,7 +31,7 @@ const CONCURRENCY = 2;
  * chaos faults' windows, the DAG folder watcher's latency), or they load it heavily
  * themselves (a browser, the saturation test's busy loops).
  */
-const ALONE = ['api-browser', 'api-haproxy', 'chaos', 'dag-processor-ha', 'saturation'];
+const ALONE = ['api-browser', 'api-browser-phone', 'api-haproxy', 'chaos', 'dag-processor-ha', 'saturation'];
 const alone = (f: string) => ALONE.some((name) => f.endsWith(`/${name}.test.ts`));
 
 function files(dir: string): string[] {

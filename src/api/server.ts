@@ -179,7 +179,7 @@ async function buildOn(db: Database, sessions: SessionStore, options: ApiOptions
     });
     userRoutes(api, db);
     dagRoutes(api, db);
-    runRoutes(api, db, { workerLostAfterSec: options.workerLostAfterSec, dbOutageGraceSec: options.dbOutageGraceSec });
+    runRoutes(api, db, { workerLostAfterSec: options.workerLostAfterSec, dbOutageGraceSec: options.dbOutageGraceSec }, secrets);
     backfillRoutes(api, db, { workerLostAfterSec: options.workerLostAfterSec, dbOutageGraceSec: options.dbOutageGraceSec });
     resourceRoutes(api, db, secrets);
     haRoutes(api, db, options, writability);

@@ -44,8 +44,19 @@ export interface CapacityCheck {
   ok: boolean;
 }
 
+/** How well a role is covered: redundant (copies on two or more nodes), single (one copy, or every copy on one node), below (fewer than expectedCopies), absent. */
+export type Coverage = 'redundant' | 'single' | 'below' | 'absent';
+
+export interface RoleAudit {
+  role: AuditedRole; copies: number; expected: number | null; nodes: string[]; zones: string[];
+  status: Coverage; singlePointOfFailure: boolean; note: string;
+}
+
 export interface AuditReport {
-  roles: { role: AuditedRole; copies: number; expected: number | null; nodes: string[]; zones: string[] }[];
+  roles: RoleAudit[];
+  database: { streamingReplicas: number; singlePointOfFailure: boolean; note: string };
+  /** The roles, and 'database', whose loss stops their duty. */
+  singlePointsOfFailure: string[];
   workerSlots: number;
   findings: Finding[];
   capacity: { nPlus1: CapacityCheck; nPlus2: CapacityCheck };
@@ -74,20 +85,31 @@ export function auditDeployment(input: AuditInput): AuditReport {
       fix: 'run the roles as separate processes, two or more copies each on different nodes (docs/operations.md#running-the-roles-separately)',
     });
   }
-  const roles = AUDITED_ROLES.map((role) => {
+  const roles = AUDITED_ROLES.map((role): RoleAudit => {
     const mine = input.components.filter((c) => c.role === role || c.role === 'standalone');
     const nodes = distinct(mine.map((c) => c.node));
     const zones = distinct(mine.flatMap((c) => (c.zone ? [c.zone] : [])));
     const expected = input.expectedCopies[role] ?? null;
-    if (mine.length === 0) findings.push({ severity: 'spof', what: `no live ${role}`, fix: `start ${role} copies (\`keel ${role}\`) on two or more nodes` });
-    else if (mine.length === 1) findings.push({ severity: 'spof', what: `one ${role} (on ${nodes[0]}): its loss stops what it does`, fix: `start a second \`keel ${role}\` on another node` });
-    else if (nodes.length === 1) findings.push({ severity: 'spof', what: `all ${mine.length} ${role} copies run on ${nodes[0]}`, fix: `move a copy to another node (spread them: topology spread / anti-affinity)` });
-    else if (zones.length === 1 && mine.every((c) => c.zone)) findings.push({ severity: 'warning', what: `all ${role} copies are in zone ${zones[0]}`, fix: 'spread the copies over zones (KEEL_ZONE labels each process)' });
-    if (expected !== null && mine.length < expected) findings.push({ severity: 'spof', what: `${mine.length} of the ${expected} configured ${role} copies are alive`, fix: `see \`keel ha status\` for the missing ones and restart them (expectedCopies)` });
-    return { role, copies: mine.length, expected, nodes, zones };
+    let status: Coverage = 'redundant';
+    let finding: Finding | null = null;
+    if (mine.length === 0) [status, finding] = ['absent', { severity: 'spof', what: `no live ${role}`, fix: `start ${role} copies (\`keel ${role}\`) on two or more nodes` }];
+    else if (mine.length === 1) [status, finding] = ['single', { severity: 'spof', what: `one ${role} (on ${nodes[0]}): its loss stops what it does`, fix: `start a second \`keel ${role}\` on another node` }];
+    else if (nodes.length === 1) [status, finding] = ['single', { severity: 'spof', what: `all ${mine.length} ${role} copies run on ${nodes[0]}`, fix: 'move a copy to another node (spread them: topology spread / anti-affinity)' }];
+    else if (zones.length === 1 && mine.every((c) => c.zone)) finding = { severity: 'warning', what: `all ${role} copies are in zone ${zones[0]}`, fix: 'spread the copies over zones (KEEL_ZONE labels each process)' };
+    if (finding) findings.push(finding);
+    let below: Finding | null = null;
+    if (expected !== null && mine.length < expected) {
+      below = { severity: 'spof', what: `${mine.length} of the ${expected} configured ${role} copies are alive`, fix: 'see `keel ha status` for the missing ones and restart them (expectedCopies)' };
+      findings.push(below);
+      if (status !== 'absent') status = 'below';
+    }
+    const spof = finding?.severity === 'spof' || below !== null;
+    const note = [finding?.what, below?.what].filter(Boolean).join('; ') || `${mine.length} copies on ${nodes.length} nodes: any one can die`;
+    return { role, copies: mine.length, expected, nodes, zones, status, singlePointOfFailure: spof, note };
   });
 
   const db = input.database;
+  const beforeDb = findings.length;
   if (db.embedded) {
     findings.push({ severity: 'spof', what: 'the database is the embedded PostgreSQL: one server, no replica, on this node', fix: 'use a replicated PostgreSQL (Patroni, a managed HA database) through KEEL_DATABASE_URL (docs/database-ha.md)' });
   } else if (db.replicas.length === 0) {
@@ -102,6 +124,9 @@ export function auditDeployment(input: AuditInput): AuditReport {
       if (r.replayLagSec !== null && r.replayLagSec > input.replicaLagWarnSec) findings.push({ severity: 'warning', what: `replica ${r.name} replays ${r.replayLagSec.toFixed(1)} s behind`, fix: 'see docs/runbooks/replication-lag.md' });
     }
   }
+  const dbSpof = findings.slice(beforeDb).find((f) => f.severity === 'spof') ?? null;
+  const streamingReplicas = db.replicas.filter((r) => r.state === 'streaming').length;
+  const database = { streamingReplicas, singlePointOfFailure: dbSpof !== null, note: dbSpof?.what ?? `${streamingReplicas} replica(s) streaming: a failover target exists` };
   if (db.patroni !== null) {
     const running = db.patroni.filter((m) => m.state === 'running' || m.state === 'streaming');
     if (!db.patroni.some((m) => m.role === 'leader' || m.role === 'standby_leader')) findings.push({ severity: 'spof', what: 'Patroni has no leader', fix: 'see docs/runbooks/failover.md' });
@@ -119,7 +144,8 @@ export function auditDeployment(input: AuditInput): AuditReport {
   else if (!nPlus2.ok) findings.push({ severity: 'warning', what: `without ${nPlus2.lost.join(' and ')} the workers have ${nPlus2.slotsLeft} slots; the last ${Math.round(input.load.windowSec / 60)} min needed up to ${needed} at once (N+2)`, fix: 'add worker slots on other nodes to survive two lost nodes' });
 
   return {
-    roles, workerSlots: workers.reduce((a, c) => a + c.capacity, 0), findings,
+    roles, database, singlePointsOfFailure: [...roles.filter((r) => r.singlePointOfFailure).map((r) => r.role), ...(database.singlePointOfFailure ? ['database'] : [])],
+    workerSlots: workers.reduce((a, c) => a + c.capacity, 0), findings,
     capacity: { nPlus1, nPlus2 }, ok: !findings.some((f) => f.severity === 'spof'),
   };
 }

@@ -6,6 +6,7 @@ export type QueryName =
   | 'api/connection_upsert'
   | 'api/connections'
   | 'api/dag_grid'
+  | 'api/dag_source_of_run'
   | 'api/dag_version_of_run'
   | 'api/dags_list'
   | 'api/database_read_only'

@@ -3,11 +3,10 @@
 // look sensitive. Read again when attempts start, at most every RELOAD_MS, so a secret is
 // masked from the first attempt that starts a few seconds after it was saved.
 import type { Database } from '../db/database.js';
-import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';
 import { SecretMasker } from '../secrets/masker.js';
 import type { SecretBox } from '../secrets/secret-box.js';
-import { sensitiveLikePatterns, sensitiveStrings } from '../secrets/sensitive.js';
+import { readSecretValues } from '../secrets/known-values.js';
 
 const RELOAD_MS = 5000;
 
@@ -27,15 +26,7 @@ export class KnownSecrets {
   async refresh(): Promise<void> {
     if (performance.now() - this.loadedAt < RELOAD_MS) return;
     try {
-      const connections = await this.db.query<{ conn_id: string; password_encrypted: Buffer | null; extra: unknown }>(sql('worker/connection_secrets'));
-      const variables = await this.db.query<{ value: string }>(sql('worker/variable_sensitive_values'), [sensitiveLikePatterns()]);
-      const secrets = variables.rows.map((r) => r.value);
-      for (const c of connections.rows) {
-        secrets.push(...sensitiveStrings(c.extra));
-        const password = c.password_encrypted && this.decrypt(c.conn_id, c.password_encrypted);
-        if (password) secrets.push(password);
-      }
-      this.current = new SecretMasker(secrets);
+      this.current = new SecretMasker(await readSecretValues(this.db, (connId, stored) => this.decrypt(connId, stored)));
       this.loadedAt = performance.now();
     } catch (err) {
       this.log.warn({ err }, 'could not load the secrets to mask in task logs; the ones loaded before stay in use');

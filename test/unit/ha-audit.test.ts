@@ -21,7 +21,11 @@ test('three nodes with every role, a synchronous replica and spare slots: no fin
   assert.deepEqual(r.findings, []);
   assert.equal(r.ok, true);
   assert.deepEqual(r.capacity.nPlus1, { lost: ['n1'], slotsLeft: 8, needed: 4, ok: true });
-  assert.deepEqual(r.roles.find((x) => x.role === 'worker'), { role: 'worker', copies: 3, expected: null, nodes: ['n1', 'n2', 'n3'], zones: [] });
+  assert.deepEqual(r.roles.find((x) => x.role === 'worker'), {
+    role: 'worker', copies: 3, expected: null, nodes: ['n1', 'n2', 'n3'], zones: [], status: 'redundant', singlePointOfFailure: false, note: '3 copies on 3 nodes: any one can die',
+  });
+  assert.deepEqual(r.database, { streamingReplicas: 1, singlePointOfFailure: false, note: '1 replica(s) streaming: a failover target exists' });
+  assert.deepEqual(r.singlePointsOfFailure, []);
 });
 
 test('a standalone process, a single copy and copies on one node are single points of failure', () => {

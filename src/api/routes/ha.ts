@@ -14,6 +14,16 @@ export function haRoutes(app: FastifyInstance, db: Database, auditOptions: Audit
       querystring: object({ windowSec: { type: 'integer', minimum: 60, maximum: 30 * 86400, default: 3600, description: 'the load window capacity is checked against' } }),
     },
   }, async (req) => runAudit(db, auditOptions, (req.query as { windowSec: number }).windowSec));
+  // The HA dashboard's redundancy table: the audit's per-role and database verdicts.
+  app.get('/ha', {
+    schema: { tags: ['ha'], summary: 'Redundancy for the HA dashboard: every role with its copies alive and configured (expectedCopies), the database with its streaming replicas, and each single point of failure (keel ha audit over the last hour)' },
+  }, async () => {
+    const a = await runAudit(db, auditOptions, 3600);
+    return {
+      roles: a.roles.map((r) => ({ role: r.role, alive: r.copies, configured: r.expected, nodes: r.nodes, status: r.status, singlePointOfFailure: r.singlePointOfFailure, note: r.note })),
+      database: a.database, singlePointsOfFailure: a.singlePointsOfFailure, findings: a.findings,
+    };
+  });
   app.get('/components', { schema: { tags: ['ha'], summary: 'Every component with role, host, state and heartbeat age; the database' } }, async () => ({
     database: (await db.query(sql('cli/ha_database'))).rows[0],
     components: (await db.query(sql('cli/ha_components'))).rows,

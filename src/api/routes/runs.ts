@@ -11,6 +11,9 @@ import { toRun } from '../response-case.js';
 import { whyWaiting } from '../../runs/waiting.js';
 import { latestTrigger } from './triggers.js';
 import { sql } from '../../db/sql.js';
+import { readSecretValues } from '../../secrets/known-values.js';
+import { SecretMasker } from '../../secrets/masker.js';
+import type { SecretBox } from '../../secrets/secret-box.js';
 
 /** How the lifecycle actions judge a worker gone (the orphan sweep's options). */
 export type LifecycleOptions = Pick<Actor, 'workerLostAfterSec' | 'dbOutageGraceSec'>;
@@ -40,7 +43,7 @@ const selection = {
   expected: expectedList,
 };
 
-export function runRoutes(app: FastifyInstance, db: Database, opts: LifecycleOptions): void {
+export function runRoutes(app: FastifyInstance, db: Database, opts: LifecycleOptions, box: SecretBox | null): void {
   const who = (req: FastifyRequest): Actor => ({ actor: req.user?.username ?? 'anonymous', ...opts });
 
   app.get('/runs', {
@@ -75,6 +78,31 @@ export function runRoutes(app: FastifyInstance, db: Database, opts: LifecycleOpt
     const version = (await db.query(sql('api/dag_version_of_run'), [runId])).rows[0];
     if (!version) throw notFound(`no DAG run with id ${runId}`);
     return version;
+  });
+
+  app.get('/runs/:runId/dagSource', {
+    schema: {
+      tags: ['runs'], summary: "The source this run executes: its DAG version's bundle (the DAG file first, then the local modules it imports); files is empty for a version stored before bundles existed",
+      description: 'Non-admins see the secret values task logs mask (connection passwords, sensitive variables and connection extra fields) as "***".', params: runParams,
+    },
+  }, async (req) => {
+    const { runId } = req.params as { runId: string };
+    const row = (await db.query(sql('api/dag_source_of_run'), [runId])).rows[0];
+    if (!row) throw notFound(`no DAG run with id ${runId}`);
+    const { files, ...rest } = row as { files: Record<string, string> | null; entry: string | null };
+    const masker = req.user?.role === 'admin' ? null : new SecretMasker(await readSecretValues(db, (connId, stored) => {
+      if (!box) return null;
+      try {
+        return box.decrypt(stored);
+      } catch (err) {
+        req.log.warn({ err }, `the password of connection "${connId}" does not decrypt with this API copy's secretKey, so the DAG source cannot mask it`);
+        return null;
+      }
+    }));
+    // An array, not an object keyed by path: paths are data, not field names.
+    const sources = Object.entries(files ?? {}).map(([path, source]) => ({ path, source: masker ? masker.mask(source) : source }))
+      .sort((a, b) => Number(b.path === rest.entry) - Number(a.path === rest.entry) || a.path.localeCompare(b.path));
+    return { ...rest, files: sources };
   });
 
   app.post('/runs/:runId/cancel', {

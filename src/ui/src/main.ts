@@ -3,6 +3,8 @@
 // banner; the next refresh tries again.
 import './style.css';
 import { api, ApiError, setCsrf, showBanner } from './api.js';
+import { h } from './dom.js';
+import { browserZone, chosenZone, setTimeZone, zoneChoices, zoneLabel } from './timezone.js';
 import { connectionsView, poolsView, variablesView } from './resource-views.js';
 import { tokensView } from './tokens-view.js';
 import { startNoticeBanner } from './notice.js';
@@ -49,7 +51,7 @@ async function render(): Promise<void> {
   const hash = location.hash || '#/';
   const match = routes.map(([re, view]) => [re.exec(hash), view] as const).find(([m]) => m);
   if (!match) {
-    root.textContent = 'Page not found.';
+    notFound(root, `there is no page at ${hash}`);
     return;
   }
   const [m, view] = match;
@@ -58,17 +60,45 @@ async function render(): Promise<void> {
     if (refresh && mine === generation) {
       timer = window.setInterval(() => {
         refresh().catch((err) => {
-          if (!(err instanceof ApiError && err.status === 0)) showBanner(`Refresh failed: ${(err as Error).message}`);
+          if (err instanceof ApiError && err.status === 404) {
+            window.clearInterval(timer);
+            notFound(root, err.message);
+          } else if (!(err instanceof ApiError && err.status === 0)) showBanner(`Refresh failed: ${(err as Error).message}`);
         });
       }, REFRESH_MS);
     }
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return;
+    // Asking again will not make a missing run or DAG appear: say so and stop.
+    if (err instanceof ApiError && err.status === 404) {
+      notFound(root, err.message);
+      return;
+    }
     root.replaceChildren(Object.assign(document.createElement('p'), { className: 'error', textContent: `Could not load this page: ${(err as Error).message}. Retrying…` }));
     timer = window.setTimeout(() => void render(), REFRESH_MS);
   }
 }
 
+function notFound(root: HTMLElement, why: string): void {
+  root.replaceChildren(h('section', { class: 'not-found', id: 'not-found' }, h('h1', {}, 'Not found'), h('p', {}, `${why[0]!.toUpperCase()}${why.slice(1)}.`), h('p', {}, h('a', { href: '#/' }, 'Back to the DAGs'))));
+}
+
+/** The header's time-zone setting; a change redraws the page in the new zone. */
+function zonePicker(): void {
+  const select = h('select', { id: 'tz-select', 'aria-label': 'Time zone of the times shown' },
+    h('option', { value: '' }, `browser: ${zoneLabel(browserZone())}`),
+    ...zoneChoices().map((z) => h('option', { value: z }, z))) as HTMLSelectElement;
+  select.value = chosenZone() ?? '';
+  const label = h('span', { id: 'tz-name' }, zoneLabel());
+  select.addEventListener('change', () => {
+    setTimeZone(select.value || null);
+    label.textContent = zoneLabel();
+    void render();
+  });
+  document.getElementById('tz')!.replaceChildren(h('label', { title: 'Times are shown in this zone (kept in this browser)' }, h('span', { class: 'nowrap' }, 'Times in'), label, select));
+}
+
+zonePicker();
 window.addEventListener('hashchange', () => void render());
 startNoticeBanner();
 void whoAmI().then(render);

@@ -20,7 +20,7 @@ export async function tokensView(root: HTMLElement): Promise<() => Promise<void>
   const refresh = async () => {
     const { tokens } = await api('GET', `/auth/tokens${all ? '?all=true' : ''}`);
     list.replaceChildren(tokens.length === 0 ? h('p', {}, 'No API tokens.') : table(['id', ...(all ? ['user'] : []), 'name', 'created', 'expires', 'last used', ''], tokens.map((t: Row) => [
-      t.id, ...(all ? [t.username] : []), t.name, time(t.createdAt), t.expired ? h('span', { class: 'error' }, `expired ${time(t.expiresAt)}`) : t.expiresAt ? time(t.expiresAt) : 'never', time(t.lastUsedAt),
+      t.id, ...(all ? [t.username] : []), t.name, time(t.createdAt), t.expired ? h('span', { class: 'error' }, 'expired ', time(t.expiresAt)) : t.expiresAt ? time(t.expiresAt) : 'never', time(t.lastUsedAt),
       deleteButton(`token ${t.id}`, `/auth/tokens/${t.id}`, () => void refresh()),
     ])));
   };

@@ -2,10 +2,15 @@
 // function that the router calls every few seconds while the page is shown.
 import { backfillSection } from './backfill-view.js';
 import { api, ApiError, setCsrf } from './api.js';
-import { ago, badge, h, svg, table, time } from './dom.js';
+import { ago, badge, duration, h, table, time } from './dom.js';
+import { gantt } from './gantt.js';
+import { dagGraph, type GraphTask } from './graph.js';
+import { TASK_STATES } from './states.js';
+import { formatTime } from './timezone.js';
 import { openLifecycleDialog } from './lifecycle-dialog.js';
 
 type View = (root: HTMLElement, ...args: string[]) => Promise<(() => Promise<void>) | void>;
+type Row = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 function message(err: unknown): string {
   return err instanceof ApiError ? err.message : String(err);
@@ -55,64 +60,52 @@ export const loginView: View = async (root) => {
   root.replaceChildren(form);
 };
 
-function nextRun(d: { isPaused: boolean; nextDagrunAt: string | null; schedule: { kind: string } }): string {
+function nextRun(d: { isPaused: boolean; nextDagrunAt: string | null; schedule: { kind: string } }): Node | string {
   if (d.schedule.kind === 'none' || !d.nextDagrunAt) return 'manual only';
-  return d.isPaused ? `paused (due ${time(d.nextDagrunAt)})` : time(d.nextDagrunAt);
+  return d.isPaused ? h('span', {}, 'paused (due ', time(d.nextDagrunAt), ')') : time(d.nextDagrunAt);
 }
 
+const scheduleText = (s: { kind: string; expression?: string; seconds?: number }) => (s.kind === 'cron' ? s.expression! : s.kind === 'interval' ? `every ${s.seconds}s` : 'manual');
+
 export const dagsView: View = async (root) => {
+  const search = h('input', { type: 'search', id: 'dag-search', placeholder: 'Search DAGs', 'aria-label': 'Search DAGs by id or description' }) as HTMLInputElement;
+  const tagSelect = h('select', { id: 'dag-tag', 'aria-label': 'Filter by tag' }, h('option', { value: '' }, 'all tags')) as HTMLSelectElement;
   const body = h('div');
-  root.replaceChildren(h('h1', {}, 'DAGs'), body);
-  const refresh = async () => {
-    const { dags, importErrors } = await api('GET', '/dags');
+  let data: { dags: Row[]; importErrors: unknown[] } = { dags: [], importErrors: [] };
+  const draw = () => {
+    const q = search.value.trim().toLowerCase();
+    const tag = tagSelect.value;
+    const shown = data.dags.filter((d) => (!q || d.dagId.toLowerCase().includes(q) || (d.description ?? '').toLowerCase().includes(q)) && (!tag || (d.tags ?? []).includes(tag)));
     body.replaceChildren(
-      importErrors.length ? h('p', { class: 'warn' }, h('a', { href: '#/import-errors' }, `${importErrors.length} DAG file(s) failed to load`)) : '',
-      table(['DAG', 'schedule', 'tags', 'latest runs', 'next run', ''], dags.map((d: any) => [ // eslint-disable-line @typescript-eslint/no-explicit-any
-        h('a', { href: `#/dags/${encodeURIComponent(d.dagId)}`, class: 'dag-link' }, d.dagId),
-        d.schedule.kind === 'cron' ? d.schedule.expression : d.schedule.kind === 'interval' ? `every ${d.schedule.seconds}s` : 'manual',
-        (d.tags ?? []).join(', '),
-        h('span', { class: 'runs' }, ...d.recentRuns.map((r: { id: string; state: string; logicalDate: string }) => h('a', { href: `#/runs/${r.id}`, title: `${r.state} ${time(r.logicalDate)}`, class: `dot s-${r.state}` }, ''))),
-        nextRun(d),
-        action(d.isPaused ? 'Unpause' : 'Pause', () => api('POST', `/dags/${encodeURIComponent(d.dagId)}/${d.isPaused ? 'unpause' : 'pause'}`), () => void refresh()),
-      ])),
+      data.importErrors.length ? h('p', { class: 'warn' }, h('a', { href: '#/import-errors' }, `${data.importErrors.length} DAG file(s) failed to load`)) : '',
+      shown.length === 0 ? h('p', { class: 'muted', id: 'no-dags' }, data.dags.length ? 'No DAG matches the search.' : 'No DAGs yet.') : '',
+      table(['DAG', 'schedule', 'tags', 'last run', 'recent runs', 'next run', ''], shown.map((d) => {
+        const last = d.recentRuns[0] as { id: string; state: string; logicalDate: string } | undefined;
+        return [
+          h('span', {}, h('a', { href: `#/dags/${encodeURIComponent(d.dagId)}`, class: 'dag-link' }, d.dagId), d.description ? h('small', { class: 'muted block' }, d.description) : ''),
+          scheduleText(d.schedule),
+          h('span', { class: 'tags' }, ...(d.tags ?? []).map((t: string) => h('button', { class: 'tag', title: `only DAGs tagged ${t}`, onclick: () => { tagSelect.value = t; draw(); } }, t))),
+          last ? h('a', { href: `#/runs/${last.id}`, class: 'last-run' }, badge(last.state), ' ', time(last.logicalDate)) : h('span', { class: 'muted' }, 'never run'),
+          h('span', { class: 'runs' }, ...d.recentRuns.map((r: { id: string; state: string; logicalDate: string }) => h('a', { href: `#/runs/${r.id}`, title: `${r.state} ${formatTime(r.logicalDate)}`, class: `dot s-${r.state}` }, ''))),
+          nextRun(d),
+          action(d.isPaused ? 'Unpause' : 'Pause', () => api('POST', `/dags/${encodeURIComponent(d.dagId)}/${d.isPaused ? 'unpause' : 'pause'}`), () => void refresh()),
+        ];
+      }), { id: 'dag-list' }),
     );
+  };
+  search.addEventListener('input', draw);
+  tagSelect.addEventListener('change', draw);
+  root.replaceChildren(h('h1', {}, 'DAGs'), h('p', { class: 'filters' }, search, tagSelect), body);
+  const refresh = async () => {
+    data = await api('GET', '/dags');
+    const tags = [...new Set(data.dags.flatMap((d) => (d.tags ?? []) as string[]))].sort();
+    const chosen = tagSelect.value;
+    tagSelect.replaceChildren(h('option', { value: '' }, 'all tags'), ...tags.map((t) => h('option', { value: t, selected: t === chosen }, t)));
+    draw();
   };
   await refresh();
   return refresh;
 };
-
-interface Task { taskId: string; upstream: string[]; kind?: string }
-
-function graph(tasks: Task[], states: Record<string, string>): SVGElement {
-  const depth = new Map<string, number>();
-  const byId = new Map(tasks.map((t) => [t.taskId, t]));
-  const depthOf = (id: string, seen = new Set<string>()): number => {
-    if (depth.has(id)) return depth.get(id)!;
-    if (seen.has(id)) return 0;
-    seen.add(id);
-    const d = Math.max(-1, ...(byId.get(id)?.upstream ?? []).map((u) => depthOf(u, seen))) + 1;
-    depth.set(id, d);
-    return d;
-  };
-  tasks.forEach((t) => depthOf(t.taskId));
-  const layers: string[][] = [];
-  for (const t of tasks) (layers[depth.get(t.taskId)!] ??= []).push(t.taskId);
-  const W = 150, H = 34, GX = 60, GY = 16;
-  const pos = new Map<string, { x: number; y: number }>();
-  layers.forEach((ids, i) => ids.forEach((id, j) => pos.set(id, { x: 10 + i * (W + GX), y: 10 + j * (H + GY) })));
-  const width = 20 + layers.length * (W + GX);
-  const height = 20 + Math.max(1, ...layers.map((l) => l.length)) * (H + GY);
-  const edges = tasks.flatMap((t) => t.upstream.map((u) => {
-    const a = pos.get(u)!, b = pos.get(t.taskId)!;
-    return svg('path', { d: `M${a.x + W},${a.y + H / 2} C${a.x + W + GX / 2},${a.y + H / 2} ${b.x - GX / 2},${b.y + H / 2} ${b.x},${b.y + H / 2}`, class: 'edge' });
-  }));
-  const nodes = tasks.map((t) => {
-    const p = pos.get(t.taskId)!;
-    return svg('g', { class: `node s-${states[t.taskId] ?? 'none'}`, transform: `translate(${p.x},${p.y})` },
-      svg('rect', { width: W, height: H, rx: 6 }), svg('text', { x: 10, y: 21 }, t.taskId));
-  });
-  return svg('svg', { class: 'graph', width, height, viewBox: `0 0 ${width} ${height}` }, ...edges, ...nodes);
-}
 
 function triggerForm(dagId: string, params: Record<string, { type: string; default?: unknown; description?: string; enum?: unknown[]; minimum?: number; maximum?: number }>, onDone: (runId: string) => void): HTMLElement {
   const out = h('p', { class: 'action-result' });
@@ -151,17 +144,39 @@ function triggerForm(dagId: string, params: Record<string, { type: string; defau
   return form;
 }
 
-const LEGEND_STATES = ['pending', 'scheduled', 'queued', 'running', 'deferred', 'up_for_retry', 'success', 'failed', 'upstream_failed', 'skipped'];
-
-/** What the colours of the grid mean. */
+/** What the colours of the grid, graph and Gantt chart mean. */
 function legend(): HTMLElement {
-  return h('p', { class: 'legend' }, ...LEGEND_STATES.map((s) => h('span', { class: 'legend-item' }, h('span', { class: `cell s-${s}` }, ''), ` ${s}`)));
+  return h('p', { class: 'legend', id: 'legend' }, ...TASK_STATES.map((s) => h('span', { class: 'legend-item' }, h('span', { class: `cell s-${s}` }, ''), ` ${s}`)));
+}
+
+const seconds = (from: string | null, to: string | null, now = Date.now()) => (from ? ((to ? Date.parse(to) : now) - Date.parse(from)) / 1000 : null);
+
+interface GridRun { id: string; state: string; logicalDate: string; startedAt: string | null; endedAt: string | null; taskInstances: { taskId: string; state: string; tryNumber: number; startedAt: string | null; endedAt: string | null }[] }
+
+/** Runs × tasks, oldest run on the left: each column is labelled by its logical date under a bar as tall as the run took. */
+function grid(tasks: GraphTask[], newestFirst: GridRun[]): HTMLElement {
+  const runs = [...newestFirst].reverse();
+  const longest = Math.max(1, ...runs.map((r) => seconds(r.startedAt, r.endedAt) ?? 0));
+  const BAR_PX = 48;
+  const heads = runs.map((r) => {
+    const took = seconds(r.startedAt, r.endedAt);
+    const bar = h('span', { class: `run-bar s-${r.state}` });
+    bar.style.height = `${Math.max(3, Math.round(((took ?? 0) / longest) * BAR_PX))}px`;
+    return h('a', { href: `#/runs/${r.id}`, class: 'run-col', title: `run #${r.id} ${r.state} · logical date ${formatTime(r.logicalDate)} · ${took === null ? 'not started' : duration(took)}` },
+      h('span', { class: 'bar-area' }, bar), h('span', { class: 'col-date' }, formatTime(r.logicalDate, 'short')));
+  });
+  return table([h('span', { class: 'muted' }, 'logical date →'), ...heads], tasks.map((t) => [t.taskId, ...runs.map((r) => {
+    const ti = r.taskInstances.find((x) => x.taskId === t.taskId);
+    const s = ti?.state ?? 'none';
+    const took = ti ? seconds(ti.startedAt, ti.endedAt) : null;
+    return h('a', { href: `#/runs/${r.id}/tasks/${encodeURIComponent(t.taskId)}`, class: `cell s-${s}`, title: `${t.taskId}: ${s}${took === null ? '' : `, ${duration(took)}`}` }, '');
+  })]), { class: 'grid' });
 }
 
 export const dagView: View = async (root, dagId) => {
   const dag = await api('GET', `/dags/${encodeURIComponent(dagId!)}`);
   const gridBox = h('div', { class: 'grid-box' });
-  const graphBox = h('div', { class: 'graph-box' });
+  const graphBox = h('div', { class: 'graph-box scroll' });
   const head = h('div', { class: 'dag-head' });
   root.replaceChildren(
     h('h1', {}, dag.dagId), h('p', { class: 'muted' }, dag.serialized.description ?? '', ` — ${dag.fileloc}`), head,
@@ -171,20 +186,13 @@ export const dagView: View = async (root, dagId) => {
   if (backfills) root.append(backfills.el);
   const refresh = async () => {
     await backfills?.refresh();
-    const [d, grid] = await Promise.all([api('GET', `/dags/${encodeURIComponent(dagId!)}`), api('GET', `/dags/${encodeURIComponent(dagId!)}/grid?limit=20`)]);
+    const [d, g] = await Promise.all([api('GET', `/dags/${encodeURIComponent(dagId!)}`), api('GET', `/dags/${encodeURIComponent(dagId!)}/grid?limit=20`)]);
     head.replaceChildren(d.isPaused ? badge('paused') : badge('active'), ' next run: ', d.nextDagrunAt ? time(d.nextDagrunAt) : 'manual only', ' ',
       action(d.isPaused ? 'Unpause' : 'Pause', () => api('POST', `/dags/${encodeURIComponent(dagId!)}/${d.isPaused ? 'unpause' : 'pause'}`), () => void refresh()));
-    const runs = [...grid.runs].reverse();
-    gridBox.replaceChildren(table(['task', ...runs.map((r: { id: string }) => `#${r.id}`)], [
-      ['run', ...runs.map((r: { id: string; state: string }) => h('a', { href: `#/runs/${r.id}`, class: `cell s-${r.state}`, title: r.state }, ''))],
-      ...grid.tasks.map((t: Task) => [t.taskId, ...runs.map((r: { id: string; taskInstances: { taskId: string; state: string }[] }) => {
-        const s = r.taskInstances.find((ti) => ti.taskId === t.taskId)?.state ?? 'none';
-        return h('a', { href: `#/runs/${r.id}/tasks/${encodeURIComponent(t.taskId)}`, class: `cell s-${s}`, title: `${t.taskId}: ${s}` }, '');
-      })]),
-    ]));
-    const latest = grid.runs[0];
-    const states = Object.fromEntries(((latest?.taskInstances ?? []) as { taskId: string; state: string }[]).map((ti) => [ti.taskId, ti.state]));
-    graphBox.replaceChildren(graph(grid.tasks, states));
+    gridBox.replaceChildren(grid(g.tasks, g.runs));
+    const latest = g.runs[0] as GridRun | undefined;
+    const states = Object.fromEntries((latest?.taskInstances ?? []).map((ti) => [ti.taskId, ti.state]));
+    graphBox.replaceChildren(dagGraph(g.tasks, states, latest ? (taskId) => `#/runs/${latest.id}/tasks/${encodeURIComponent(taskId)}` : undefined));
   };
   await refresh();
   return refresh;
@@ -195,7 +203,7 @@ export const runsView: View = async (root) => {
   root.replaceChildren(h('h1', {}, 'Runs'), body);
   const refresh = async () => {
     const { runs } = await api('GET', '/runs?limit=50');
-    body.replaceChildren(table(['run', 'DAG', 'type', 'state', 'logical date', 'started', 'ended'], runs.map((r: any) => [ // eslint-disable-line @typescript-eslint/no-explicit-any
+    body.replaceChildren(table(['run', 'DAG', 'type', 'state', 'logical date', 'started', 'ended'], runs.map((r: Row) => [
       h('a', { href: `#/runs/${r.id}` }, `#${r.id}`), h('a', { href: `#/dags/${encodeURIComponent(r.dagId)}` }, r.dagId), r.runType, badge(r.state), time(r.logicalDate), time(r.startedAt), time(r.endedAt),
     ])));
   };
@@ -203,29 +211,46 @@ export const runsView: View = async (root) => {
   return refresh;
 };
 
+interface SourceFile { path: string; source: string }
+
+/** The code of the DAG version the run executes, from its stored bundle; the DAG file open. */
+async function codeView(runId: string): Promise<HTMLElement> {
+  const src = await api('GET', `/runs/${runId}/dagSource`);
+  const files = src.files as SourceFile[];
+  return h('section', { id: 'code' },
+    h('h2', {}, 'Code'),
+    h('p', { class: 'muted' }, `version ${String(src.versionHash).slice(0, 12)} of ${src.fileloc ?? src.dagId}`, files.length ? ` · ${files.length} file(s), ${src.sizeBytes} bytes` : ''),
+    files.length === 0 ? h('p', { class: 'muted' }, 'This version was stored before DAG bundles existed: no source is kept for it.') : '',
+    ...files.map((f) => h('details', { class: 'source', open: f.path === src.entry }, h('summary', {}, f.path), h('pre', { class: 'code' }, h('code', {}, f.source)))));
+}
+
 export const runView: View = async (root, runId) => {
   const body = h('div');
-  root.replaceChildren(body);
+  const chart = h('div', { class: 'gantt-box', id: 'gantt' });
+  const code = h('div');
+  root.replaceChildren(body, h('h2', {}, 'Gantt'), chart, code);
   const refresh = async () => {
     const run = await api('GET', `/runs/${runId}`);
     const active = run.state === 'queued' || run.state === 'running';
     body.replaceChildren(
       h('h1', {}, `Run #${run.id} of `, h('a', { href: `#/dags/${encodeURIComponent(run.dagId)}` }, run.dagId), ' ', badge(run.state)),
-      h('p', { class: 'muted' }, `${run.runName} · logical date ${time(run.logicalDate)} · params ${JSON.stringify(run.params)}`),
+      h('p', { class: 'muted' }, `${run.runName} · logical date `, time(run.logicalDate), ` · params ${JSON.stringify(run.params)}`),
       run.waitingReason ? h('p', { class: 'waiting', id: 'run-waiting' }, `Waiting: ${run.waitingReason}`) : '',
       h('p', { class: 'run-actions' },
         active ? action('Cancel run', () => api('POST', `/runs/${runId}/cancel`), () => void refresh(), 'danger') : action('Clear all (run again)', () => api('POST', `/runs/${runId}/clear`, {}), () => void refresh()),
         run.state === 'failed' ? action('Clear failed tasks', () => api('POST', `/runs/${runId}/clear`, { onlyFailed: true }), () => void refresh()) : '',
         run.state !== 'success' ? action('Mark run success', () => api('POST', `/runs/${runId}/mark`, { state: 'success' }), () => void refresh()) : '',
         run.state !== 'failed' ? action('Mark run failed', () => api('POST', `/runs/${runId}/mark`, { state: 'failed' }), () => void refresh(), 'danger') : ''),
-      table(['task', 'state', 'try', 'started', 'ended', 'waiting for / error', ''], run.tasks.map((t: any) => [ // eslint-disable-line @typescript-eslint/no-explicit-any
+      table(['task', 'state', 'try', 'started', 'ended', 'waiting for / error', ''], run.tasks.map((t: Row) => [
         h('a', { href: `#/runs/${runId}/tasks/${encodeURIComponent(t.taskId)}` }, t.taskId), badge(t.state), `${t.tryNumber}/${t.maxTries}`, time(t.startedAt), time(t.endedAt),
         t.waitingReason ? h('span', { class: 'waiting' }, t.waitingReason) : (t.error ?? ''),
         h('button', { class: 'task-actions', onclick: () => openLifecycleDialog(String(runId), t.taskId, () => void refresh()) }, 'Clear / mark…'),
-      ])),
+      ]), { id: 'run-tasks' }),
     );
+    chart.replaceChildren(gantt(run.tasks, chart.clientWidth || 800));
   };
   await refresh();
+  code.replaceChildren(await codeView(runId!));
   return refresh;
 };
 
@@ -249,10 +274,19 @@ export const logView: View = async (root, runId, taskId) => {
   let offset = 0;
   let shownTry: number | null = null;
   const waitsOn = h('div');
-  root.replaceChildren(h('h1', {}, h('a', { href: `#/runs/${runId}` }, `Run #${runId}`), ` › ${taskId}`), waitsOn, tries, status, pre);
+  const summary = h('div');
+  const result = h('section', { id: 'result-box' });
+  root.replaceChildren(h('h1', {}, h('a', { href: `#/runs/${runId}` }, `Run #${runId}`), ` › ${taskId}`), summary, waitsOn, result, h('h2', {}, 'Log'), tries, status, pre);
   const refresh = async () => {
     const ti = await api('GET', `/runs/${runId}/tasks/${encodeURIComponent(taskId!)}`);
+    const took = seconds(ti.startedAt, ti.endedAt);
+    summary.replaceChildren(h('p', { class: 'task-summary' }, badge(ti.state), ` try ${ti.tryNumber}/${ti.maxTries} · started `, time(ti.startedAt), ' · ended ', time(ti.endedAt),
+      took === null ? '' : ` · ${duration(took)}`, ` · pool ${ti.pool} · queue ${ti.queue}`), ti.error ? h('pre', { class: 'task-error', id: 'task-error' }, ti.error) : '');
     waitsOn.replaceChildren(ti.trigger ? triggerBox(ti.trigger, ti.state === 'deferred') : '');
+    // The value the task returned (what downstream tasks read as ctx.upstream), as JSON.
+    result.replaceChildren(h('h2', {}, 'Result'), ti.result === null || ti.result === undefined
+      ? h('p', { class: 'muted', id: 'result' }, ti.state === 'success' ? 'The task returned nothing.' : 'No result yet.')
+      : h('pre', { class: 'code', id: 'result' }, JSON.stringify(ti.result, null, 2)));
     tries.replaceChildren(...ti.attempts.map((a: { tryNumber: number; state: string }) =>
       h('button', { class: `try s-${a.state}`, onclick: () => { tryNumber = a.tryNumber; offset = 0; pre.textContent = ''; void refresh(); } }, `try ${a.tryNumber} (${a.state})`)));
     // Follow: fetch from the last offset until the attempt is done.
@@ -289,26 +323,37 @@ function triggersHeld(x: { role: string; triggersHeld: number; details?: { trigg
 
 export const haView: View = async (root) => {
   const health = h('div');
+  const coverage = h('div');
   const comps = h('div');
   const events = h('div');
-  root.replaceChildren(h('h1', {}, 'HA dashboard'), health, h('h2', {}, 'Components'), comps, h('h2', {}, 'HA events'), events);
+  root.replaceChildren(h('h1', {}, 'HA dashboard'), health, h('h2', {}, 'Redundancy'), coverage, h('h2', {}, 'Components'), comps, h('h2', {}, 'HA events'), events);
   const refresh = async () => {
-    const [c, e, doc] = await Promise.all([
-      api('GET', '/components'), api('GET', '/haEvents?limit=50'),
+    const [c, e, ha, doc] = await Promise.all([
+      api('GET', '/components'), api('GET', '/haEvents?limit=50'), api('GET', '/ha'),
       fetch('/health').then((r) => r.json()).catch(() => ({ status: 'unknown', roles: {} })),
     ]);
     health.replaceChildren(
-      h('p', {}, 'Cluster: ', badge(doc.status), ' · database: ', badge(c.database.role), ` PostgreSQL ${c.database.version}, up since ${time(c.database.serverStartedAt)}`),
+      h('p', {}, 'Cluster: ', badge(doc.status), ' · database: ', badge(c.database.role), ` PostgreSQL ${c.database.version}, up since `, time(c.database.serverStartedAt)),
       h('p', { class: 'roles' }, ...Object.entries(doc.roles as Record<string, { status: string; healthy: number; total: number; reason?: string }>).map(([role, r]) =>
         h('span', { class: 'role', title: r.reason ?? '' }, `${role}: `, badge(r.status), ` ${r.healthy}/${r.total}`))));
-    comps.replaceChildren(table(['role', 'host', 'pid', 'state', 'heartbeat age', 'holds', 'started'], c.components.map((x: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const spof = ha.singlePointsOfFailure as string[];
+    coverage.replaceChildren(
+      spof.length ? h('p', { class: 'spof', id: 'spof' }, `Single point(s) of failure: ${spof.join(', ')}. One crash there stops that duty until it is back.`)
+        : h('p', { class: 'redundant', id: 'spof' }, 'No single point of failure: every role runs copies on more than one node and the database has a replica (keel ha audit).'),
+      table(['role', 'alive', 'configured', 'redundancy', ''], [
+        ...ha.roles.map((r: Row) => [r.role, String(r.alive), r.configured === null ? 'not set' : String(r.configured),
+          h('span', { class: `redundancy r-${r.status}${r.singlePointOfFailure ? ' spof-mark' : ''}` }, r.singlePointOfFailure ? `⚠ ${r.status}` : r.status), r.note]),
+        ['database', `${ha.database.streamingReplicas} replica(s)`, '', h('span', { class: `redundancy ${ha.database.singlePointOfFailure ? 'r-single spof-mark' : 'r-redundant'}` }, ha.database.singlePointOfFailure ? '⚠ single' : 'redundant'), ha.database.note],
+      ], { id: 'ha-roles' }),
+      h('p', { class: 'hint' }, 'Configured copies come from the expectedCopies option of the API copy serving this page, e.g. ', h('code', {}, 'KEEL_EXPECTED_COPIES=scheduler=2,worker=3'), '.'));
+    comps.replaceChildren(table(['role', 'host', 'pid', 'state', 'heartbeat age', 'holds', 'started'], c.components.map((x: Row) => {
       const stale = x.state === 'running' && x.heartbeatAgeSec > 5;
       return [x.role, x.hostname, x.pid, badge(stale ? 'unresponsive' : x.state), h('span', { class: stale || x.state === 'dead' ? 'error' : '' }, ago(x.heartbeatAgeSec)),
         [x.role === 'worker' || x.role === 'standalone' ? `${x.runningAttempts} attempt(s)` : '',
           x.role === 'dag-processor' || x.role === 'standalone' ? `${x.fileLeases} file lease(s)` : '',
           triggersHeld(x)].filter(Boolean).join(', '), time(x.startedAt)];
     })));
-    events.replaceChildren(h('ol', { class: 'timeline' }, ...e.events.map((ev: any) => // eslint-disable-line @typescript-eslint/no-explicit-any
+    events.replaceChildren(h('ol', { class: 'timeline' }, ...e.events.map((ev: Row) =>
       h('li', { class: `ev ev-${ev.kind}` }, h('time', {}, time(ev.at)), ' ', h('strong', {}, ev.kind), ` ${ev.role ?? ''} ${ev.hostname ?? ''} `, h('code', {}, JSON.stringify(ev.details))))));
   };
   await refresh();
