@@ -148,8 +148,9 @@ function apiReadiness(objects: K8sObject[]): { path: string; port: number } {
 /** A failover must end well inside the attempt lease: a worker self-fences after 80 % of it without the database. */
 function assertLeaseOutlasts(objects: K8sObject[], failoverSec: number): void {
   const options = optionsOf(objects);
-  assert.ok(Number(options.KEEL_ATTEMPT_LEASE_SEC) * 0.8 > failoverSec, `80 % of attemptLeaseSec ${options.KEEL_ATTEMPT_LEASE_SEC} s must outlast a ${failoverSec} s failover`);
+  assert.ok(Number(options.KEEL_ATTEMPT_LEASE_SEC) * 0.8 >= failoverSec, `80 % of attemptLeaseSec ${options.KEEL_ATTEMPT_LEASE_SEC} s must outlast a ${failoverSec} s failover`);
   assert.ok(Number(options.KEEL_DB_CONNECT_RETRY_SEC) > failoverSec, 'a pod starting during a failover retries past it');
+  assert.ok(Number(options.KEEL_DB_RETRY_DEADLINE_MS ?? OPTION_SPECS.dbRetryDeadlineMs.default) >= failoverSec * 1000, 'a transaction is retried through the failover');
 }
 
 test('the spot overlay: only workers tolerate spot taints and prefer spot nodes; their stop fits a 15 s preemption', () => {
@@ -214,7 +215,7 @@ test('the GCP overlay: a Cloud SQL Auth Proxy native sidecar per role, GCE Ingre
     assert.ok(proxy.args!.includes('--exit-zero-on-sigterm'));
     assert.equal(pod.serviceAccountName, 'keel');
   }
-  assertLeaseOutlasts(objects, 60);
+  assertLeaseOutlasts(objects, 120);
   const sa = objects.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'keel')!;
   assert.match(sa.metadata.annotations!['iam.gke.io/gcp-service-account']!, /@.*\.iam\.gserviceaccount\.com$/);
   const ingress = objects.find((o) => o.kind === 'Ingress')!;
