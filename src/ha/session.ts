@@ -77,6 +77,7 @@ export class ComponentSession {
   private unfit: string | null = null;
   /** Set for good when an operator fenced this component (`keel ha fence`): no primary check clears it. */
   private fencedByOperator: string | null = null;
+  private stopping = false;
   /** The last split-brain check. */
   lastPrimaryCheck: PrimaryCheck | null = null;
   /** Called when the component becomes unfit (reason) or fit again (null). */
@@ -158,9 +159,23 @@ export class ComponentSession {
     return this.loopAt;
   }
 
-  /** Ready: the session is connected and the last heartbeat went through recently. */
+  /** Ready: the session is connected, the last heartbeat went through recently, and the process is not stopping. */
   get ready(): boolean {
-    return this.client !== null && this.fencedByOperator === null && performance.now() - this.lastHeartbeatOk < this.opts.heartbeatMs * 4;
+    return !this.stopping && this.client !== null && this.fencedByOperator === null && performance.now() - this.lastHeartbeatOk < this.opts.heartbeatMs * 4;
+  }
+
+  /** Whether the process is stopping: its role drains (a worker's attempts finish or are handed back) and it takes no new work. */
+  get draining(): boolean {
+    return this.stopping;
+  }
+
+  /**
+   * SIGTERM: not ready from now on, while the role drains, so that a readiness probe (a
+   * kubelet, a load balancer) sees the copy leave before it exits. The session itself stays
+   * until stop(): heartbeats and the lock go on through the drain.
+   */
+  beginStopping(): void {
+    this.stopping = true;
   }
 
   private async heartbeat(): Promise<void> {

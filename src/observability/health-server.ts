@@ -1,6 +1,7 @@
 // The optional health server of a long-running process: liveness (its loop turned
 // recently), readiness (database reachable and registered) and Prometheus metrics (for
 // the addresses and token of metricsAllow and metricsToken, as on the API server).
+// Readiness turns 503 (draining) at SIGTERM, while the role still drains.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../log.js';
 import type { KeelMetrics } from './metrics.js';
@@ -21,7 +22,8 @@ export async function startHealthServer(args: { host: string; port: number; sess
   });
   app.get('/health/ready', async (_req, reply) => {
     const ready = session.ready;
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', role: session.role, component: session.id });
+    const status = ready ? 'ready' : session.draining ? 'draining' : 'not_ready';
+    return reply.code(ready ? 200 : 503).send({ status, role: session.role, component: session.id });
   });
   app.get('/metrics', { onRequest: metricsAccess(args.access) }, async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   await app.listen({ host: args.host, port: args.port });

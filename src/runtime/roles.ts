@@ -266,6 +266,7 @@ export async function startRole(role: RoleName, options: KeelOptions, log: Logge
     apiPort: api?.port ?? null,
     stopNow: async () => { await database.embedded?.stop(); },
     stop: async () => {
+      session.beginStopping();
       // Workers first (they drain), then the loops that schedule around them.
       for (const p of [...parts].reverse()) {
         if (p.drains) log.info(`stopping ${p.drains}`);

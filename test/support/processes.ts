@@ -19,9 +19,10 @@ function sessionUrlOf(env: Record<string, string>): Record<string, string> {
   return url && directUrlFor(url) !== url ? { KEEL_SESSION_DATABASE_URL: directUrlFor(url) } : {};
 }
 
-export function spawnKeel(args: string[], env: Record<string, string>): KeelProcess {
+export function spawnKeel(args: string[], env: Record<string, string>, opts: { cwd?: string } = {}): KeelProcess {
   let out = '';
   const child = spawn(process.execPath, [KEEL_BIN, ...args], {
+    cwd: opts.cwd,
     env: { ...process.env, KEEL_LOG_FORMAT: 'json', KEEL_LOG_LEVEL: 'info', ...sessionUrlOf(env), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
