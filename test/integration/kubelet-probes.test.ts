@@ -96,7 +96,13 @@ async function podFor(r: Rendered, d: IDeployment, url: string): Promise<Pod> {
     const key = from.configMapRef ? `ConfigMap/${from.configMapRef.name}` : `Secret/${from.secretRef!.name}`;
     Object.assign(env, r.data.get(key));
   }
-  for (const e of c.env ?? []) env[e.name] = e.value!;
+  // The downward API as the kubelet fills it in: the node this pod runs on.
+  const fields: Record<string, string> = { 'spec.nodeName': 'kubelet-test-node' };
+  for (const e of c.env ?? []) {
+    const field = e.valueFrom?.fieldRef?.fieldPath;
+    assert.ok(e.value !== undefined || (field !== undefined && field in fields), `${e.name}: a literal value or a fieldRef the test stands in for (${Object.keys(fields).join(', ')})`);
+    env[e.name] = e.value ?? fields[field!]!;
+  }
   for (const [k, v] of Object.entries(env)) {
     if (byContainerPort.has(v)) env[k] = byContainerPort.get(v)!;
     else if (v === '0.0.0.0') env[k] = '127.0.0.1';
