@@ -15,7 +15,11 @@ const editButton = (form: EditorForm, row: Row) => h('button', { class: 'edit', 
 async function page(root: HTMLElement, title: string, intro: string, form: EditorForm, render: () => Promise<HTMLElement>): Promise<() => Promise<void>> {
   const list = h('section', { class: 'resource-list' });
   root.replaceChildren(h('h1', {}, title), h('p', { class: 'muted' }, intro), h('div', { class: 'columns' }, list, form.el));
-  const refresh = async () => { list.replaceChildren(await render()); };
+  const refresh = async () => {
+    const next = await render();
+    // Unchanged rows stay as they are: a refresh must not pull a button away from a click in progress.
+    if (list.firstElementChild?.outerHTML !== next.outerHTML) list.replaceChildren(next);
+  };
   await refresh();
   return refresh;
 }
