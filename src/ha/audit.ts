@@ -1,40 +1,11 @@
 // Gathers what `keel ha audit` judges (src/core/ha-audit.ts): the live components with their
 // nodes and zones, the replicas streaming from the primary, Patroni's members and etcd's
 // when configured, and the last window's attempt load.
-import { auditDeployment, AUDITED_ROLES, type AuditComponent, type AuditInput, type AuditReport } from '../core/ha-audit.js';
+import { auditDeployment, AUDITED_ROLES, type AuditComponent, type AuditReport } from '../core/ha-audit.js';
 import type { KeelOptions } from '../config/options.js';
 import type { Database } from '../db/database.js';
 import { sql } from '../db/sql.js';
-import { getJson, splitUrls } from './http-json.js';
-
-
-/** Patroni's members from GET /cluster of the first member that answers. */
-async function patroniMembers(urls: string): Promise<NonNullable<AuditInput['database']['patroni']>> {
-  const errors: string[] = [];
-  for (const url of splitUrls(urls)) {
-    try {
-      const body = (await getJson(new URL('/cluster', url).toString())) as { members?: { name: string; role: string; state: string; lag?: number | string }[] };
-      return (body.members ?? []).map((m) => ({ name: m.name, role: m.role, state: m.state, lagBytes: typeof m.lag === 'number' ? m.lag : null }));
-    } catch (err) {
-      errors.push(`${url}: ${(err as Error).message}`);
-    }
-  }
-  throw new Error(errors.join('; ') || 'no URL configured');
-}
-
-/** etcd's member count from the first endpoint that answers (POST /v3/cluster/member/list). */
-async function etcdMemberCount(endpoints: string): Promise<number> {
-  const errors: string[] = [];
-  for (const endpoint of splitUrls(endpoints)) {
-    try {
-      const body = (await getJson(new URL('/v3/cluster/member/list', endpoint).toString(), { method: 'POST', body: '{}' })) as { members?: unknown[] };
-      return body.members?.length ?? 0;
-    } catch (err) {
-      errors.push(`${endpoint}: ${(err as Error).message}`);
-    }
-  }
-  throw new Error(`no etcd endpoint answered (${errors.join('; ')})`);
-}
+import { readEtcd, readPatroni } from './patroni-etcd.js';
 
 export interface AuditOutcome extends AuditReport {
   /** What could not be read (Patroni, etcd): the audit is incomplete, says so, and is not ok. */
@@ -50,16 +21,12 @@ export async function runAudit(db: Database, options: AuditOptions, windowSec: n
   const replicas = (await db.query<{ name: string; state: string; sync_state: string; replay_lag_sec: number | null }>(sql('ha/db_replicas'))).rows;
   const load = (await db.query<{ peak_running: number; mean_running: number }>(sql('ha/audit_load'), [windowSec])).rows[0]!;
   const unreadable: string[] = [];
-  const read = async <T>(what: string, fn: () => Promise<T>): Promise<T | null> => {
-    try {
-      return await fn();
-    } catch (err) {
-      unreadable.push(`${what}: ${(err as Error).message}`);
-      return null;
-    }
-  };
-  const patroni = options.patroniUrls ? await read('Patroni', () => patroniMembers(options.patroniUrls!)) : null;
-  const etcdMembers = options.etcdEndpoints ? await read('etcd', () => etcdMemberCount(options.etcdEndpoints!)) : null;
+  const patroniView = options.patroniUrls ? await readPatroni(options.patroniUrls) : null;
+  if (patroniView && !patroniView.reachable) unreadable.push(`Patroni: ${patroniView.error}`);
+  const patroni = patroniView?.reachable ? patroniView.members : null;
+  const etcdView = options.etcdEndpoints ? await readEtcd(options.etcdEndpoints) : null;
+  if (etcdView && !etcdView.reachable) unreadable.push(`etcd: no etcd endpoint answered (${etcdView.error})`);
+  const etcdMembers = etcdView?.reachable ? etcdView.members : null;
   const report = auditDeployment({
     components, expectedCopies: options.expectedCopies,
     database: { embedded: options.databaseUrl === undefined, replicas: replicas.map((r) => ({ name: r.name, state: r.state, syncState: r.sync_state, replayLagSec: r.replay_lag_sec })), patroni, etcdMembers },

@@ -6,46 +6,12 @@ import { diagnose, type DiagnoseInput, type Diagnosis } from '../core/ha-diagnos
 import type { KeelOptions } from '../config/options.js';
 import type { Database } from '../db/database.js';
 import { sql } from '../db/sql.js';
-import { getJson, splitUrls } from './http-json.js';
+import { readEtcd, readPatroni } from './patroni-etcd.js';
 
 /** Lease expiry this long without a fence is stuck: several orphan sweeps have passed. */
 const STUCK_AFTER_SEC = 30;
 
 export type DiagnoseOptions = Pick<KeelOptions, 'patroniUrls' | 'etcdEndpoints' | 'componentDeadAfterSec' | 'dbOutageGraceSec' | 'replicaMaxLagMs'>;
-
-/** The cluster from the first member that answers, and every configured member that does not. */
-async function patroniView(urls: string): Promise<NonNullable<DiagnoseInput['patroni']>> {
-  type ClusterDoc = { pause?: boolean; members?: { name: string; role: string; state: string; timeline?: number; lag?: number | string }[] };
-  let doc: ClusterDoc | null = null;
-  const silent: { url: string; error: string }[] = [];
-  for (const url of splitUrls(urls)) {
-    try {
-      const answer = (await getJson(new URL('/cluster', url).toString())) as ClusterDoc;
-      doc ??= answer;
-    } catch (err) {
-      silent.push({ url, error: (err as Error).message });
-    }
-  }
-  if (!doc) return { reachable: false, error: silent.map((s) => `${s.url}: ${s.error}`).join('; ') || 'no URL configured' };
-  return {
-    reachable: true, paused: doc.pause === true, silent,
-    members: (doc.members ?? []).map((m) => ({ name: m.name, role: m.role, state: m.state, timeline: m.timeline ?? null, lagBytes: typeof m.lag === 'number' ? m.lag : null })),
-  };
-}
-
-async function etcdView(endpoints: string): Promise<NonNullable<DiagnoseInput['etcd']>> {
-  const errors: string[] = [];
-  for (const endpoint of splitUrls(endpoints)) {
-    try {
-      const health = (await getJson(new URL('/health', endpoint).toString())) as { health?: string };
-      const list = (await getJson(new URL('/v3/cluster/member/list', endpoint).toString(), { method: 'POST', body: '{}' })) as { members?: unknown[] };
-      return { reachable: true, healthy: health.health === 'true', members: list.members?.length ?? 0 };
-    } catch (err) {
-      errors.push(`${endpoint}: ${(err as Error).message}`);
-    }
-  }
-  return { reachable: false, error: errors.join('; ') || 'no endpoint configured' };
-}
 
 async function databaseView(db: Database, options: DiagnoseOptions): Promise<Pick<DiagnoseInput, 'database' | 'replicas' | 'components' | 'leases'>> {
   const id = (await db.query<{ in_recovery: boolean; timeline: number | null }>(sql('ha/server_identity'))).rows[0]!;
@@ -81,8 +47,8 @@ export async function runDiagnosis(db: Database | null, dbError: string | null, 
   }
   return diagnose({
     ...fromDb,
-    patroni: options.patroniUrls ? await patroniView(options.patroniUrls) : null,
-    etcd: options.etcdEndpoints ? await etcdView(options.etcdEndpoints) : null,
+    patroni: options.patroniUrls ? await readPatroni(options.patroniUrls) : null,
+    etcd: options.etcdEndpoints ? await readEtcd(options.etcdEndpoints) : null,
     replicaLagWarnSec: options.replicaMaxLagMs / 1000, stuckAfterSec: STUCK_AFTER_SEC,
   });
 }
