@@ -4,9 +4,8 @@
 // KEEL_PATRONI_URLS lists every member, so a dead one is named before its key expires.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { startPgCluster, type PgCluster } from '../../tools/pg-cluster/cluster.js';
-import { databaseUrl } from '../../tools/pg-cluster/failover.js';
+import { createDatabase, databaseUrl } from '../../tools/pg-cluster/failover.js';
 import { Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 import { runKeel } from '../support/cli.js';
@@ -17,10 +16,7 @@ let url: string;
 
 before(async () => {
   cluster = await startPgCluster({ synchronous: false, log: (m) => console.log(`# ${m}`) });
-  const admin = new pg.Client({ connectionString: cluster.urls.rw });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${DB}`);
-  await admin.end();
+  await createDatabase(cluster.urls.rw, DB);
   url = databaseUrl(cluster.urls.rw, DB);
   const db = new Database(url, { size: 1, applicationName: 'keel-diagnose-test' });
   await migrate(db);

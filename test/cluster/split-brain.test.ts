@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startPgCluster, type PgCluster } from '../../tools/pg-cluster/cluster.js';
-import { databaseUrl } from '../../tools/pg-cluster/failover.js';
+import { createDatabase, databaseUrl } from '../../tools/pg-cluster/failover.js';
 import { sql } from '../../src/db/sql.js';
 import { Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
@@ -39,10 +39,7 @@ const procs: KeelProcess[] = [];
 
 before(async () => {
   cluster = await startPgCluster({ synchronous: false, log: (m) => console.log(`# ${m}`) });
-  const admin = new pg.Client({ connectionString: cluster.urls.rw });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${DB}`);
-  await admin.end();
+  await createDatabase(cluster.urls.rw, DB);
   db = new Database(databaseUrl(cluster.urls.rw, DB), { size: 4, applicationName: 'keel-split-brain-test' });
   await migrate(db);
   await db.query(sql('chaos/history_create'));

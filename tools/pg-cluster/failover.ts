@@ -66,7 +66,8 @@ export function databaseUrl(url: string, database: string): string {
   return u.toString();
 }
 
-async function createDatabase(adminUrl: string, name: string): Promise<void> {
+/** A fresh, empty database on the cluster (dropped first if it exists). */
+export async function createDatabase(adminUrl: string, name: string): Promise<void> {
   const c = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
   await c.connect();
   try {
