@@ -2,6 +2,7 @@
 // the UI print next to it, so that nothing waits silently. Pure: fed the facts one read of
 // the database gives (src/runs/waiting.ts), it restates the scheduler's and the workers'
 // own conditions (src/runs/run-steps.ts, src/core/queueing.ts, the claim) in words.
+import { isFinal } from './task-state.js';
 import type { RunState, TaskState } from './types.js';
 
 export interface RunWaitFacts {
@@ -67,7 +68,7 @@ function taskReason(t: TaskWaitFacts, r: RunWaitFacts, stateOf: ReadonlyMap<stri
     case 'pending': {
       const open = t.upstream.filter((u) => {
         const s = stateOf.get(u);
-        return s !== undefined && !['success', 'failed', 'skipped', 'upstream_failed', 'removed'].includes(s);
+        return s !== undefined && !isFinal(s);
       });
       return open.length > 0 ? `waiting for upstream ${open.map((u) => `${u} (${stateOf.get(u)})`).join(', ')}` : 'waiting for a scheduler to check its upstream tasks';
     }
