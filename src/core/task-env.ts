@@ -1,7 +1,7 @@
 // What a shell task finds in its environment besides Keel's fixed variables: the variables
 // its DAG declares (`env`, checked when the DAG is imported) and its upstream results. Pure:
 // the runner resolves the declarations through its worker and writes the values.
-import { CONNECTION_FIELDS, type ConnectionField, type TaskConnection } from './types.js';
+import { CONNECTION_FIELDS, type ConnectionField, type SecretRequest, type TaskConnection } from './types.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SHAPES = `a string, { variable: "key", default?: "…" } or { connection: "id", field?: ${CONNECTION_FIELDS.map((f) => `"${f}"`).join(' | ')} }`;
@@ -75,6 +75,14 @@ export function connectionUri(c: TaskConnection): string {
   const auth = c.login !== null || c.password !== null ? `${enc(c.login ?? '')}${c.password !== null ? `:${enc(c.password)}` : ''}@` : '';
   const query = Object.entries(c.extra).map(([k, v]) => `${enc(k)}=${enc(typeof v === 'string' ? v : JSON.stringify(v))}`).join('&');
   return `${c.connType.replaceAll('_', '-')}://${auth}${c.host ?? ''}${c.port !== null ? `:${c.port}` : ''}${c.schema ? `/${enc(c.schema)}` : ''}${query ? `?${query}` : ''}`;
+}
+
+/** A runner's secret request, when well formed (task code can send anything), else null. */
+export function secretRequestOf(value: unknown): SecretRequest | null {
+  const r = value as Partial<Record<string, unknown>> | null | undefined;
+  if (r?.kind === 'variable' && typeof r.key === 'string') return { kind: 'variable', key: r.key };
+  if (r?.kind === 'connection' && typeof r.connId === 'string') return { kind: 'connection', connId: r.connId };
+  return null;
 }
 
 /** The environment variable `keel dags test` reads a variable or connection from: the prefix and the name in upper case, other characters as "_". */

@@ -11,6 +11,7 @@ import type { SecretBox } from '../secrets/secret-box.js';
 import { isSensitiveKey, sensitiveStrings } from '../secrets/sensitive.js';
 import type { AttemptLog } from './attempt-log.js';
 import type { SecretMessage } from './runner-protocol.js';
+import { secretRequestOf } from '../core/task-env.js';
 
 /** The attempt a runner runs, as the worker knows it (never as the runner says). */
 export interface RunningAttempt {
@@ -34,14 +35,6 @@ class Refusal extends Error {}
 
 const describe = (r: SecretRequest) => (r.kind === 'variable' ? `variable "${r.key}"` : `connection "${r.connId}"`);
 
-/** The request of a message, when well formed (task code can send anything). */
-function requestOf(m: SecretMessage): SecretRequest | null {
-  const r = m.request as Partial<Record<string, unknown>> | undefined;
-  if (r?.kind === 'variable' && typeof r.key === 'string') return { kind: 'variable', key: r.key };
-  if (r?.kind === 'connection' && typeof r.connId === 'string') return { kind: 'connection', connId: r.connId };
-  return null;
-}
-
 export class TaskSecrets {
   constructor(private readonly db: Database, private readonly box: SecretBox | null, private readonly log: Logger) {}
 
@@ -55,7 +48,7 @@ export class TaskSecrets {
       this.log.warn({ askedFor: String(m.attemptId), running: running.attemptId }, 'a runner asked for a secret under an attempt it does not run; refused');
       return { ok: false, error: `refused: this runner runs attempt ${running.attemptId}, not ${String(m.attemptId)}; a task reads secrets only for its own attempt` };
     }
-    const request = requestOf(m);
+    const request = secretRequestOf(m.request);
     if (!request) return { ok: false, error: 'refused: a secret request names a variable (kind "variable", key) or a connection (kind "connection", connId)' };
     try {
       const { value, secrets } = request.kind === 'variable' ? await this.variable(request.key) : await this.connection(request.connId);
