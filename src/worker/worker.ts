@@ -166,30 +166,44 @@ export class Worker {
   }
 
   private async claimAndStart(limit: number): Promise<number> {
-    let failedTries = 0;
+    // A claim whose retries all failed (an outage longer than the retry budget) may still
+    // have committed: its attempts are handed back before the next claim, not left to be
+    // fenced when their leases run out.
+    if (this.mayHoldUnknownClaims) await this.handBackUnknownClaims([...this.active.keys(), ...this.unrecordedEnds]);
     const rows = await this.db.withRetry(async () => {
       try {
         return (await this.db.query<Claimed>(sql('worker/task_instances_claim'), [
           this.opts.queues, limit, this.opts.componentId, this.opts.leaseSec, this.host,
         ])).rows;
       } catch (err) {
-        failedTries++;
+        this.mayHoldUnknownClaims = true;
         throw err;
       }
     }, { log: this.log, what: 'claim' });
     // A failed try may have committed with its answer lost: what it claimed is handed back
     // now, not fenced when its lease runs out. Known: running attempts and this claim's.
-    if (failedTries > 0) await this.handBackUnknownClaims([...this.active.keys(), ...this.unrecordedEnds, ...rows.map((r) => r.attempt_id)]);
+    if (this.mayHoldUnknownClaims) await this.handBackUnknownClaims([...this.active.keys(), ...this.unrecordedEnds, ...rows.map((r) => r.attempt_id)]);
     if (rows.length === 0) return 0;
     for (const c of rows) this.opts.onClaimed?.(c.queue, c.queue_wait_sec);
-    await this.dags.load(this.db, rows);
     await this.secrets.refresh();
-    const upstream = await this.upstreamResults(rows);
+    // Active from the moment they are claimed, so that their leases are renewed while the
+    // DAG versions and upstream results load (retried through an outage).
+    for (const c of rows) this.active.set(c.attempt_id, { claimed: c, log: new AttemptLog(this.opts.taskLogMaxBytes, this.secrets.masker), stop: new AbortController() });
+    let upstream: Map<string, Record<string, unknown>>;
+    try {
+      upstream = await this.db.withRetry(async () => {
+        await this.dags.load(this.db, rows);
+        return this.upstreamResults(rows);
+      }, { log: this.log, what: 'loading the claimed tasks' });
+    } catch (err) {
+      // Claimed but not startable: no longer known here, so the next claim hands them back.
+      for (const c of rows) this.active.delete(c.attempt_id);
+      this.mayHoldUnknownClaims = true;
+      throw err;
+    }
     for (const c of rows) {
-      const log = new AttemptLog(this.opts.taskLogMaxBytes, this.secrets.masker);
-      const stop = new AbortController();
-      this.active.set(c.attempt_id, { claimed: c, log, stop });
-      void this.runAttempt(c, log, upstream.get(c.dag_run_id) ?? {}, stop.signal);
+      const a = this.active.get(c.attempt_id);
+      if (a) void this.runAttempt(c, a.log, upstream.get(c.dag_run_id) ?? {}, a.stop.signal);
     }
     return rows.length;
   }
@@ -319,6 +333,8 @@ export class Worker {
   }
 
   private renewing = false;
+  /** A claim failed, or claimed attempts could not be started, since the database last told which running attempts are this worker's. */
+  private mayHoldUnknownClaims = false;
   /** Attempts that ran here but whose end could not be recorded: never "unknown claims"; their leases expire. */
   private readonly unrecordedEnds = new Set<string>();
 
@@ -372,9 +388,10 @@ export class Worker {
         if (unknown.length) await handBack(tx, unknown.map((r) => ({ id: r.attempt_id, log: '' })), HANDED_BACK_CLAIM_LOST);
         return unknown.map((r) => r.attempt_id);
       }, { log: this.log, what: 'handing back claims whose answer was lost' });
+      this.mayHoldUnknownClaims = false;
       if (back.length) this.log.warn({ attemptIds: back }, 'claims whose answer was lost were handed back');
     } catch (err) {
-      this.log.warn({ err }, 'could not hand back claims whose answer was lost; their leases will expire and they will be retried');
+      this.log.warn({ err }, 'could not hand back claims whose answer was lost; trying again before the next claim');
     }
   }
 

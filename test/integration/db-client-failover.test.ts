@@ -114,6 +114,30 @@ test('a claim whose answer was lost is handed back at once and runs, instead of 
   }
 });
 
+test('a claimed task whose DAG version could not be read (the connection dropped right after the claim) still runs, instead of waiting out its lease', async () => {
+  const proxy = await startProxy(pair.primary.port);
+  const direct = pair.primary.url('keel');
+  const scheduler = await startRoles(testOptions(direct, DAGS, { attemptLeaseSec: 120 }), ['scheduler']);
+  let worker: Awaited<ReturnType<typeof startRoles>> | null = null;
+  try {
+    const run = await triggerDag(primaryDb, 't_chain');
+    const first = await waitFor('the first task to be queued', async () => (await primaryDb.query<{ id: string }>(`SELECT id FROM task_instance WHERE dag_run_id = $1 AND state = 'queued'`, [run.id])).rows[0]?.id, 20000);
+    // A fresh worker reads the claimed task's DAG version; that read's answer is lost.
+    proxy.loseNextAnswerTo('AS k (dag_id, version_hash) USING (dag_id, version_hash)');
+    worker = await startRoles(testOptions(`postgres://postgres@127.0.0.1:${proxy.port}/keel`, DAGS, { sessionDatabaseUrl: direct, attemptLeaseSec: 120 }), ['worker']);
+    // Well inside the 120 s lease: a claim dropped on the floor would wait it out and be fenced.
+    const attempts = await waitFor('the first task to succeed', async () => {
+      const rows = (await primaryDb.query<{ state: string }>('SELECT state FROM task_attempt WHERE task_instance_id = $1 ORDER BY started_at', [first])).rows;
+      return rows.some((a) => a.state === 'success') ? rows : undefined;
+    }, 30000);
+    assert.deepEqual(attempts.map((a) => a.state), ['success'], 'one attempt, run by the worker that claimed it');
+  } finally {
+    await worker?.stop();
+    await scheduler.stop();
+    await proxy.stop();
+  }
+});
+
 test('visibility: role, timeline, system identifier and each replica with its lag, in the status, the metrics and keel ha status', async () => {
   await waitFor('the standby to stream', async () => (await primaryDb.query(`SELECT 1 FROM pg_stat_replication WHERE state = 'streaming'`)).rowCount, 10000);
   const status = await readDatabaseStatus(primaryDb, { events: 5 });
