@@ -7,6 +7,16 @@
 --
 
 --
+-- Name: keel_component_gone(timestamp with time zone, integer, double precision, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.keel_component_gone(last_heartbeat_at timestamp with time zone, lock_key integer, stale_sec double precision, lock_class integer) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+  SELECT last_heartbeat_at < now() - make_interval(secs => stale_sec) AND NOT keel_session_lock_held(lock_class, lock_key)
+$$;
+
+--
 -- Name: keel_current_timeline(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -28,6 +38,19 @@ CREATE FUNCTION public.keel_fencing_allowed(grace_sec double precision) RETURNS 
      AND pg_postmaster_start_time() < now() - make_interval(secs => grace_sec)
      AND c.timeline IS NOT DISTINCT FROM keel_current_timeline()
   FROM keel_cluster c
+$$;
+
+--
+-- Name: keel_session_lock_held(integer, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.keel_session_lock_held(lock_class integer, lock_key integer) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+  SELECT EXISTS (
+    SELECT 1 FROM pg_locks l
+    WHERE l.locktype = 'advisory' AND l.granted AND l.classid = lock_class::oid AND l.objid = lock_key::oid AND l.objsubid = 2
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
 $$;
 
 --

@@ -9,11 +9,7 @@ WITH lost AS (
   SELECT cb.id, cb.claim_id, cb.worker_id FROM callback cb
   JOIN component c ON c.id = cb.worker_id
   WHERE cb.state = 'running'
-    AND c.last_heartbeat_at < now() - make_interval(secs => $3::float8)
-    AND NOT EXISTS (
-      SELECT 1 FROM pg_locks l
-      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $4::int::oid AND l.objid = c.lock_key::oid AND l.objsubid = 2
-        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+    AND keel_component_gone(c.last_heartbeat_at, c.lock_key, $3::float8, $4::int)
     AND keel_fencing_allowed($2::float8)
   ORDER BY cb.id
   LIMIT $1

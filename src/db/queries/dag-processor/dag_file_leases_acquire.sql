@@ -13,12 +13,7 @@ WITH free AS (
   LEFT JOIN component c ON c.id = l.holder_id
   WHERE NOT EXISTS (SELECT 1 FROM component fc WHERE fc.id = $1::uuid AND fc.state = 'fenced')
     AND (l.fileloc IS NULL OR (l.holder_id <> $1::uuid AND (l.expires_at < now() OR c.id IS NULL OR c.state <> 'running'
-     OR (c.last_heartbeat_at < now() - make_interval(secs => $5::float8)
-         AND NOT EXISTS (
-           SELECT 1 FROM pg_locks k
-           WHERE k.locktype = 'advisory' AND k.granted AND k.classid = $7::int::oid AND k.objid = c.lock_key::oid AND k.objsubid = 2
-             AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
-         AND keel_fencing_allowed($6::float8)))))
+     OR (keel_component_gone(c.last_heartbeat_at, c.lock_key, $5::float8, $7::int) AND keel_fencing_allowed($6::float8)))))
   ORDER BY f.fileloc
   LIMIT $4
 )
@@ -30,10 +25,6 @@ WHERE l.expires_at < now()
    OR NOT EXISTS (SELECT 1 FROM component c WHERE c.id = l.holder_id AND c.state = 'running')
    OR EXISTS (
      SELECT 1 FROM component c
-     WHERE c.id = l.holder_id AND c.last_heartbeat_at < now() - make_interval(secs => $5::float8)
-       AND NOT EXISTS (
-         SELECT 1 FROM pg_locks k
-         WHERE k.locktype = 'advisory' AND k.granted AND k.classid = $7::int::oid AND k.objid = c.lock_key::oid AND k.objsubid = 2
-           AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+     WHERE c.id = l.holder_id AND keel_component_gone(c.last_heartbeat_at, c.lock_key, $5::float8, $7::int)
        AND keel_fencing_allowed($6::float8))
 RETURNING l.fileloc

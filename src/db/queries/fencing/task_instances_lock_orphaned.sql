@@ -11,11 +11,7 @@ JOIN component c ON c.id = t.worker_id
 JOIN dag_run r ON r.id = t.dag_run_id
 JOIN dag_version v ON v.dag_id = r.dag_id AND v.version_hash = r.version_hash
 WHERE t.state = 'running'
-  AND c.last_heartbeat_at < now() - make_interval(secs => $3::float8)
-  AND NOT EXISTS (
-    SELECT 1 FROM pg_locks l
-    WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $4::int::oid AND l.objid = c.lock_key::oid AND l.objsubid = 2
-      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+  AND keel_component_gone(c.last_heartbeat_at, c.lock_key, $3::float8, $4::int)
   AND keel_fencing_allowed($2::float8)
 ORDER BY t.id
 LIMIT $1

@@ -9,10 +9,7 @@
 SELECT t.id, t.task_id, t.state, t.attempt_id, t.try_number,
   coalesce(a.attempt_id IS NOT NULL AND t.state <> 'running' AND a.ended_at IS NULL AND c.state <> 'stopped' AND (
     c.last_heartbeat_at >= now() - make_interval(secs => $3::float8) OR NOT keel_fencing_allowed($4::float8)
-    OR EXISTS (
-      SELECT 1 FROM pg_locks l
-      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $2::int::oid AND l.objid = c.lock_key::oid AND l.objsubid = 2
-        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))), false) AS stopping
+    OR keel_session_lock_held($2::int, c.lock_key)), false) AS stopping
 FROM task_instance t
 LEFT JOIN task_attempt a ON a.attempt_id = t.attempt_id
 LEFT JOIN component c ON c.id = a.worker_id

@@ -15,11 +15,7 @@ WITH candidate AS (
          OR tr.lease_expires_at < now()
          OR c.id IS NULL
          OR c.state IN ('stopped', 'dead', 'fenced')
-         OR (c.last_heartbeat_at < now() - make_interval(secs => $4::float8)
-             AND NOT EXISTS (
-               SELECT 1 FROM pg_locks l
-               WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $5::int::oid AND l.objid = c.lock_key::oid AND l.objsubid = 2
-                 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))))
+         OR keel_component_gone(c.last_heartbeat_at, c.lock_key, $4::float8, $5::int))
   ORDER BY tr.id
   LIMIT $2
   FOR UPDATE OF tr SKIP LOCKED
