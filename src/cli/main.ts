@@ -23,6 +23,7 @@ import { userInfo } from 'node:os';
 import { postExternalEvent } from '../deferral/external-events.js';
 import { print, printAudit, printChaosSummary, printJson } from './output.js';
 import { addLocalTestCommands } from './local-test.js';
+import { addBackupCommands } from './backup.js';
 import { runChaos } from '../ops/chaos/harness.js';
 import { createToken, createUser, endUserSessions, listTokens, listUsers, revokeToken, setUserDisabled, setUserPassword, setUserRole, userIdOf } from '../auth/users.js';
 import { USER_ROLES, type UserRole } from '../auth/roles.js';
@@ -582,6 +583,7 @@ export function buildProgram(): Command {
         if (!r.dryRun) console.log(`${r.triggersReleased} trigger(s) and ${r.dagFilesReleased.length} DAG-file lease(s) freed; restart the fenced processes to bring them back as new components`);
       });
     });
+  addBackupCommands(program, optionsFrom);
   const printNotice = (json: boolean, n: OperatorNotice) => {
     if (json) return printJson(n);
     console.log(n.maintenance ? `maintenance: on since ${n.maintenanceSince?.toISOString()}${n.maintenanceMessage ? ` — ${n.maintenanceMessage}` : ''}` : 'maintenance: off');

@@ -1,6 +1,7 @@
 // Who may log in to the embedded PostgreSQL: its superuser, with a random password made at
 // the first start and kept owner-only in <dataDir>/postgres-password, over TCP from loopback
-// with SCRAM. There is no other way in: no trust line, no Unix socket.
+// with SCRAM (also for replication: `keel backup` runs pg_basebackup). There is no other way
+// in: no trust line, no Unix socket.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -13,8 +14,10 @@ const FORMER_FIXED_PASSWORD = 'keel';
 const INVALID_PASSWORD = '28P01';
 
 const HBA = `# Written by Keel at every start of the embedded PostgreSQL (edits are overwritten):
-# TCP from loopback only, with the password in <dataDir>/${PASSWORD_FILE} (SCRAM).
+# TCP from loopback only, with the password in <dataDir>/${PASSWORD_FILE} (SCRAM);
+# replication for the superuser only, for \`keel backup\` (pg_basebackup).
 host all all 127.0.0.1/32 scram-sha-256
+host replication ${SUPERUSER} 127.0.0.1/32 scram-sha-256
 `;
 
 export function writeHba(pgdata: string): void {

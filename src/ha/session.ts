@@ -190,7 +190,13 @@ export class ComponentSession {
       const r = await client.query<{ previous_state: string; fence_reason: string | null }>(sql('ha/component_heartbeat'), [this.id, this.loopAt, { ...this.details(), maxHeartbeatGapMs: Math.round(this.maxGapMs), database: this.databaseDetails(), processNamespace: PROCESS_NAMESPACE }]);
       this.lastHeartbeatOk = performance.now();
       this.availability.reached();
-      if (r.rows[0]?.previous_state === 'fenced' && this.fencedByOperator === null) {
+      if (r.rows.length === 0 && this.fencedByOperator === null) {
+        // No row for this component: the database was restored from a backup taken before it
+        // joined (`keel restore`); it belongs to the old fleet, as a fenced one does.
+        this.fencedByOperator = 'this component is unknown to the database (restored from a backup taken before it joined, see `keel ha events --kind restored`): restart this process to rejoin as a new component';
+        this.log.error('this component has no row in the database (restored from an older backup?): it takes no work and decides nothing; restart it to rejoin');
+        this.onFitness(this.fencedByOperator);
+      } else if (r.rows[0]?.previous_state === 'fenced' && this.fencedByOperator === null) {
         this.fencedByOperator = `fenced by an operator (${r.rows[0].fence_reason ?? 'no reason given'}): restart this process to rejoin as a new component`;
         this.log.error({ reason: r.rows[0].fence_reason }, 'an operator fenced this component: it takes no work and decides nothing; restart it to rejoin');
         this.onFitness(this.fencedByOperator);

@@ -119,6 +119,7 @@ export class KeelMetrics {
     const oldestWait = gauge('keel_task_queue_oldest_wait_seconds', 'How long the oldest queued task instance of each queue has waited (cluster-wide)', ['queue']);
     const queueWorkers = gauge('keel_queue_workers', 'Live workers that take each queue (cluster-wide): 0 with tasks queued is work nobody can take', ['queue']);
     const maintenance = gauge('keel_maintenance_mode', '1 while maintenance mode is on (keel maintenance on): no runs are created or queued');
+    const backupAge = gauge('keel_backup_last_age_seconds', 'Seconds since the last finished `keel backup` (absent when there was none): alert when it grows past the backup schedule');
     const triggersUnheld = gauge('keel_triggers_unheld', 'Waiting triggers no live triggerer holds (cluster-wide backlog)');
     const flapping = gauge('keel_components_flapping', `Components declared dead and rejoining more than flapThreshold (${opts.flapThreshold}) times in flapWindowSec (${opts.flapWindowSec} s), by role`, ['role']);
     const flaps = gauge('keel_component_flaps', `Times each component was declared dead and rejoined in the last flapWindowSec (${opts.flapWindowSec} s); only components with one or more`, ['role', 'component']);
@@ -190,6 +191,9 @@ export class KeelMetrics {
         }
         maintenance.set((await maintenanceOn(db)) ? 1 : 0);
         triggersUnheld.set((await db.query<{ n: number }>(sql('observability/metrics_trigger_backlog'))).rows[0]!.n);
+        backupAge.reset();
+        const lastBackupAge = (await db.query<{ age: number | null }>(sql('observability/metrics_backup_age'))).rows[0]!.age;
+        if (lastBackupAge !== null) backupAge.set(lastBackupAge);
         flapping.reset();
         flaps.reset();
         const flapRows = (await db.query<{ component_id: string; role: string; flaps: number }>(sql('observability/metrics_flapping'), [opts.flapWindowSec])).rows;

@@ -50,7 +50,7 @@ test('the embedded server refuses the former fixed password; its random password
     assert.equal(new URL(server.url).password, password, 'Keel connects with it');
     assert.equal(await logIn(port, password), 'logged in');
     const hba = readFileSync(join(dataDir, 'pgdata', 'pg_hba.conf'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
-    assert.deepEqual(hba, ['host all all 127.0.0.1/32 scram-sha-256'], 'no trust line, no Unix socket: TCP from loopback with SCRAM only');
+    assert.deepEqual(hba, ['host all all 127.0.0.1/32 scram-sha-256', 'host replication keel 127.0.0.1/32 scram-sha-256'], 'no trust line, no Unix socket: TCP from loopback with SCRAM only (replication for the superuser, keel backup)');
     if (userInfo().uid === 0) {
       // As root the server runs as "postgres"; another account, as in the report, cannot read the password.
       const other = spawnSync('cat', [file], { uid: 65534, gid: 65534, encoding: 'utf8' });
