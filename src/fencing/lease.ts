@@ -10,10 +10,22 @@
 export const SELF_FENCE_FRACTION = 0.8;
 /** Leases are renewed this often at most, or every third of the lease if that is shorter. */
 const MAX_RENEW_INTERVAL_MS = 5000;
+/** Share of the renewal interval one renewal may take. */
+const RENEWAL_TIMEOUT_FRACTION = 0.8;
 
 /** How often a worker renews the leases of its running attempts. */
 export function renewEveryMs(leaseSec: number): number {
   return Math.min(MAX_RENEW_INTERVAL_MS, (leaseSec * 1000) / 3);
+}
+
+/**
+ * How long one renewal may take before the worker gives it up and the next tick tries a
+ * fresh one. Through PgBouncer a renewal sent during an outage waits in its queue, and the
+ * statement limit (10 s) let two hung renewals in a row use up the whole self-fencing window
+ * of a 30 s lease after an 11 s failover. It ends before the next tick, which then starts afresh.
+ */
+export function renewalTimeoutMs(leaseSec: number): number {
+  return renewEveryMs(leaseSec) * RENEWAL_TIMEOUT_FRACTION;
 }
 
 /** How long after its last confirmed renewal an attempt may still run: the self-fencing deadline, and the runner watchdog's window. */

@@ -15,7 +15,7 @@ import { sql } from '../db/sql.js';
 import type { Logger } from '../log.js';
 import { Wakeup } from '../loop.js';
 import { endAttempt } from '../fencing/end-attempt.js';
-import { mustSelfFence, renewEveryMs, selfFenceAfterMs } from '../fencing/lease.js';
+import { mustSelfFence, renewalTimeoutMs, renewEveryMs, selfFenceAfterMs } from '../fencing/lease.js';
 import { describeTrigger, type ResumeEnvelope } from '../deferral/triggers/spec.js';
 import { BundleCache } from '../runs/dag-bundle.js';
 import { SecretBox } from '../secrets/secret-box.js';
@@ -170,7 +170,9 @@ export class Worker {
     // have committed: its attempts are handed back before the next claim, not left to be
     // fenced when their leases run out.
     if (this.mayHoldUnknownClaims) await this.handBackUnknownClaims([...this.active.keys(), ...this.unrecordedEnds]);
+    let claimedFrom = 0;
     const rows = await this.db.withRetry(async () => {
+      claimedFrom = performance.now();
       try {
         return (await this.db.query<Claimed>(sql('worker/task_instances_claim'), [
           this.opts.queues, limit, this.opts.componentId, this.opts.leaseSec, this.host,
@@ -186,6 +188,9 @@ export class Worker {
     if (rows.length === 0) return 0;
     for (const c of rows) this.opts.onClaimed?.(c.queue, c.queue_wait_sec);
     await this.secrets.refresh();
+    // An idle worker's renewal clock starts at the claim, which set these leases; its last
+    // empty renewal tick may lie before it (or, on start, no tick at all).
+    if (this.active.size === 0 && this.callbacks.size === 0) this.lastRenewalOk = claimedFrom;
     // Active from the moment they are claimed, so that their leases are renewed while the
     // DAG versions and upstream results load (retried through an outage).
     for (const c of rows) this.active.set(c.attempt_id, { claimed: c, log: new AttemptLog(this.opts.taskLogMaxBytes, this.secrets.masker), stop: new AbortController() });
@@ -363,12 +368,22 @@ export class Worker {
       return;
     }
     this.renewing = true;
+    // The database set the new expiry at some moment after this one: counting from here never overstates the lease.
+    const startedAt = performance.now();
+    let giveUp: NodeJS.Timeout | undefined;
     try {
-      const res = ids.length ? await this.db.query<{ attempt_id: string }>(sql('worker/task_instances_renew_leases'), [ids, this.opts.leaseSec]) : { rows: [] };
-      const callbacksAlive = await this.callbacks.renew();
-      this.lastRenewalOk = performance.now();
+      const renewal = (async () => {
+        const res = ids.length ? await this.db.query<{ attempt_id: string }>(sql('worker/task_instances_renew_leases'), [ids, this.opts.leaseSec]) : { rows: [] };
+        return { res, callbacksAlive: await this.callbacks.renew() };
+      })();
+      renewal.catch(() => undefined); // given up below, it may still fail later: nobody waits for it then
+      const timeoutMs = renewalTimeoutMs(this.opts.leaseSec);
+      const { res, callbacksAlive } = await Promise.race([renewal, new Promise<never>((_, reject) => {
+        giveUp = setTimeout(() => reject(new Error(`lease renewal took longer than ${timeoutMs} ms; the next one tries again`)), timeoutMs);
+      })]);
+      this.lastRenewalOk = startedAt;
       const alive = new Set(res.rows.map((r) => r.attempt_id));
-      this.runners.leaseRenewed([...alive, ...callbacksAlive], selfFenceAfterMs(this.opts.leaseSec));
+      this.runners.leaseRenewed([...alive, ...callbacksAlive], selfFenceAfterMs(this.opts.leaseSec) - (performance.now() - startedAt));
       for (const id of ids) {
         if (!alive.has(id) && this.active.has(id)) {
           this.stopAttempt(id, 'attempt was fenced by a scheduler; killing it', 'the attempt was fenced (its lease had expired) and was stopped by its worker');
@@ -377,6 +392,7 @@ export class Worker {
     } catch (err) {
       this.log.warn({ err, silentMs: Math.round(performance.now() - this.lastRenewalOk) }, 'lease renewal failed');
     } finally {
+      clearTimeout(giveUp);
       this.renewing = false;
     }
   }

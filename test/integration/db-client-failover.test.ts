@@ -138,6 +138,32 @@ test('a claimed task whose DAG version could not be read (the connection dropped
   }
 });
 
+test('a lease renewal that hangs (as in PgBouncer\'s queue during a failover) is given up, and the next one renews before the self-fencing deadline', async () => {
+  const proxy = await startProxy(pair.primary.port);
+  const direct = pair.primary.url('keel');
+  // A 6 s lease: renewals every 2 s, each given up after 1.6 s, self-fencing after 4.8 s
+  // without one; a renewal left to the 10 s statement limit would fence the attempt.
+  const fleet = await startRoles(testOptions(direct, HA_DAGS, { attemptLeaseSec: 6 }), ['dag-processor', 'scheduler']);
+  let worker: Awaited<ReturnType<typeof startRoles>> | null = null;
+  try {
+    await waitForDag(primaryDb, 'ha_sleep');
+    worker = await startRoles(testOptions(`postgres://postgres@127.0.0.1:${proxy.port}/keel`, HA_DAGS, { sessionDatabaseUrl: direct, attemptLeaseSec: 6 }), ['worker']);
+    const run = await triggerDag(primaryDb, 'ha_sleep', { params: { ms: 9000 } });
+    await waitFor('the task to run', async () => (await primaryDb.query(`SELECT 1 FROM task_instance WHERE dag_run_id = $1 AND state = 'running'`, [run.id])).rowCount, 20000);
+    proxy.stallNextAnswerTo('UPDATE task_instance SET lease_expires_at');
+    const attempts = await waitFor('the task to end', async () => {
+      const rows = (await primaryDb.query<{ state: string; error: string | null }>(
+        `SELECT a.state, a.error FROM task_attempt a JOIN task_instance ti ON ti.id = a.task_instance_id WHERE ti.dag_run_id = $1 ORDER BY a.started_at`, [run.id])).rows;
+      return rows.some((a) => a.state !== 'running') ? rows : undefined;
+    }, 30000);
+    assert.deepEqual(attempts.map((a) => a.state), ['success'], `one attempt, never self-fenced: ${JSON.stringify(attempts)}`);
+  } finally {
+    await worker?.stop();
+    await fleet.stop();
+    await proxy.stop();
+  }
+});
+
 test('visibility: role, timeline, system identifier and each replica with its lag, in the status, the metrics and keel ha status', async () => {
   await waitFor('the standby to stream', async () => (await primaryDb.query(`SELECT 1 FROM pg_stat_replication WHERE state = 'streaming'`)).rowCount, 10000);
   const status = await readDatabaseStatus(primaryDb, { events: 5 });

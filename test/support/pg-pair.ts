@@ -76,16 +76,21 @@ export async function startPair(): Promise<PgPair> {
  * answer, and then cuts the client off without passing the answer on: the transaction
  * committed, the client cannot know. loseNextAnswerTo(text) does the same to the next
  * message holding `text` (a statement sent with the extended protocol, autocommitted).
+ * stallNextAnswerTo(text) forwards that message and then passes nothing more back on its
+ * connection, which stays open: the statement hangs, as one does in PgBouncer's queue while
+ * it has no server to send it to.
  */
-export async function startProxy(port: number): Promise<{ port: number; loseNextCommitAnswer(): void; loseNextAnswerTo(text: string): void; stop(): Promise<void> }> {
+export async function startProxy(port: number): Promise<{ port: number; loseNextCommitAnswer(): void; loseNextAnswerTo(text: string): void; stallNextAnswerTo(text: string): void; stop(): Promise<void> }> {
   const sockets = new Set<Socket>();
   let armed = false;
   let armedText: string | null = null;
+  let stallText: string | null = null;
   const server: Server = createServer((client) => {
     const upstream = connect(port, '127.0.0.1');
     sockets.add(client);
     sockets.add(upstream);
     let cutAfterAnswer = false;
+    let stalled = false;
     client.on('data', (chunk: Buffer) => {
       if (armed && chunk[0] === 0x51 && chunk.subarray(5).toString('utf8').trim().replace(/\0/g, '').toUpperCase() === 'COMMIT') {
         armed = false;
@@ -95,9 +100,14 @@ export async function startProxy(port: number): Promise<{ port: number; loseNext
         armedText = null;
         cutAfterAnswer = true;
       }
+      if (stallText !== null && chunk.toString('utf8').includes(stallText)) {
+        stallText = null;
+        stalled = true;
+      }
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
+      if (stalled) return;
       if (cutAfterAnswer) {
         client.destroy();
         upstream.destroy();
@@ -117,6 +127,7 @@ export async function startProxy(port: number): Promise<{ port: number; loseNext
     port: listenPort,
     loseNextCommitAnswer: () => { armed = true; },
     loseNextAnswerTo: (text: string) => { armedText = text; },
+    stallNextAnswerTo: (text: string) => { stallText = text; },
     stop: () => new Promise<void>((r) => {
       for (const s of sockets) s.destroy();
       server.close(() => r());

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OutageGrace, orphanProvenGone } from '../../src/fencing/grace.js';
-import { mustSelfFence, renewEveryMs, selfFenceAfterMs } from '../../src/fencing/lease.js';
+import { mustSelfFence, renewalTimeoutMs, renewEveryMs, selfFenceAfterMs } from '../../src/fencing/lease.js';
 import { endedByWatchdog, LeaseWatchdog, watchdogNotice } from '../../src/fencing/watchdog.js';
 
 test('a worker renews well inside the lease and self-fences before it can expire', () => {
@@ -16,9 +16,13 @@ test('a worker renews well inside the lease and self-fences before it can expire
     assert.ok(renewEveryMs(leaseSec) <= leaseMs / 3, `lease ${leaseSec} s: renewed at least three times per lease`);
     assert.ok(renewEveryMs(leaseSec) < selfFenceAfterMs(leaseSec), `lease ${leaseSec} s: a renewal is due before the self-fencing deadline`);
     assert.ok(selfFenceAfterMs(leaseSec) < leaseMs, `lease ${leaseSec} s: self-fencing comes before expiry`);
+    assert.ok(renewalTimeoutMs(leaseSec) < renewEveryMs(leaseSec), `lease ${leaseSec} s: a hung renewal is given up before the next one is due`);
   }
   assert.equal(renewEveryMs(45), 5000, 'every 5 s at most');
   assert.equal(selfFenceAfterMs(45), 36_000, '80 % of the lease');
+  // The failover scenarios' 30 s lease and an 11 s outage through PgBouncer, where every renewal
+  // hangs until given up: the tick after the database returns renews before the deadline.
+  assert.ok(11_000 + 2 * renewEveryMs(30) < selfFenceAfterMs(30), 'an 11 s failover leaves a 30 s lease unharmed');
 });
 
 test('self-fencing: after most of a lease without a renewal, or at once when the session is unfit', () => {
