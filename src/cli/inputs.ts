@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { jsonProblem, MAX_INT4 } from '../core/input-limits.js';
 import { UsageError } from '../errors.js';
 import { MAX_ID_LENGTH } from '../core/dag-graph.js';
+import { parseDuration } from '../core/schedule.js';
 
 /** Any JSON value, within the text and nesting limits. */
 export function parseJson(text: string, what: string, example: string): unknown {
@@ -72,4 +73,21 @@ export function readPassword(o: { passwordFile?: string; passwordStdin?: boolean
     throw new UsageError(`${o.passwordStdin ? '--password-stdin' : '--password-file'}: cannot read the password: ${(err as Error).message}`);
   }
   return text.replace(/\r?\n$/, '');
+}
+
+/** A length of time such as `90s`, `10m` or `2h` (a bare number is seconds), within bounds; in seconds. */
+export function durationFlag(text: string, flag: string, minSec: number, maxSec: number): number {
+  const form = `a number of seconds or a duration such as 90s, 10m, 2h, from ${shortDuration(minSec)} to ${shortDuration(maxSec)}`;
+  let sec: number;
+  try {
+    sec = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : parseDuration(text);
+  } catch {
+    throw new UsageError(`${flag} must be ${form}; got "${text}"`);
+  }
+  if (!(sec >= minSec && sec <= maxSec)) throw new UsageError(`${flag} must be ${form}; got "${text}"`);
+  return sec;
+}
+
+function shortDuration(sec: number): string {
+  return sec % 3600 === 0 ? `${sec / 3600}h` : sec % 60 === 0 ? `${sec / 60}m` : `${sec}s`;
 }

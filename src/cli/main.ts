@@ -24,10 +24,10 @@ import { postExternalEvent } from '../deferral/external-events.js';
 import { print, printAudit, printChaosSummary, printJson } from './output.js';
 import { addLocalTestCommands } from './local-test.js';
 import { addBackupCommands } from './backup.js';
-import { runChaos } from '../ops/chaos/harness.js';
+import { CHAOS_MAX_DURATION_SEC, runChaos } from '../ops/chaos/harness.js';
 import { createToken, createUser, endUserSessions, listTokens, listUsers, revokeToken, setUserDisabled, setUserPassword, setUserRole, userIdOf } from '../auth/users.js';
 import { USER_ROLES, type UserRole } from '../auth/roles.js';
-import { logicalDate, parseJson, parseJsonObject, poolName, poolSlots, positiveCount, positiveId, readPassword } from './inputs.js';
+import { durationFlag, logicalDate, parseJson, parseJsonObject, poolName, poolSlots, positiveCount, positiveId, readPassword } from './inputs.js';
 import { sql } from '../db/sql.js';
 import { readOperatorNotice, setAnnouncement, setMaintenance, type OperatorNotice } from '../ha/operator-notice.js';
 import { KEEL_VERSION } from '../version.js';
@@ -643,7 +643,7 @@ export function buildProgram(): Command {
     });
 
   program.command('chaos').description('start a cluster of real processes, drive DAG runs, kill and freeze processes at random, then check the books')
-    .option('--duration <sec>', 'length of the fault phase', '60')
+    .option('--duration <time>', `length of the fault phase: seconds or 90s, 10m, 2h (at most ${CHAOS_MAX_DURATION_SEC / 3600}h)`, '60s')
     .option('--schedulers <n>', 'scheduler processes', '3')
     .option('--workers <n>', 'worker processes', '3')
     .option('--triggerers <n>', 'triggerer processes (with any, the workload defers tasks and runs sensors)', '2')
@@ -653,7 +653,7 @@ export function buildProgram(): Command {
     .option('--lease <sec>', 'attempt lease of the cluster', '5')
     .option('--trigger-every <sec>', 'mean seconds between triggered runs', '0.5')
     .option('--max-runs <n>', 'most runs to trigger', '1000')
-    .option('--settle <sec>', 'longest wait for the last runs', '120')
+    .option('--settle <time>', 'longest wait for the last runs after the fault phase: seconds or 90s, 10m (at most 2h)', '120s')
     .option('--seed <n>', 'seed of the fault and workload schedule', String(Date.now() % 100000))
     .action(async (o: Record<string, string>, cmd: Command) => {
       const num = (name: string, min: number, max = Infinity) => {
@@ -665,10 +665,10 @@ export function buildProgram(): Command {
       const options = optionsFrom(cmd);
       const log = createLogger({ level: options.logLevel, format: options.logFormat, name: 'chaos' });
       const result = await runChaos({
-        databaseUrl: g.databaseUrl, durationSec: num('duration', 5), schedulers: num('schedulers', 1, 20), workers: num('workers', 1, 20),
+        databaseUrl: g.databaseUrl, durationSec: durationFlag(o.duration!, '--duration', 5, CHAOS_MAX_DURATION_SEC), schedulers: num('schedulers', 1, 20), workers: num('workers', 1, 20),
         triggerers: num('triggerers', 0, 20), dagProcessors: num('processors', 1, 20),
         faultEverySec: num('faultEvery', 0.5), freezeShare: num('freezeShare', 0, 1), leaseSec: num('lease', 2), triggerEverySec: num('triggerEvery', 0.05),
-        maxRuns: num('maxRuns', 1), settleTimeoutSec: num('settle', 10), seed: num('seed', 0), log,
+        maxRuns: num('maxRuns', 1), settleTimeoutSec: durationFlag(o.settle!, '--settle', 10, 7200), seed: num('seed', 0), log,
       });
       if (g.json) printJson(result);
       else printChaosSummary(result);

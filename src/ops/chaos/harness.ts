@@ -65,6 +65,9 @@ export interface ChaosResult {
   settled: boolean;
 }
 
+/** Longest fault phase `keel chaos` accepts: a soak is hours, never unbounded. */
+export const CHAOS_MAX_DURATION_SEC = 24 * 3600;
+
 const KEEL_BIN = fileURLToPath(new URL('../../../bin/keel.js', import.meta.url));
 const CHAOS_DAGS = fileURLToPath(new URL('./dags/', import.meta.url));
 const BASE_DAG_IDS = ['chaos_fanout', 'chaos_chain', 'chaos_mixed'];
@@ -95,6 +98,7 @@ interface Member {
 }
 
 export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
+  if (!(opts.durationSec > 0 && opts.durationSec <= CHAOS_MAX_DURATION_SEC)) throw new Error(`chaos: durationSec must be from 0 to ${CHAOS_MAX_DURATION_SEC}, got ${opts.durationSec}`);
   const random = prng(opts.seed);
   const log = opts.log;
   let url = opts.databaseUrl;
